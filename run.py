@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Set up whytree in a local virtual environment, then run it.
+
+    python3 run.py host [options]     host a session (server + facilitator screen)
+    python3 run.py join [URL] [...]   join a session as a participant
+    python3 run.py test [pytest args] lint, type-check and run the test suite
+    python3 run.py <any whytree subcommand>
+
+The first run creates `.venv/` beside this file and installs whytree into it (with the
+test tools); later runs reinstall only when `pyproject.toml` has changed. Needs Python
+3.11 or newer and, for that first install, access to the Python package index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+STAMP = VENV / ".whytree-installed"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+
+
+def _say(message: str) -> None:
+    print(f"[whytree set-up] {message}", file=sys.stderr, flush=True)
+
+
+def _python() -> Path:
+    return BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def _wanted_stamp() -> str:
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes())
+    digest.update(sys.version.encode())
+    return digest.hexdigest()
+
+
+def ensure_environment() -> None:
+    """Create the virtual environment and install whytree into it when needed."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"whytree needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
+    if not _python().exists():
+        _say(f"creating a virtual environment in {VENV} ...")
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    wanted = _wanted_stamp()
+    if STAMP.exists() and STAMP.read_text() == wanted:
+        return
+    _say("installing whytree and its dependencies (first run only; needs the internet) ...")
+    pip = [str(_python()), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    try:
+        subprocess.run([*pip, "-e", f"{ROOT}[dev]"], check=True)
+    except subprocess.CalledProcessError:
+        sys.exit(
+            "Installing whytree failed (see the messages above). Check the internet "
+            "connection and run the same command again."
+        )
+    STAMP.write_text(wanted)
+    _say("ready.")
+
+
+def run_tests(args: list[str]) -> int:
+    """Lint, type-check, then run pytest; stop at the first step that fails."""
+    steps = [
+        ("ruff", [str(BIN / "ruff"), "check", "."]),
+        ("mypy", [str(BIN / "mypy")]),
+        ("pytest", [str(_python()), "-m", "pytest", *args]),
+    ]
+    for name, command in steps:
+        _say(f"running {name} ...")
+        code = subprocess.run(command, cwd=ROOT).returncode
+        if code != 0:
+            _say(f"{name} failed (exit {code}).")
+            return code
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in {"-h", "--help", "help"}:
+        print(__doc__)
+        return 0
+    ensure_environment()
+    if argv[0] == "test":
+        return run_tests(argv[1:])
+    whytree = BIN / ("whytree.exe" if os.name == "nt" else "whytree")
+    command = [str(whytree), *argv]
+    if os.name == "nt":
+        return subprocess.run(command).returncode
+    os.execv(command[0], command)
+    return 0  # not reached
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

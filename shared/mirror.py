@@ -1,0 +1,127 @@
+"""The client side of the protocol without any I/O: a mirror of the session.
+
+A `Mirror` turns what the user does into frames to send, and frames received into state
+changes, exactly like the websockets library's sans-I/O `Protocol`: the TUI (and the
+tests' simulated clients) move the bytes; the mirror decides what they mean.
+
+It keeps every command in an outbox until the server answers it (with the event that
+carries the command's `op`, or a rejection), so commands made while the link was down are
+sent again after the rejoin, and a retry is harmless because the server applies an `op`
+only once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+from dataclasses import dataclass, field
+
+import msgspec
+
+from . import protocol as p
+from .apply import apply
+from .model import Person, Session
+
+
+class ResyncNeeded(Exception):
+    """The event stream has a gap: rejoin (with `since`) to catch up."""
+
+
+@dataclass
+class Received:
+    """What one incoming frame did, for the screen to show."""
+
+    frame: p.ServerFrame
+    applied: list[p.Event] = field(default_factory=list)
+    """Events applied to the state, in order (empty for a rejection or an error)."""
+    fresh_state: bool = False
+    """The whole state was replaced (a `welcome` with a state): redraw everything."""
+    rejected: p.Rejected | None = None
+    """One of this client's commands was refused; nothing changed."""
+
+
+class Mirror:
+    """One client's view of the session, and its queue of unanswered commands."""
+
+    def __init__(self) -> None:
+        self.state: Session | None = None
+        self.me: Person | None = None
+        self.token: str | None = None
+        self.server_offset = 0.0
+        """Server clock minus this client's clock, learnt at `welcome`."""
+        self.outbox: dict[str, p.ClientCommand] = {}
+        self._ops = itertools.count(1)
+        self._prefix = secrets.token_hex(4)
+
+    # --- outgoing -------------------------------------------------------------------------
+
+    def new_op(self) -> str:
+        """A fresh `op` id, unique for this client."""
+        return f"{self._prefix}-{next(self._ops)}"
+
+    def join_frame(
+        self,
+        *,
+        code: str | None = None,
+        facilitator_key: str | None = None,
+        name: str = "",
+        role: str = "participant",
+    ) -> bytes:
+        """The `join` frame for a new connection: as a returning person (token) and from
+        the last event seen (`since`) when this mirror has been in the session before."""
+        since = self.state.seq if self.state is not None else None
+        join = p.Join(
+            code=code, facilitator_key=facilitator_key, name=name,
+            role="viewer" if role == "viewer" else "participant",
+            token=self.token, since=since,
+        )
+        return p.encode(join)
+
+    def command(self, command: p.ClientCommand) -> bytes:
+        """Queue `command` until the server answers it; return its frame to send now."""
+        self.outbox[command.op] = command
+        return p.encode(command)
+
+    def pending_frames(self) -> list[bytes]:
+        """Every unanswered command, oldest first: send these again after a rejoin."""
+        return [p.encode(command) for command in self.outbox.values()]
+
+    # --- incoming -------------------------------------------------------------------------
+
+    def receive(self, data: bytes | str, local_time: float) -> Received:
+        """Take one frame from the server. Raises `msgspec.DecodeError` for a frame that
+        is not valid, and `ResyncNeeded` when events are missing."""
+        frame = p.decode_server_frame(data)
+        result = Received(frame)
+        match frame:
+            case p.Welcome(you=you, token=token, state=state, server_time=server_time):
+                self.me, self.token = you, token
+                self.server_offset = server_time - local_time
+                if state is not None:
+                    self.state = state
+                    result.fresh_state = True
+                elif self.state is None:
+                    raise ResyncNeeded("the server resumed a session this client never had")
+            case p.Event(seq=seq, op=op):
+                if op is not None:
+                    self.outbox.pop(op, None)
+                if self.state is None or seq <= self.state.seq:
+                    return result  # already applied (a replay after a retry)
+                if seq != self.state.seq + 1:
+                    raise ResyncNeeded(f"expected event {self.state.seq + 1}, got {seq}")
+                apply(self.state, frame)
+                result.applied.append(frame)
+                if self.me is not None and self.me.id in self.state.people:
+                    self.me = self.state.people[self.me.id]
+            case p.Rejected(op=op):
+                self.outbox.pop(op, None)
+                result.rejected = frame
+            case p.Error():
+                pass
+        return result
+
+    def copy_state(self) -> Session | None:
+        """An independent copy of the mirrored state (for tests and saving)."""
+        if self.state is None:
+            return None
+        return msgspec.convert(msgspec.to_builtins(self.state), Session)

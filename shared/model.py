@@ -1,0 +1,176 @@
+"""The session model: everything a whytree session is, as plain msgspec Structs.
+
+The same Structs are the server's authoritative state, each client's mirror of it (as that
+person may see it, see `views.project`), the `state` of a `welcome` frame and the body of
+the saved `session.json`. They hold no behaviour beyond small read-only helpers; every
+change goes through `apply.apply`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+SCHEMA_VERSION = 1
+"""Version of the session schema (`welcome.state` and `session.json`)."""
+
+Mode = Literal["problem", "success"]
+Phase = Literal["situation", "why", "weigh", "act", "agree", "closed"]
+Role = Literal["facilitator", "participant", "viewer"]
+Change = Literal["we", "others", "no"]
+Doer = Literal["inside", "outside"]
+
+PHASES: tuple[Phase, ...] = ("situation", "why", "weigh", "act", "agree", "closed")
+"""The steps of a session, in order."""
+
+CHANGE_ANSWERS: tuple[Change, ...] = ("we", "others", "no")
+
+
+class Person(msgspec.Struct, kw_only=True):
+    """Somebody in the session: the facilitator, a participant or a read-only viewer."""
+
+    id: str
+    name: str = ""
+    """Empty for an anonymous person (or for everyone else in an anonymous session)."""
+    role: Role = "participant"
+    online: bool = True
+    done: bool = False
+    """Said "I'm done" for the current step (reset when the step changes)."""
+    removed: bool = False
+    """Removed by the facilitator; cannot come back with the old token."""
+
+
+class Cause(msgspec.Struct, kw_only=True):
+    """One answer to "But why?": a child of the situation (parent None) or of a cause."""
+
+    id: str
+    parent: str | None
+    text: str
+    author: str | None = None
+    """Person id; None when the viewer may not know it (anonymous sessions)."""
+
+
+class Action(msgspec.Struct, kw_only=True):
+    """A proposed action for one or more causes, and who can do it."""
+
+    id: str
+    text: str
+    causes: list[str] = []
+    by: Doer = "inside"
+    who: str = ""
+    author: str | None = None
+    agreed: bool = False
+    first_step: str = ""
+    owner: str = ""
+    due: str = ""
+
+
+class Ballot(msgspec.Struct, kw_only=True):
+    """One person's votes: "matters" dots per cause and "can it change?" answers."""
+
+    dots: dict[str, int] = {}
+    change: dict[str, Change] = {}
+
+    def is_empty(self) -> bool:
+        return not self.dots and not self.change
+
+
+class Tally(msgspec.Struct, kw_only=True):
+    """The room's votes on one cause, as revealed: dots and "can change" answer counts."""
+
+    dots: int = 0
+    we: int = 0
+    others: int = 0
+    no: int = 0
+
+    def votes_on_change(self) -> int:
+        return self.we + self.others + self.no
+
+
+class Settings(msgspec.Struct, kw_only=True):
+    """What the facilitator decides before voting starts."""
+
+    dots_per_person: int = 3
+    dots_per_cause: int = 2
+    anonymous: bool = False
+
+
+class Session(msgspec.Struct, kw_only=True):
+    """A whole session. `seq` is the sequence number of the last event applied."""
+
+    schema: int = SCHEMA_VERSION
+    id: str = ""
+    title: str = ""
+    situation: str = ""
+    mode: Mode = "problem"
+    phase: Phase = "situation"
+    settings: Settings = msgspec.field(default_factory=Settings)
+    causes: dict[str, Cause] = {}
+    """In the order they were added (sibling order in the tree)."""
+    actions: dict[str, Action] = {}
+    people: dict[str, Person] = {}
+    ballots: dict[str, Ballot] = {}
+    """Person id -> ballot. A client holds only its own; the server holds everyone's."""
+    voters: int = 0
+    """How many people have cast at least one vote (dots or "can change")."""
+    revealed: bool = False
+    tally: dict[str, Tally] = {}
+    """Cause id -> the room's votes; filled while the votes are revealed, else empty."""
+    locked: bool = False
+    timer_ends: float | None = None
+    """Server wall-clock time (seconds since the epoch) when the step timer ends."""
+    created_at: float = 0.0
+    closed_at: float | None = None
+    seq: int = 0
+
+    # --- read-only helpers -------------------------------------------------------------
+
+    def children(self, parent: str | None) -> list[Cause]:
+        """The direct answers under `parent` (None: under the situation), in order."""
+        return [c for c in self.causes.values() if c.parent == parent]
+
+    def depth(self, cause_id: str) -> int:
+        """1 for an answer directly under the situation, 2 below that, and so on."""
+        depth = 0
+        current: str | None = cause_id
+        while current is not None and current in self.causes:
+            depth += 1
+            current = self.causes[current].parent
+        return depth
+
+    def is_descendant(self, cause_id: str, ancestor_id: str) -> bool:
+        """True when `cause_id` is `ancestor_id` or lies anywhere below it."""
+        current: str | None = cause_id
+        while current is not None:
+            if current == ancestor_id:
+                return True
+            cause = self.causes.get(current)
+            current = cause.parent if cause else None
+        return False
+
+    def subtree(self, cause_id: str) -> list[str]:
+        """`cause_id` and every cause below it."""
+        below: dict[str | None, list[str]] = {}
+        for cause in self.causes.values():
+            below.setdefault(cause.parent, []).append(cause.id)
+        found: list[str] = []
+        stack = [cause_id]
+        while stack:
+            current = stack.pop()
+            found.append(current)
+            stack.extend(below.get(current, ()))
+        return found
+
+    def dots_used(self, person_id: str) -> int:
+        ballot = self.ballots.get(person_id)
+        return sum(ballot.dots.values()) if ballot else 0
+
+    def online_people(self) -> list[Person]:
+        return [p for p in self.people.values() if p.online and not p.removed]
+
+    def ranked_causes(self) -> list[tuple[Cause, Tally]]:
+        """Causes by revealed "matters" dots, most first (ties keep tree order)."""
+        ranked = [(c, self.tally.get(c.id, Tally())) for c in self.causes.values()]
+        ranked.sort(key=lambda pair: -pair[1].dots)
+        return ranked

@@ -1,0 +1,366 @@
+"""The wire protocol: every frame both sides exchange, as msgspec Structs.
+
+Each websocket frame is one JSON object (a text frame) whose `"type"` field names the
+Struct. The names and fields are a public contract (`docs/protocol.md` is generated from
+this module): add fields with defaults; never rename a field or change its type.
+
+Every field a client can send has a bound, so decoding alone refuses oversized or
+out-of-range input before any rule runs. Fields marked "server fills" are part of the
+normalized command that the server broadcasts inside an `event`; whatever a client puts
+there is overwritten.
+
+Decode with the module-level decoders (`decode_client_frame`, `decode_server_frame`),
+which are built once and reused for every frame.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, TypeAlias
+
+import msgspec
+from msgspec import Meta
+
+from .model import Change, Doer, Mode, Person, Session, Tally
+
+# --- bounds ------------------------------------------------------------------------------
+
+MAX_FRAME_BYTES = 16 * 1024
+"""Largest frame a client may send (the websocket layer enforces it)."""
+MAX_CAUSE_TEXT = 280
+MAX_SITUATION_TEXT = 280
+MAX_ACTION_TEXT = 280
+MAX_SHORT_TEXT = 120
+"""Who can do an action, the first step, the owner, the due date."""
+MAX_NAME = 40
+MAX_TITLE = 80
+MAX_OP = 64
+MAX_ID = 24
+MAX_CODE = 32
+MAX_SECRET = 64
+MAX_CAUSES = 2000
+"""Causes in one session."""
+MAX_ACTIONS = 500
+MAX_PEOPLE = 200
+MAX_CAUSES_PER_ACTION = 20
+MAX_DOTS = 99
+MAX_TIMER_SECONDS = 4 * 60 * 60
+MAX_SEQ = 2**53
+
+Op = Annotated[str, Meta(min_length=1, max_length=MAX_OP)]
+Id = Annotated[str, Meta(min_length=1, max_length=MAX_ID)]
+CauseText = Annotated[str, Meta(max_length=MAX_CAUSE_TEXT)]
+ActionText = Annotated[str, Meta(max_length=MAX_ACTION_TEXT)]
+ShortText = Annotated[str, Meta(max_length=MAX_SHORT_TEXT)]
+Name = Annotated[str, Meta(max_length=MAX_NAME)]
+Count = Annotated[int, Meta(ge=0, le=MAX_SEQ)]
+Dots = Annotated[int, Meta(ge=0, le=MAX_DOTS)]
+Timestamp = Annotated[float, Meta(ge=0, le=1e11)]
+TallyMap = Annotated[dict[Id, Tally], Meta(max_length=MAX_CAUSES)]
+
+
+class Frame(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, kw_only=True):
+    """Base of every frame: its tag is the JSON `type` field."""
+
+
+class Command(Frame):
+    """A change a client asks for. `op` is client-chosen and unique per person."""
+
+    op: Op
+
+
+# --- client -> server ----------------------------------------------------------------------
+
+
+class Join(Frame, tag="join"):
+    """First frame on every connection. Identity comes from this, never from later frames."""
+
+    code: Annotated[str, Meta(max_length=MAX_CODE)] | None = None
+    facilitator_key: Annotated[str, Meta(max_length=MAX_SECRET)] | None = None
+    name: Name = ""
+    role: Literal["participant", "viewer"] = "participant"
+    token: Annotated[str, Meta(max_length=MAX_SECRET)] | None = None
+    """From an earlier `welcome`: come back as the same person."""
+    since: Count | None = None
+    """Last `seq` this client applied: the server sends only what came after."""
+
+
+class AddCause(Command, tag="add_cause"):
+    parent: Id | None
+    """A cause id, or null for the situation itself."""
+    text: CauseText
+    id: Id | None = None
+    """Server fills: the new cause's id."""
+
+
+class EditCause(Command, tag="edit_cause"):
+    cause: Id
+    text: CauseText
+
+
+class RemoveCause(Command, tag="remove_cause"):
+    """Removes the cause and every answer below it."""
+
+    cause: Id
+    voters: Count | None = None
+    """Server fills."""
+    tally: TallyMap | None = None
+    """Server fills while votes are revealed."""
+
+
+class MergeCauses(Command, tag="merge_causes"):
+    """Moves `cause`'s children, votes and actions onto `into`, then removes `cause`."""
+
+    cause: Id
+    into: Id
+    voters: Count | None = None
+    """Server fills."""
+    tally: TallyMap | None = None
+    """Server fills while votes are revealed."""
+
+
+class SetDots(Command, tag="set_dots"):
+    cause: Id
+    dots: Dots
+    voters: Count | None = None
+    """Server fills."""
+
+
+class SetChange(Command, tag="set_change"):
+    cause: Id
+    answer: Change | None
+    voters: Count | None = None
+    """Server fills."""
+
+
+class AddAction(Command, tag="add_action"):
+    text: ActionText
+    causes: Annotated[list[Id], Meta(max_length=MAX_CAUSES_PER_ACTION)] = []
+    by: Doer = "inside"
+    who: ShortText = ""
+    id: Id | None = None
+    """Server fills."""
+
+
+class EditAction(Command, tag="edit_action"):
+    action: Id
+    text: ActionText
+    causes: Annotated[list[Id], Meta(max_length=MAX_CAUSES_PER_ACTION)] = []
+    by: Doer = "inside"
+    who: ShortText = ""
+
+
+class RemoveAction(Command, tag="remove_action"):
+    action: Id
+
+
+class SetAgreement(Command, tag="set_agreement"):
+    action: Id
+    agreed: bool
+    first_step: ShortText = ""
+    owner: ShortText = ""
+    due: ShortText = ""
+
+
+class SetSituation(Command, tag="set_situation"):
+    text: Annotated[str, Meta(max_length=MAX_SITUATION_TEXT)]
+    mode: Mode = "problem"
+
+
+class SetPhase(Command, tag="set_phase"):
+    phase: Literal["situation", "why", "weigh", "act", "agree"]
+
+
+class SetSettings(Command, tag="set_settings"):
+    dots_per_person: Annotated[int, Meta(ge=1, le=MAX_DOTS)] = 3
+    dots_per_cause: Annotated[int, Meta(ge=1, le=MAX_DOTS)] = 2
+    anonymous: bool = False
+
+
+class RevealVotes(Command, tag="reveal_votes"):
+    revealed: bool
+    tally: TallyMap | None = None
+    """Server fills: the room's votes per cause when `revealed`."""
+
+
+class SetTimer(Command, tag="set_timer"):
+    """Starts a timer for the current step (`seconds`), or stops it (null)."""
+
+    seconds: Annotated[int, Meta(ge=1, le=MAX_TIMER_SECONDS)] | None
+    ends_at: Timestamp | None = None
+    """Server fills: server clock time when it ends."""
+
+
+class SetDone(Command, tag="set_done"):
+    """ "I'm done" with the current step (or not, after all)."""
+
+    done: bool
+    person: Id | None = None
+    """Server fills: who said it."""
+
+
+class LockRoom(Command, tag="lock_room"):
+    """A locked room lets nobody new in; people already in can come back."""
+
+    locked: bool
+
+
+class RemovePerson(Command, tag="remove_person"):
+    person: Id
+
+
+class Close(Command, tag="close"):
+    """Saves the results; the session becomes read-only."""
+
+    closed_at: Timestamp | None = None
+    """Server fills."""
+
+
+class Reopen(Command, tag="reopen"):
+    """Undoes a close taken by mistake: the session takes changes again."""
+
+
+ClientCommand: TypeAlias = (
+    AddCause
+    | EditCause
+    | RemoveCause
+    | MergeCauses
+    | SetDots
+    | SetChange
+    | AddAction
+    | EditAction
+    | RemoveAction
+    | SetAgreement
+    | SetSituation
+    | SetPhase
+    | SetSettings
+    | RevealVotes
+    | SetTimer
+    | SetDone
+    | LockRoom
+    | RemovePerson
+    | Close
+    | Reopen
+)
+ClientFrame: TypeAlias = Join | ClientCommand
+
+
+# --- server-only event bodies ---------------------------------------------------------------
+
+
+class PersonJoined(Frame, tag="person_joined"):
+    """Somebody new joined (as this viewer may see them)."""
+
+    person: Person
+
+
+class Presence(Frame, tag="presence"):
+    """Somebody came back or dropped out."""
+
+    person: Id
+    online: bool
+
+
+class VotesCast(Frame, tag="votes_cast"):
+    """What everyone else learns from a hidden vote: only how many people have voted."""
+
+    voters: Count
+
+
+EventBody: TypeAlias = ClientCommand | PersonJoined | Presence | VotesCast
+
+
+# --- server -> client --------------------------------------------------------------------------
+
+
+class Welcome(Frame, tag="welcome"):
+    """Answer to `join`. `state` is null when the server resumes from the client's `since`:
+    the events after it follow, and the client keeps its own state."""
+
+    you: Person
+    token: str
+    seq: Count
+    state: Session | None
+    server_time: float
+    """The server's clock, so a client can show timers right whatever its own clock says."""
+
+
+class Event(Frame, tag="event"):
+    """One accepted change. `by` and `op` are null when this viewer may not know them."""
+
+    seq: Count
+    by: Id | None
+    op: Op | None
+    command: EventBody
+
+
+class Rejected(Frame, tag="rejected"):
+    """A command that was understood but not allowed; nothing changed."""
+
+    op: Op
+    reason: str
+    """A short code: see `REASONS`."""
+    message: str
+    """A sentence a person understands."""
+
+
+class Error(Frame, tag="error"):
+    """A frame the server could not accept at all. `code`: see `ERRORS`."""
+
+    code: str
+    message: str
+
+
+ServerFrame: TypeAlias = Welcome | Event | Rejected | Error
+
+REASONS: dict[str, str] = {
+    "not_allowed": "this person's role may not do that",
+    "wrong_phase": "not in this step of the session",
+    "not_found": "the cause, action or person does not exist (any more)",
+    "invalid": "a value is empty, too long or makes no sense here",
+    "budget": "no \"matters\" dots left",
+    "cap": "the most dots one person may put on one cause",
+    "cycle": "the merge would put a cause under itself",
+    "closed": "the session is closed and read-only",
+    "revealed": "votes are revealed; hide them to change votes",
+    "full": "the session holds as many causes, actions or people as it can",
+    "op_reused": "the same op was already used for a different command",
+    "storage": "the host cannot save changes right now",
+    "busy": "too many commands too fast",
+}
+"""Every `rejected.reason` code, with what it means."""
+
+ERRORS: dict[str, str] = {
+    "bad_frame": "not valid JSON, UTF-8, or not a known frame with valid fields",
+    "too_big": "the frame is larger than the server accepts",
+    "not_joined": "the first frame on a connection must be `join`",
+    "already_joined": "`join` was sent twice on one connection",
+    "wrong_code": "the join code or facilitator key is wrong",
+    "throttled": "too many wrong codes; wait a little",
+    "locked": "the room is locked by the facilitator",
+    "removed": "the facilitator removed this person",
+    "full": "the session has as many people as it can hold",
+    "join_timeout": "no `join` frame in time",
+    "storage": "the host cannot save changes right now",
+}
+"""Every `error.code`, with what it means."""
+
+
+_client_decoder: msgspec.json.Decoder[ClientFrame] = msgspec.json.Decoder(ClientFrame)
+_server_decoder: msgspec.json.Decoder[ServerFrame] = msgspec.json.Decoder(ServerFrame)
+_encoder = msgspec.json.Encoder()
+
+
+def decode_client_frame(data: bytes | str) -> ClientFrame:
+    """Decode one frame a client sent. Raises `msgspec.DecodeError` (or its subclass
+    `msgspec.ValidationError`) for anything that is not a valid client frame."""
+    return _client_decoder.decode(data)
+
+
+def decode_server_frame(data: bytes | str) -> ServerFrame:
+    """Decode one frame the server sent."""
+    return _server_decoder.decode(data)
+
+
+def encode(frame: Frame | Session) -> bytes:
+    """Encode a frame (or a whole session) as compact JSON bytes."""
+    return _encoder.encode(frame)
