@@ -1,1 +1,1 @@
-"""placeholder"""
+"""whytree server: holds the authoritative session, journals it and serves it over websockets."""

@@ -1,1 +1,1 @@
-"""placeholder"""
+"""whytree core shared by server and clients: model, protocol, rules and apply; no I/O."""

@@ -1,1 +1,1 @@
-"""placeholder"""
+"""whytree terminal client: the participant and facilitator screens (Textual)."""

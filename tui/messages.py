@@ -1,0 +1,23 @@
+"""Messages that widgets post up to the app ("attributes down, messages up").
+
+A widget that wants to change the session never talks to the network: it posts
+`SendCommand` with the command it wants, and the app stamps a fresh `op` on it, records
+it in the mirror's outbox and sends it (or keeps it until the link is back).
+"""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from whytree.shared import protocol as p
+
+DRAFT_OP = "draft"
+"""Placeholder `op` for commands built by widgets; the app replaces it before sending."""
+
+
+class SendCommand(Message):
+    """Ask the app to send `command` to the server (its `op` is replaced by the app)."""
+
+    def __init__(self, command: p.ClientCommand) -> None:
+        super().__init__()
+        self.command = command
