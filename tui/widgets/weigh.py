@@ -1,0 +1,368 @@
+"""The weigh step: hidden voting, then the room's votes as a ranking and a 2×2.
+
+Before the reveal, `WeighPanel` tells each person what they need while they vote: their
+own "matters" dots left, the most they may put on one cause, how many people have voted so
+far, and how to vote (the keys act on the cause selected in the tree; the app handles
+them). After the facilitator reveals the votes, it shows the causes ranked by dots
+(`RankingTable`) and the 2×2 of "matters" × "can change" (`MattersGrid`), so the group sees
+where to act. The ranking and the 2×2 come from `shared.ranking`, the same rules the saved
+report uses; `SummaryPanel` reuses both widgets.
+
+The panel follows "attributes down, messages up": the app calls `show_state` after each
+batch of events, and the panel asks for changes by posting `SendCommand`. Everything
+people typed is rendered as plain `Content`, never parsed as markup.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.widgets import Button, Static
+
+from whytree.shared import protocol as p
+from whytree.shared.model import Person, Session
+from whytree.shared.ranking import BOX_TITLES, BOXES, Box, RankedCause, box_meaning, ranked, two_by_two
+from whytree.shared.rules import Refusal, decide
+from whytree.shared.wording import CHANGE_LABELS, cause_word
+
+from ..messages import DRAFT_OP, SendCommand
+
+DOT = "●"
+BAR_WIDTH = 10
+"""Most dots drawn in a bar; larger counts are scaled to it (the number is always shown)."""
+
+
+def may(state: Session, me: Person, command: p.ClientCommand) -> bool:
+    """Whether the server's rules would accept `command` from `me` now.
+
+    The panels show a control only when it would work, and they ask the same pure rules
+    the server applies, so the two never disagree. (A client holds only its own ballot;
+    none of the commands the panels ask about depend on anyone else's.)
+    """
+    return not isinstance(decide(state, me, command, 0.0), Refusal)
+
+
+def short(text: str, width: int) -> str:
+    """`text` on one line of at most `width` cells, cut with an ellipsis when longer."""
+    return Content(" ".join(text.split())).truncate(width, ellipsis=True).plain
+
+
+def dot_bar(dots: int, most: int) -> str:
+    """A bar of dots: one per dot, scaled down to `BAR_WIDTH` when the top count is larger."""
+    if dots <= 0:
+        return ""
+    if most <= BAR_WIDTH:
+        return DOT * dots
+    return DOT * max(1, round(dots * BAR_WIDTH / most))
+
+
+def change_counts(item: RankedCause) -> str:
+    """The "can it change?" answers on one cause, e.g. "we 3 · others 1 · no 0"."""
+    tally = item.tally
+    if not tally.votes_on_change():
+        return "no answers"
+    return f"we {tally.we} · others {tally.others} · no {tally.no}"
+
+
+class _Text(Static):
+    """A Static that repaints only when its content really changes."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(Content(""), id=id, classes=classes, markup=False)
+        self._shown = Content("")
+
+    def show(self, content: Content) -> None:
+        if content != self._shown or content.spans != self._shown.spans:
+            self._shown = content
+            self.update(content)
+
+
+class RankingTable(_Text):
+    """The causes ranked by revealed "matters" dots: place, text, dot bar, count and the
+    "can it change?" answers. Causes nobody voted on are counted on one line at the end.
+
+    `limit` keeps only the first places (the summary shows the top few)."""
+
+    DEFAULT_CSS = """
+    RankingTable {
+        height: auto;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    """
+
+    def __init__(self, *, limit: int | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.limit = limit
+
+    def show_state(self, state: Session) -> None:
+        causes = ranked(state)
+        voted = [item for item in causes if item.dots or item.tally.votes_on_change()]
+        words = cause_word(state.mode, plural=True)
+        if not voted:
+            self.show(Content(f"No votes on any {cause_word(state.mode)} yet."))
+            return
+        shown = voted if self.limit is None else voted[: self.limit]
+        most = max(item.dots for item in causes)
+        bar_width = min(most, BAR_WIDTH)
+        lines: list[Content] = []
+        for item in shown:
+            bar = dot_bar(item.dots, most).ljust(bar_width)
+            lines.append(Content.assemble(
+                (f"{item.place:>2}. ", "bold"),
+                (bar, "$accent"),
+                (f" {item.dots:>2}  ", "bold"),
+                short(item.cause.text, 60),
+                (f"  ({change_counts(item)})", "dim"),
+            ))
+        rest = len(causes) - len(shown)
+        if rest:
+            without = "without votes" if self.limit is None else "more"
+            lines.append(Content.styled(f"    … and {rest} {words} {without}", "dim"))
+        self.show(Content("\n").join(lines))
+
+
+class MattersBox(Vertical):
+    """One box of the 2×2: what it means, then its causes, one line each."""
+
+    DEFAULT_CSS = """
+    MattersBox {
+        height: auto;
+        min-height: 5;
+        border: round $panel-lighten-2;
+        padding: 0 1;
+    }
+    MattersBox.-act-first { border: heavy $success; }
+    MattersBox .meaning { color: $text-muted; text-style: italic; }
+    MattersBox .causes { text-wrap: nowrap; text-overflow: ellipsis; }
+    """
+
+    def __init__(self, box: Box) -> None:
+        super().__init__(id=f"box-{box}", classes=f"-{box.replace('_', '-')}")
+        self.box = box
+        self.border_title = BOX_TITLES[box]
+        self.meaning = _Text(classes="meaning")
+        self.causes = _Text(classes="causes")
+
+    def compose(self) -> ComposeResult:
+        yield self.meaning
+        yield self.causes
+
+    def show_box(self, state: Session, items: list[RankedCause], most: int) -> None:
+        self.meaning.show(Content(box_meaning(self.box, state.mode)))
+        self.border_subtitle = str(len(items))
+        if not items:
+            self.causes.show(Content.styled("(none)", "dim"))
+            return
+        self.causes.show(Content("\n").join(
+            Content.assemble((f"{dot_bar(item.dots, most) or '·'} ", "$accent"), item.cause.text)
+            for item in items
+        ))
+
+
+class MattersGrid(Grid):
+    """The 2×2 of "matters" (rows) × "can change" (columns), each cause in its box."""
+
+    DEFAULT_CSS = """
+    MattersGrid {
+        grid-size: 3 3;
+        grid-columns: 9 1fr 1fr;
+        grid-rows: 1 auto auto;
+        grid-gutter: 0 1;
+        height: auto;
+    }
+    MattersGrid .axis { color: $text-muted; text-style: bold; }
+    MattersGrid .column-axis { content-align: center middle; width: 1fr; }
+    MattersGrid .row-axis { padding-top: 1; }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.boxes = {box: MattersBox(box) for box in BOXES}
+
+    def compose(self) -> ComposeResult:
+        yield Static("")
+        yield Static("can change", classes="axis column-axis")
+        yield Static("not for now", classes="axis column-axis")
+        yield Static("matters\nmost", classes="axis row-axis")
+        yield self.boxes["act_first"]
+        yield self.boxes["keep_in_mind"]
+        yield Static("matters\nless", classes="axis row-axis")
+        yield self.boxes["maybe_later"]
+        yield self.boxes["let_go"]
+
+    def show_state(self, state: Session) -> None:
+        boxes = two_by_two(state)
+        most = max((item.dots for items in boxes.values() for item in items), default=0)
+        for box, items in boxes.items():
+            self.boxes[box].show_box(state, items, most)
+
+
+class WeighPanel(VerticalScroll):
+    """The weigh step for one person: their dots and the room's progress while voting,
+    and the ranking and the 2×2 once the facilitator reveals the votes.
+
+    Call `show_state(state, me)` after each batch of events. The facilitator also gets a
+    button to reveal the votes and to hide them again (which reopens voting); it posts
+    `SendCommand(RevealVotes(...))` with `op=DRAFT_OP`.
+
+    | Key | Description |
+    | :- | :- |
+    | r | Reveal the votes (facilitator). |
+    | h | Hide the votes again (facilitator). |
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "reveal(True)", "Reveal votes"),
+        Binding("h", "reveal(False)", "Hide votes"),
+    ]
+
+    DEFAULT_CSS = """
+    WeighPanel {
+        height: 1fr;
+        padding: 0 1;
+    }
+    WeighPanel .title { text-style: bold; margin-bottom: 1; }
+    WeighPanel #weigh-dots { text-style: bold; }
+    WeighPanel #weigh-howto { color: $text-muted; margin-top: 1; }
+    WeighPanel #weigh-controls { height: auto; display: none; margin-top: 1; }
+    WeighPanel.-facilitator #weigh-controls { display: block; }
+    WeighPanel #weigh-results { height: auto; display: none; }
+    WeighPanel.-revealed #weigh-results { display: block; }
+    WeighPanel.-revealed #weigh-voting { display: none; }
+    WeighPanel #weigh-voting { height: auto; }
+    WeighPanel #weigh-ranking { margin-bottom: 1; }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._state: Session | None = None
+        self._me: Person | None = None
+
+    def compose(self) -> ComposeResult:
+        yield _Text(id="weigh-title", classes="title")
+        with Vertical(id="weigh-voting"):
+            yield _Text(id="weigh-dots")
+            yield _Text(id="weigh-mine")
+            yield _Text(id="weigh-voters")
+            yield _Text(id="weigh-howto")
+        with Horizontal(id="weigh-controls"):
+            yield Button("Reveal the votes", id="weigh-reveal", variant="primary")
+            yield Button("Hide the votes", id="weigh-hide")
+        with Vertical(id="weigh-results"):
+            yield _Text(id="weigh-revealed-title", classes="title")
+            yield RankingTable(id="weigh-ranking")
+            yield MattersGrid(id="weigh-grid")
+
+    # --- attributes down ------------------------------------------------------------------
+
+    def show_state(self, state: Session, me: Person) -> None:
+        """Show `state` as `me` sees it."""
+        self._state, self._me = state, me
+        facilitator = me.role == "facilitator"
+        self.set_class(facilitator, "-facilitator")
+        self.set_class(state.revealed, "-revealed")
+        words = cause_word(state.mode, plural=True)
+        self._text("weigh-title").show(Content(
+            f"Which {words} matter most, and can they change?"))
+        if state.revealed:
+            self._show_results(state)
+        else:
+            self._show_voting(state, me)
+        reveal = self.query_one("#weigh-reveal", Button)
+        hide = self.query_one("#weigh-hide", Button)
+        reveal.display = not state.revealed
+        hide.display = state.revealed
+        reveal.disabled = not may(state, me, p.RevealVotes(op=DRAFT_OP, revealed=True))
+        hide.disabled = not may(state, me, p.RevealVotes(op=DRAFT_OP, revealed=False))
+        self.refresh_bindings()
+
+    def _show_voting(self, state: Session, me: Person) -> None:
+        word = cause_word(state.mode)
+        settings = state.settings
+        if me.role == "viewer":
+            dots = Content("This screen is a read-only view: votes are cast on people's own laptops.")
+        else:
+            left = max(0, settings.dots_per_person - state.dots_used(me.id))
+            dots = Content(
+                f"You have {left} of your {settings.dots_per_person} "
+                f"dot{'s' if settings.dots_per_person != 1 else ''} left · at most "
+                f"{settings.dots_per_cause} on one {word}"
+            )
+        self._text("weigh-dots").show(dots)
+        self._text("weigh-mine").show(self._my_votes(state, me))
+        here = sum(1 for person in state.online_people() if person.role != "viewer")
+        here = max(here, state.voters)
+        self._text("weigh-voters").show(Content(
+            f"{state.voters} of {here} {'person has' if here == 1 else 'people have'} voted"))
+        if state.phase == "weigh":
+            howto = (
+                f"Select a {word} in the tree, then: + adds a “matters” dot, - takes one back, "
+                f"c answers “can it change?” (by us / only with others / not for now). "
+                f"Nobody sees your votes until the facilitator reveals them."
+            )
+        elif state.phase in ("situation", "why"):
+            howto = "Voting opens in the weigh step."
+        else:
+            howto = "The votes are hidden; the facilitator can reveal them."
+        self._text("weigh-howto").show(Content(howto))
+
+    def _my_votes(self, state: Session, me: Person) -> Content:
+        ballot = state.ballots.get(me.id)
+        if me.role == "viewer":
+            return Content("")
+        if ballot is None or ballot.is_empty():
+            return Content.styled("You have not voted yet.", "dim")
+        parts: list[Content] = [Content("Your votes:")]
+        for cause_id in dict.fromkeys([*ballot.dots, *ballot.change]):
+            cause = state.causes.get(cause_id)
+            if cause is None:
+                continue
+            dots = ballot.dots.get(cause_id, 0)
+            answer = ballot.change.get(cause_id)
+            line = Content.assemble(
+                "  ", (DOT * dots if dots else "·", "$accent"), " ", short(cause.text, 50))
+            if answer is not None:
+                line = line + Content.styled(f" ({CHANGE_LABELS[answer]})", "dim")
+            parts.append(line)
+        return Content("\n").join(parts)
+
+    def _show_results(self, state: Session) -> None:
+        self._text("weigh-revealed-title").show(Content(
+            f"The room's votes: {state.voters} "
+            f"{'person' if state.voters == 1 else 'people'} voted"))
+        self.query_one(RankingTable).show_state(state)
+        self.query_one(MattersGrid).show_state(state)
+
+    def _text(self, widget_id: str) -> _Text:
+        return self.query_one(f"#{widget_id}", _Text)
+
+    # --- messages up ------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action != "reveal":
+            return True
+        state, me = self._state, self._me
+        if state is None or me is None or me.role != "facilitator":
+            return False
+        revealed = bool(parameters[0]) if parameters else True
+        if revealed == state.revealed:
+            return False
+        return may(state, me, p.RevealVotes(op=DRAFT_OP, revealed=revealed))
+
+    def action_reveal(self, revealed: bool = True) -> None:
+        """Ask to reveal (or hide) the votes."""
+        if self.check_action("reveal", (revealed,)):
+            self.post_message(SendCommand(p.RevealVotes(op=DRAFT_OP, revealed=revealed)))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "weigh-reveal":
+            self.action_reveal(True)
+        elif event.button.id == "weigh-hide":
+            self.action_reveal(False)
