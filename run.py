@@ -42,7 +42,7 @@ def _wanted_stamp() -> str:
 
 def ensure_environment() -> None:
     """Create the virtual environment and install whytree into it when needed."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 (this script may run on an older python)
         sys.exit(f"whytree needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
     if not _python().exists():
         _say(f"creating a virtual environment in {VENV} ...")

@@ -113,8 +113,11 @@ class Mirror:
                 result.applied.append(frame)
                 if self.me is not None and self.me.id in self.state.people:
                     self.me = self.state.people[self.me.id]
-            case p.Rejected(op=op):
-                self.outbox.pop(op, None)
+            case p.Rejected(op=op, reason=reason):
+                # A host that cannot save rejects everything until it can again, then
+                # asks everyone to reconnect: keep the command to send it then.
+                if reason != "storage":
+                    self.outbox.pop(op, None)
                 result.rejected = frame
             case p.Error():
                 pass

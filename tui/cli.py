@@ -1,3 +1,220 @@
-"""placeholder"""
-def main() -> None:
-    print("hi")
+"""The `whytree` command line: host, serve, join, sessions, report.
+
+`host` and `join` open the terminal app; `serve`, `sessions` and `report` need no screen
+library at all, and import only the server side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from whytree.shared.protocol import MAX_TITLE
+
+DEFAULT_PORT = 8765
+
+
+def default_data_dir() -> Path:
+    """`$WHYTREE_DATA_DIR`, else the platform's user data folder."""
+    env = os.environ.get("WHYTREE_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("whytree", appauthor=False))
+
+
+def _server_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--title", default="", help=f"the session's title (up to {MAX_TITLE} characters)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
+                        help=f"port to listen on (default {DEFAULT_PORT}; 0 picks any free port)")
+    parser.add_argument("--bind", default="0.0.0.0",
+                        help="address to listen on (default: every network of this laptop)")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="where the journal and saved results live (default: $WHYTREE_DATA_DIR "
+                             "or your user data folder)")
+    parser.add_argument("--code", default=None, help="the join code (default: a new 6-digit code)")
+    parser.add_argument("--facilitator-key", default=None,
+                        help="the facilitator's key (default: a new random key)")
+    parser.add_argument("--tls", action="store_true",
+                        help="encrypt with a self-signed certificate (its fingerprint is shown)")
+    parser.add_argument("--anonymous", action="store_true",
+                        help="an anonymous session: nobody sees who wrote what")
+    parser.add_argument("--new", action="store_true",
+                        help="start a new session even if an open one could be resumed")
+    parser.add_argument("--no-discovery", action="store_true",
+                        help="do not announce the session on the local network")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="whytree",
+        description="Live 'But why?' cause-tree sessions for a group in one room, over the local network.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    host = commands.add_parser("host", help="host a session: the server and the facilitator's screen")
+    _server_options(host)
+
+    serve = commands.add_parser("serve", help="run only the server, without a screen")
+    _server_options(serve)
+
+    join = commands.add_parser("join", help="join a session as a participant (or --view for a projector)")
+    join.add_argument("url", nargs="?", default=None,
+                      help="the address the facilitator shows, e.g. ws://192.168.1.20:8765 "
+                           "(leave out to look for sessions on this network)")
+    join.add_argument("--name", default=None, help="your name (leave empty to stay anonymous)")
+    join.add_argument("--code", default=None, help="the join code the facilitator reads out")
+    join.add_argument("--view", action="store_true", help="a read-only view, e.g. for a projector")
+    join.add_argument("--facilitator-key", default=None, help="join as the facilitator (co-facilitating)")
+
+    sessions = commands.add_parser("sessions", help="list the saved sessions")
+    sessions.add_argument("--data-dir", type=Path, default=None)
+
+    report = commands.add_parser("report", help="print the report of a saved session")
+    report.add_argument("id", help="the session's id as `whytree sessions` lists it (a prefix is enough)")
+    report.add_argument("--data-dir", type=Path, default=None)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    data_dir = getattr(args, "data_dir", None) or default_data_dir()
+    match args.command:
+        case "serve":
+            return _serve(args, data_dir)
+        case "host":
+            return _host(args, data_dir)
+        case "join":
+            return _join(args)
+        case "sessions":
+            return _sessions(data_dir)
+        case "report":
+            return _report(data_dir, args.id)
+    parser.print_help()
+    return 2
+
+
+def _config(args: argparse.Namespace, data_dir: Path) -> object:
+    from whytree.server.app import ServerConfig
+
+    return ServerConfig(
+        data_dir=data_dir, port=args.port, bind=args.bind, title=args.title, code=args.code,
+        facilitator_key=args.facilitator_key, tls=args.tls, anonymous=args.anonymous,
+        advertise=not args.no_discovery, new=args.new,
+    )
+
+
+def _serve(args: argparse.Namespace, data_dir: Path) -> int:
+    from whytree.server.app import Server, ServerConfig
+    from whytree.server.journal import JournalDamaged, JournalError
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    config = _config(args, data_dir)
+    assert isinstance(config, ServerConfig)
+
+    async def run() -> None:
+        server = Server(config)
+        try:
+            await server.start()
+        except OSError as exc:
+            raise SystemExit(f"whytree: cannot listen on {config.bind}:{config.port}: {exc.strerror or exc}. "
+                             f"Is another session running? Try --port 0.") from exc
+        except (JournalDamaged, JournalError) as exc:
+            raise SystemExit(f"whytree: {exc}") from exc
+        what = "Resumed the open session" if server.resumed else "Serving a new session"
+        print(f"{what}{': ' + server.state.title if server.state.title else ''}", flush=True)
+        for url in server.urls:
+            print(f"  join address: {url}", flush=True)
+        print(f"  port:            {server.port}", flush=True)
+        print(f"  join code:       {server.code[:3]} {server.code[3:]}", flush=True)
+        print(f"  facilitator key: {server.facilitator_key}", flush=True)
+        if server.fingerprint:
+            print(f"  fingerprint:     {server.fingerprint}", flush=True)
+        print(f"  data folder:     {data_dir}", flush=True)
+        print("Press Ctrl+C to stop (the session is kept and resumes on the next start).", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, stop.set)
+            except (NotImplementedError, RuntimeError):  # pragma: no cover - Windows
+                pass
+        try:
+            await stop.wait()
+        finally:
+            await server.stop()
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _host(args: argparse.Namespace, data_dir: Path) -> int:
+    from whytree.server.app import ServerConfig
+    from whytree.tui.app import WhytreeApp
+
+    config = _config(args, data_dir)
+    assert isinstance(config, ServerConfig)
+    logging.basicConfig(level=logging.WARNING, filename=str(_log_file(data_dir)))
+    WhytreeApp(host=config).run()
+    return 0
+
+
+def _join(args: argparse.Namespace) -> int:
+    from whytree.tui.app import WhytreeApp
+
+    WhytreeApp(url=args.url, name=args.name, code=args.code, facilitator_key=args.facilitator_key,
+               viewer=args.view).run()
+    return 0
+
+
+def _sessions(data_dir: Path) -> int:
+    from whytree.server.results import list_saved
+
+    saved = list_saved(data_dir)
+    if not saved:
+        print(f"No saved sessions in {data_dir} yet. A session is saved when the facilitator closes it.")
+        return 0
+    for item in saved:
+        print(_describe(item))
+    return 0
+
+
+def _describe(item: object) -> str:
+    fields = {name: getattr(item, name, "") for name in ("id", "title", "situation")}
+    label = fields["title"] or fields["situation"] or "(untitled)"
+    return f"{fields['id']}  {label}"
+
+
+def _report(data_dir: Path, wanted: str) -> int:
+    from whytree.server import results
+
+    found = results.find_saved(data_dir, wanted)
+    if found is None:
+        print(f"whytree: no saved session matches {wanted!r}; `whytree sessions` lists them.", file=sys.stderr)
+        return 1
+    sys.stdout.write(results.report_text(found))
+    return 0
+
+
+def _log_file(data_dir: Path) -> Path:
+    from whytree.server.journal import private_dir
+
+    private_dir(data_dir)
+    return data_dir / "whytree.log"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

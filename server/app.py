@@ -1,0 +1,368 @@
+"""The whytree server: the `Hub` on a real websockets server, with a durable journal.
+
+This is the thin asyncio adapter around `hub.Hub` (which decides everything): it accepts
+connections, feeds their frames to the hub, makes the hub's journal records durable and
+only then sends the frames the hub produced. Everything received in one turn of the event
+loop is committed together (`_flush`), so a burst of votes costs one disk sync.
+
+It also: refuses browsers (a request with an `Origin` header), closes a connection that
+sends no `join` in time, notices dead links with short pings, drops a client that stops
+reading before its backlog grows (it comes back and resumes from its last `seq`), stops
+taking changes with a clear message when the disk fails, writes the results when the
+session closes, and resumes the latest open session from the journal on start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import secrets
+import ssl
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import msgspec
+import websockets
+from websockets.asyncio.server import Server as WebsocketServer
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+
+from whytree.shared import protocol as p
+from whytree.shared.model import Session
+from whytree.shared.text import clean
+
+from .hub import CLOSE_TRY_AGAIN, ConnId, Disconnect, Hub, Output, Record, Send, new_code, new_key
+from .journal import Journal, JournalError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORT = 8765
+JOIN_DEADLINE = 5.0
+"""Seconds a new connection has to send its `join`."""
+PING_INTERVAL = 4.0
+PING_TIMEOUT = 6.0
+MAX_BACKLOG = 1024 * 1024
+"""Bytes waiting to be written to one client before it is dropped as too slow."""
+PROBE_EVERY = 3.0
+"""Seconds between write tries while the journal cannot be written."""
+
+
+@dataclass
+class ServerConfig:
+    """How to run a server; the command line fills it."""
+
+    data_dir: Path
+    port: int = DEFAULT_PORT
+    bind: str = "0.0.0.0"
+    title: str = ""
+    code: str | None = None
+    facilitator_key: str | None = None
+    tls: bool = False
+    anonymous: bool = False
+    advertise: bool = True
+    new: bool = False
+    """Start a new session even when an open one could be resumed."""
+    on_notice: Callable[[str], None] | None = field(default=None, repr=False)
+    """Called with a sentence for the host's screen (results saved, storage trouble...)."""
+
+
+class Server:
+    """A running whytree server for one session."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.port = config.port
+        self.code = ""
+        self.facilitator_key = ""
+        self.urls: list[str] = []
+        self.resumed = False
+        self.fingerprint: str | None = None
+        self.results_dir: Path | None = None
+        self.hub: Hub | None = None
+        self._journal: Journal | None = None
+        self._session_id = ""
+        self._server: WebsocketServer | None = None
+        self._sockets: dict[ConnId, ServerConnection] = {}
+        self._ids = itertools.count(1)
+        self._pending: list[Output] = []
+        self._flush_handle: asyncio.Handle | None = None
+        self._probe_task: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
+        self._advertiser: object | None = None
+
+    @property
+    def local_url(self) -> str:
+        scheme = "wss" if self.config.tls else "ws"
+        return f"{scheme}://127.0.0.1:{self.port}"
+
+    @property
+    def state(self) -> Session:
+        assert self.hub is not None, "the server is not started"
+        return self.hub.state
+
+    # --- start and stop ------------------------------------------------------------------
+
+    async def start(self) -> None:
+        config = self.config
+        journal = self._journal = Journal(config.data_dir)
+        row = None if config.new else journal.latest_open_session()
+        if row is not None:
+            self.resumed = True
+            state = Session(id=row.id, title=row.title, created_at=row.created_at)
+            hub = Hub(state, row.code, row.facilitator_key)
+            for record in journal.records(row.id):
+                hub.replay(record)
+            log.info("resumed session %s at event %d", row.id, state.seq)
+        else:
+            row = journal.create_session(
+                session_id=secrets.token_hex(6),
+                title=clean(config.title)[: p.MAX_TITLE],
+                code=config.code or new_code(),
+                facilitator_key=config.facilitator_key or new_key(),
+            )
+            state = Session(id=row.id, title=row.title, created_at=row.created_at)
+            state.settings.anonymous = config.anonymous
+            hub = Hub(state, row.code, row.facilitator_key)
+        self.hub, self._session_id = hub, row.id
+        self.code, self.facilitator_key = hub.code, hub.facilitator_key
+
+        ssl_context: ssl.SSLContext | None = None
+        if config.tls:
+            from . import tls
+
+            info = tls.ensure_certificate(config.data_dir)
+            self.fingerprint = info.fingerprint
+            ssl_context = tls.server_ssl_context(info)
+
+        self._server = await serve(
+            self._serve_connection,
+            config.bind,
+            config.port,
+            ssl=ssl_context,
+            compression=None,
+            origins=[None],  # terminal clients send no Origin; browser pages are refused
+            max_size=p.MAX_FRAME_BYTES,
+            max_queue=8,
+            ping_interval=PING_INTERVAL,
+            ping_timeout=PING_TIMEOUT,
+            open_timeout=JOIN_DEADLINE,
+            close_timeout=2,
+            server_header=None,
+        )
+        self.port = next(iter(self._server.sockets)).getsockname()[1]
+        self.urls = [f"{'wss' if config.tls else 'ws'}://{address}:{self.port}"
+                     for address in _addresses(config.bind)]
+        if config.advertise:
+            await self._advertise()
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 5)
+            self._server = None
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush()
+        if self._probe_task is not None:
+            self._probe_task.cancel()
+        for task in list(self._background):
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await task
+        if self._advertiser is not None:
+            with contextlib.suppress(Exception):
+                await self._advertiser.stop()  # type: ignore[attr-defined]
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+
+    async def _advertise(self) -> None:
+        try:
+            from .discovery import Advertiser
+        except ImportError:  # pragma: no cover - discovery is optional
+            return
+        try:
+            advertiser = Advertiser()
+            await advertiser.start(title=self.state.title or "whytree session", port=self.port,
+                                   tls=self.config.tls)
+            self._advertiser = advertiser
+        except Exception as exc:  # noqa: BLE001 - never let discovery stop a session
+            log.warning("not advertised on the network (%s); joining by address still works", exc)
+
+    # --- connections ---------------------------------------------------------------------
+
+    async def _serve_connection(self, ws: ServerConnection) -> None:
+        hub = self.hub
+        assert hub is not None
+        conn = next(self._ids)
+        self._sockets[conn] = ws
+        address = str(ws.remote_address[0]) if ws.remote_address else "?"
+        hub.connect(conn, address, time.time())
+        try:
+            try:
+                first = await asyncio.wait_for(ws.recv(), JOIN_DEADLINE)
+            except TimeoutError:
+                await ws.send(p.encode(p.Error(code="join_timeout",
+                                               message="No join frame in time.")).decode())
+                await ws.close(1008, "join_timeout")
+                return
+            self._receive(conn, first)
+            async for message in ws:
+                self._receive(conn, message)
+        except ConnectionClosed:
+            pass
+        finally:
+            self._sockets.pop(conn, None)
+            self._queue(hub.disconnect(conn))
+
+    def _receive(self, conn: ConnId, message: str | bytes) -> None:
+        assert self.hub is not None
+        if isinstance(message, bytes):
+            error = p.Error(code="bad_frame", message="Frames are JSON text, not binary.")
+            self._queue([Send([conn], p.encode(error))])
+            if self.hub.person_of(conn) is None:
+                self._queue([Disconnect(conn, 1003, "bad_frame")])
+            return
+        self._queue(self.hub.receive(conn, message, time.time()))
+
+    def _queue(self, outputs: list[Output]) -> None:
+        if not outputs:
+            return
+        self._pending.extend(outputs)
+        if self._flush_handle is None:
+            self._flush_handle = asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        """Make this turn's records durable, then send this turn's frames."""
+        self._flush_handle = None
+        hub, journal = self.hub, self._journal
+        if hub is None or journal is None:
+            return
+        records = hub.take_unsaved()
+        outputs, self._pending = self._pending, []
+        try:
+            journal.write(self._session_id, records)
+        except JournalError as exc:
+            self._storage_failed(str(exc))
+            return
+        for output in outputs:
+            if isinstance(output, Send):
+                self._send(output)
+            else:
+                ws = self._sockets.get(output.conn)
+                if ws is not None:
+                    self._spawn(ws.close(output.code, output.reason))
+        self._after_commit(records)
+
+    def _send(self, output: Send) -> None:
+        sockets = []
+        for conn in output.to:
+            ws = self._sockets.get(conn)
+            if ws is None:
+                continue
+            transport = ws.transport
+            if transport is not None and transport.get_write_buffer_size() > MAX_BACKLOG:
+                log.info("dropping connection %d: it is not reading (it will resume)", conn)
+                self._spawn(ws.close(CLOSE_TRY_AGAIN, "too slow"))
+                continue
+            sockets.append(ws)
+        websockets.broadcast(sockets, output.data.decode())
+
+    def _after_commit(self, records: list[Record]) -> None:
+        for record in records:
+            if record.event is None:
+                continue
+            body = record.event.command
+            if isinstance(body, p.Close):
+                self._spawn(self._save_results())
+            elif isinstance(body, p.Reopen) and self._journal is not None:
+                self._journal.set_closed(self._session_id, False)
+
+    async def _save_results(self) -> None:
+        hub, journal = self.hub, self._journal
+        if hub is None or journal is None:
+            return
+        from .results import save_results
+
+        snapshot = msgspec.convert(msgspec.to_builtins(hub.state), Session)
+        try:
+            folder = await asyncio.to_thread(save_results, snapshot, self.config.data_dir)
+        except OSError as exc:
+            self._notice(f"Could not write the results ({exc}). The session is kept in the journal; "
+                         f"free some space and close it again.")
+            return
+        journal.set_closed(self._session_id, True)
+        self.results_dir = folder
+        self._notice(f"Results saved in {folder}")
+
+    # --- storage trouble ---------------------------------------------------------------
+
+    def _storage_failed(self, message: str) -> None:
+        """Nothing of this turn was saved: forget it, tell everyone, pause changes."""
+        hub, journal = self.hub, self._journal
+        assert hub is not None and journal is not None
+        log.error("journal write failed: %s", message)
+        fresh = Hub(Session(id=hub.state.id, title=hub.state.title, created_at=hub.state.created_at),
+                    hub.code, hub.facilitator_key)
+        for record in journal.records(self._session_id):
+            fresh.replay(record)
+        hub.state, hub.tokens, hub.accepted = fresh.state, fresh.tokens, fresh.accepted
+        hub.recent = fresh.recent
+        hub.unsaved = []
+        hub.rejections.clear()
+        for conn in list(hub.conns):
+            if hub.conns[conn].person is not None and hub.conns[conn].person not in hub.state.people:
+                hub.conns[conn].person = None  # joined in the lost turn: must join again
+        hub.storage_error = message
+        error = p.encode(p.Error(code="storage", message=message)).decode()
+        websockets.broadcast(list(self._sockets.values()), error)
+        self._notice(message)
+        if self._probe_task is None or self._probe_task.done():
+            self._probe_task = asyncio.get_running_loop().create_task(self._probe_storage())
+
+    async def _probe_storage(self) -> None:
+        hub, journal = self.hub, self._journal
+        while hub is not None and journal is not None and hub.storage_error:
+            await asyncio.sleep(PROBE_EVERY)
+            try:
+                journal.probe()
+            except JournalError:
+                continue
+            hub.storage_error = None
+            self._notice("Saving works again; changes are back on.")
+            # Everyone reconnects, resumes from what they have and resends what was kept.
+            for ws in list(self._sockets.values()):
+                self._spawn(ws.close(1012, "storage is back"))
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _notice(self, message: str) -> None:
+        log.warning("%s", message)
+        if self.config.on_notice is not None:
+            self.config.on_notice(message)
+
+    def _spawn(self, coroutine: Awaitable[None]) -> None:
+        async def run() -> None:
+            with contextlib.suppress(ConnectionClosed):
+                await coroutine
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+
+def _addresses(bind: str) -> list[str]:
+    if bind not in ("", "0.0.0.0", "::"):
+        return [bind]
+    try:
+        from .discovery import lan_addresses
+    except ImportError:  # pragma: no cover
+        return ["127.0.0.1"]
+    try:
+        return lan_addresses() or ["127.0.0.1"]
+    except Exception:  # noqa: BLE001 - an address list is a convenience
+        return ["127.0.0.1"]
