@@ -203,7 +203,8 @@ def _report(data_dir: Path, wanted: str) -> int:
 
     found = results.find_saved(data_dir, wanted)
     if found is None:
-        print(f"whytree: no saved session matches {wanted!r}; `whytree sessions` lists them.", file=sys.stderr)
+        print(f"whytree: no saved session matches {wanted!r}; `whytree sessions` lists them.",
+              file=sys.stderr)
         return 1
     sys.stdout.write(results.report_text(found))
     return 0
