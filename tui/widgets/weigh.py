@@ -85,7 +85,7 @@ class RankingTable(_Text):
     """The causes ranked by revealed "matters" dots: place, text, dot bar, count and the
     "can it change?" answers. Causes nobody voted on are counted on one line at the end.
 
-    `limit` keeps only the first places (the summary shows the top few)."""
+    `limit` keeps only the first few causes that got any dot (the summary's top causes)."""
 
     DEFAULT_CSS = """
     RankingTable {
@@ -102,12 +102,17 @@ class RankingTable(_Text):
 
     def show_state(self, state: Session) -> None:
         causes = ranked(state)
-        voted = [item for item in causes if item.dots or item.tally.votes_on_change()]
+        if self.limit is None:
+            voted = [item for item in causes if item.dots or item.tally.votes_on_change()]
+            shown = voted
+        else:
+            voted = [item for item in causes if item.dots]
+            shown = voted[: self.limit]
         words = cause_word(state.mode, plural=True)
         if not voted:
-            self.show(Content(f"No votes on any {cause_word(state.mode)} yet."))
+            self.show(Content(f"No “matters” dots on any {cause_word(state.mode)}."
+                              if state.revealed else "The votes are not revealed."))
             return
-        shown = voted if self.limit is None else voted[: self.limit]
         most = max(item.dots for item in causes)
         bar_width = min(most, BAR_WIDTH)
         lines: list[Content] = []
@@ -120,10 +125,12 @@ class RankingTable(_Text):
                 short(item.cause.text, 60),
                 (f"  ({change_counts(item)})", "dim"),
             ))
-        rest = len(causes) - len(shown)
+        if self.limit is None:
+            rest, which = len(causes) - len(shown), f"{words} without votes"
+        else:
+            rest, which = len(voted) - len(shown), f"more {words} with fewer dots"
         if rest:
-            without = "without votes" if self.limit is None else "more"
-            lines.append(Content.styled(f"    … and {rest} {words} {without}", "dim"))
+            lines.append(Content.styled(f"    … and {rest} {which}", "dim"))
         self.show(Content("\n").join(lines))
 
 

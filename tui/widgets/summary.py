@@ -1,0 +1,104 @@
+"""The closed session's summary: the picture everyone takes home.
+
+`SummaryPanel` shows, on every screen once the facilitator closes the session, the
+situation, the top causes with their dots and "can change" answers, the 2×2 of "matters" ×
+"can change", and the agreed next steps (first step, owner, by when). Where the results
+were saved is known only on the host, so clients just say they were saved on the
+facilitator's laptop. It reuses the weigh step's `RankingTable` and `MattersGrid`, which
+follow `shared.ranking`, like the saved report. It is read-only: it posts no messages.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import Static
+
+from whytree.shared.model import Person, Session
+from whytree.shared.wording import cause_word
+
+from .actions import next_step_line, who_line
+from .weigh import MattersGrid, RankingTable
+
+TOP_CAUSES = 5
+"""Places of the ranking shown in the summary."""
+
+
+class SummaryPanel(VerticalScroll):
+    """The summary of a closed session (read-only, the same for everyone).
+
+    Call `show_state(state, me)` after each batch of events; `me` is accepted for the
+    panels' common contract and does not change what is shown.
+    """
+
+    DEFAULT_CSS = """
+    SummaryPanel {
+        height: 1fr;
+        padding: 0 1;
+    }
+    SummaryPanel .heading { text-style: bold; margin-top: 1; }
+    SummaryPanel #summary-title { text-style: bold; color: $accent; }
+    SummaryPanel #summary-situation { text-style: bold; }
+    SummaryPanel.-votes-hidden #summary-grid-heading,
+    SummaryPanel.-votes-hidden MattersGrid { display: none; }
+    SummaryPanel #summary-saved { margin-top: 1; color: $success; text-style: bold; }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._shown: dict[str, Content] = {}
+
+    def compose(self) -> ComposeResult:
+        def text(widget_id: str, classes: str = "") -> Static:
+            return Static(Content(""), id=widget_id, classes=classes, markup=False)
+
+        yield text("summary-title")
+        yield text("summary-situation-heading", "heading")
+        yield text("summary-situation")
+        yield text("summary-top-heading", "heading")
+        yield RankingTable(limit=TOP_CAUSES, id="summary-ranking")
+        yield text("summary-grid-heading", "heading")
+        yield MattersGrid(id="summary-grid")
+        yield text("summary-steps-heading", "heading")
+        yield text("summary-steps")
+        yield text("summary-saved")
+
+    def show_state(self, state: Session, me: Person) -> None:
+        """Show the summary of `state` (the same for every `me`)."""
+        words = cause_word(state.mode, plural=True)
+        closed = state.phase == "closed"
+        self.set_class(not state.revealed, "-votes-hidden")
+        self._show("summary-title", Content(
+            ("Summary: " if closed else "Summary so far: ") + (state.title or "this session")))
+        self._show("summary-situation-heading", Content(
+            "What went wrong" if state.mode == "problem" else "What went well"))
+        self._show("summary-situation", Content(state.situation or "(no situation written)"))
+        self._show("summary-top-heading", Content(
+            f"The {words} that matter most" if state.revealed
+            else f"The {words} that matter most (the votes were not revealed)"))
+        self.query_one(RankingTable).show_state(state)
+        self._show("summary-grid-heading", Content("Where to act: matters × can change"))
+        self.query_one(MattersGrid).show_state(state)
+        self._show("summary-steps-heading", Content("Agreed next steps"))
+        self._show("summary-steps", self._steps(state))
+        self._show("summary-saved", Content(
+            "Saved on the facilitator's laptop." if closed
+            else "The results are saved on the facilitator's laptop when the session closes."))
+
+    def _steps(self, state: Session) -> Content:
+        agreed = [action for action in state.actions.values() if action.agreed]
+        if not agreed:
+            return Content.styled("No next steps were agreed.", "dim")
+        lines: list[Content] = []
+        for number, action in enumerate(agreed, start=1):
+            lines.append(Content.assemble((f"{number}. ✓ ", "bold $success"), (action.text, "bold")))
+            lines.append(Content("     ") + next_step_line(action))
+            lines.append(Content.assemble(("     who: ", "dim"), who_line(action)))
+        return Content("\n").join(lines)
+
+    def _show(self, widget_id: str, content: Content) -> None:
+        old = self._shown.get(widget_id)
+        if old is None or content != old or content.spans != old.spans:
+            self._shown[widget_id] = content
+            self.query_one(f"#{widget_id}", Static).update(content)
