@@ -201,7 +201,11 @@ def _describe(item: object) -> str:
 def _report(data_dir: Path, wanted: str) -> int:
     from whytree.server import results
 
-    found = results.find_saved(data_dir, wanted)
+    try:
+        found = results.find_saved(data_dir, wanted)
+    except results.AmbiguousSession as exc:
+        print(f"whytree: {exc}", file=sys.stderr)
+        return 1
     if found is None:
         print(f"whytree: no saved session matches {wanted!r}; `whytree sessions` lists them.",
               file=sys.stderr)
