@@ -249,6 +249,9 @@ class Hub:
             return self._refuse(conn, "storage", self.storage_error, CLOSE_TRY_AGAIN)
 
         person = self._returning(join, role)
+        # Only a returning person can resume from `since`: a client that was in another
+        # session (say, before the host started a new one) gets the whole state.
+        since = join.since if person is not None else None
         if person is not None and person.removed:
             return self._refuse(conn, "removed", "The facilitator removed you from this session.")
         out: list[Output] = []
@@ -268,7 +271,7 @@ class Hub:
             self.tokens[token_hash(token)] = person.id
             self.unsaved.append(Record(token_hash=token_hash(token), person=person.id))
         state.person = person.id
-        out += self._welcome(conn, person.id, token, join.since, now)
+        out += self._welcome(conn, person.id, token, since, now)
         return out
 
     def _returning(self, join: p.Join, role: Role) -> Person | None:

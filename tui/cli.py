@@ -218,7 +218,9 @@ def _log_file(data_dir: Path) -> Path:
     from whytree.server.journal import private_dir
 
     private_dir(data_dir)
-    return data_dir / "whytree.log"
+    path = data_dir / "whytree.log"
+    os.close(os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600))  # private, like the rest
+    return path
 
 
 if __name__ == "__main__":
