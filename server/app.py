@@ -158,6 +158,9 @@ class Server:
                      for address in _addresses(config.bind)]
         if config.advertise:
             await self._advertise()
+        if self.resumed and hub.state.phase == "closed":
+            # Closed, but the host stopped before the results were written: write them now.
+            self._spawn(self._save_results())
 
     async def stop(self) -> None:
         if self._server is not None:
