@@ -1,0 +1,48 @@
+"""Shared fixtures: a real whytree server on port 0, and helpers for the TUI tests.
+
+`server` starts the real `Server` (never a mock) on 127.0.0.1, port 0, in a temporary data
+folder, with a fixed join code and facilitator key so screens are reproducible; it stops
+the server after the test. `make_server` does the same for tests that need to start a
+server again on the same data folder and port (a host that restarts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from whytree.server.app import Server, ServerConfig
+
+CODE = "246810"
+FACILITATOR_KEY = "test-facilitator-key"
+
+MakeServer = Callable[..., Awaitable[Server]]
+
+
+@pytest.fixture
+async def make_server(tmp_path: Path) -> AsyncIterator[MakeServer]:
+    """Start real servers (stopped at the end); keyword arguments go to `ServerConfig`."""
+    started: list[Server] = []
+
+    async def make(**changes: object) -> Server:
+        options: dict[str, object] = dict(
+            data_dir=tmp_path / "data", port=0, bind="127.0.0.1", title="Test session",
+            code=CODE, facilitator_key=FACILITATOR_KEY, advertise=False,
+        )
+        options.update(changes)
+        server = Server(ServerConfig(**options))  # type: ignore[arg-type]
+        await server.start()
+        started.append(server)
+        return server
+
+    yield make
+    for server in reversed(started):
+        await server.stop()
+
+
+@pytest.fixture
+async def server(make_server: MakeServer) -> Server:
+    """A real whytree server on 127.0.0.1, port 0, with code `CODE`."""
+    return await make_server()

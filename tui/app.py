@@ -1,0 +1,259 @@
+"""`WhytreeApp`: the terminal client of a whytree session, for everyone in the room.
+
+One app for every role. A participant joins a session (the join screen asks for what is
+missing); the facilitator's screen is the same with more keys; `viewer=True` is the
+read-only projector view; with `host=` the app first starts the server in its own event
+loop, joins it as the facilitator and shows the join address and code in large letters.
+
+The app is the one place where the three parts meet ("attributes down, messages up"):
+
+* the `Link` (a worker, `connection.py`) posts every frame it receives; the app gives it
+  to the `Mirror`, which applies it, and passes what changed down to the session screen;
+* the screen and the step panels post `SendCommand`; the app stamps a fresh `op`, records
+  the command in the mirror's outbox and hands the frame to the link (while offline the
+  outbox keeps it, and the link sends it again after the rejoin);
+* link changes (down, reconnecting, refused) go to the status line or the join screen.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, ClassVar
+
+import msgspec
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from whytree.shared import protocol as p
+from whytree.shared.mirror import Mirror, ResyncNeeded
+from whytree.tui.connection import Link
+from whytree.tui.messages import SendCommand
+from whytree.tui.screens.join import JoinScreen
+from whytree.tui.screens.session import SessionScreen
+from whytree.tui.widgets.banner import JoinBanner
+
+if TYPE_CHECKING:
+    from whytree.server.app import Server, ServerConfig
+
+REFUSALS: dict[str, str] = {
+    "wrong_code": "That code is not right. Check the code on the host's screen and try again.",
+    "throttled": "Too many wrong codes were tried. Wait a minute, then try again.",
+    "locked": "The facilitator has locked the room: nobody new can join now. Ask them to unlock it.",
+    "removed": "The facilitator removed you from this session.",
+    "full": "The session is full: it has as many people as it can hold.",
+}
+"""What each join refusal means, for the person reading the screen."""
+
+
+class WhytreeApp(App[None]):
+    """The whytree terminal client (participant, facilitator, viewer, or host)."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "whytree"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "quit", "Quit", show=False)]
+
+    def __init__(
+        self,
+        url: str | None = None,
+        name: str | None = None,
+        code: str | None = None,
+        facilitator_key: str | None = None,
+        viewer: bool = False,
+        host: ServerConfig | None = None,
+        *,
+        discover: bool = True,
+    ) -> None:
+        super().__init__()
+        self.url = url
+        self.person_name = name
+        self.code = code
+        self.facilitator_key = facilitator_key
+        self.viewer = viewer
+        self.host_config = host
+        self.discover = discover
+        self.server: Server | None = None
+        self.mirror = Mirror()
+        self.link: Link | None = None
+        self.session_screen: SessionScreen | None = None
+        self.join_screen: JoinScreen | None = None
+
+    # --- start ---------------------------------------------------------------------------
+
+    async def on_mount(self) -> None:
+        if self.host_config is not None:
+            await self._start_server(self.host_config)
+            return
+        straight_in = self.url is not None and (self.code or self.facilitator_key) and (
+            self.person_name is not None or self.facilitator_key or self.viewer
+        )
+        self.join_screen = JoinScreen(self.url, self.person_name, self.code,
+                                      discover=self.discover and not straight_in)
+        await self.push_screen(self.join_screen)
+        if straight_in:
+            assert self.url is not None
+            try:
+                from whytree.tui.connection import normalize_url
+
+                url = normalize_url(self.url)
+            except ValueError as problem:
+                self.join_screen.show_problem(str(problem))
+                return
+            self.join_screen.show_busy(f"Connecting to {url} …")
+            self._connect(url)
+
+    async def _start_server(self, config: ServerConfig) -> None:
+        from whytree.server.app import Server
+
+        if config.on_notice is None:
+            config = dataclasses.replace(config, on_notice=self._server_notice)
+        server = Server(config)
+        try:
+            await server.start()
+        except OSError as problem:
+            self.exit(message=f"whytree: cannot listen on {config.bind}:{config.port}: "
+                              f"{problem.strerror or problem}. Is another session running? Try --port 0.")
+            return
+        self.server = server
+        self.facilitator_key = server.facilitator_key
+        self.code = server.code
+        self._connect(server.local_url, retry_first=True)
+
+    def _server_notice(self, message: str) -> None:
+        self.notify(message, title="Host", timeout=10)
+
+    async def on_unmount(self) -> None:
+        if self.server is not None:
+            server, self.server = self.server, None
+            await server.stop()
+
+    # --- the link ---------------------------------------------------------------------------
+
+    def _connect(self, url: str, *, retry_first: bool = False) -> None:
+        self.mirror = Mirror()
+        self.link = Link(
+            url,
+            join_frame=self._join_frame,
+            pending_frames=self.mirror.pending_frames,
+            post=self.post_message,
+            retry_first=retry_first,
+        )
+        self._run_link(self.link)
+
+    def _join_frame(self) -> bytes:
+        return self.mirror.join_frame(
+            code=None if self.facilitator_key else self.code,
+            facilitator_key=self.facilitator_key or None,
+            name=self.person_name or "",
+            role="viewer" if self.viewer else "participant",
+        )
+
+    @work(exclusive=True, group="link", exit_on_error=False)
+    async def _run_link(self, link: Link) -> None:
+        await link.run()
+
+    @on(JoinScreen.Submitted)
+    def _join_submitted(self, event: JoinScreen.Submitted) -> None:
+        self.url, self.person_name, self.code = event.url, event.name, event.code
+        self._connect(event.url)
+
+    @on(Link.FrameReceived)
+    async def _frame(self, event: Link.FrameReceived) -> None:
+        try:
+            received = self.mirror.receive(event.data, event.local_time)
+        except ResyncNeeded:
+            if self.link is not None:
+                self.link.drop()
+            return
+        except msgspec.DecodeError:
+            self.notify("The host sent something this version of whytree does not understand.",
+                        severity="warning")
+            return
+        frame = received.frame
+        if isinstance(frame, p.Welcome):
+            await self._welcomed()
+        elif isinstance(frame, p.Error):
+            self.notify(frame.message, title="The host says", severity="warning")
+        if received.rejected is not None:
+            self.notify(received.rejected.message, severity="warning", timeout=5)
+        if self.session_screen is not None:
+            self.session_screen.follow(received)
+            if isinstance(frame, p.Welcome):
+                self.session_screen.link.connected()
+
+    async def _welcomed(self) -> None:
+        if self.session_screen is not None:
+            return
+        banner = None
+        if self.server is not None:
+            banner = JoinBanner(self.server.urls, self.server.code, self.server.facilitator_key,
+                                id="banner")
+        self.session_screen = SessionScreen(self.mirror, viewer=self.viewer, banner=banner)
+        if self.join_screen is not None and self.screen is self.join_screen:
+            await self.switch_screen(self.session_screen)
+        else:
+            await self.push_screen(self.session_screen)
+        self.join_screen = None
+        self.session_screen.link.connected()
+
+    @on(Link.Down)
+    def _down(self, event: Link.Down) -> None:
+        if self.session_screen is not None:
+            self.session_screen.link.down(event.since)
+
+    @on(Link.Reconnecting)
+    def _reconnecting(self, event: Link.Reconnecting) -> None:
+        if self.session_screen is not None:
+            self.session_screen.link.reconnecting(event.attempt)
+
+    @on(Link.Refused)
+    async def _refused(self, event: Link.Refused) -> None:
+        message = REFUSALS.get(event.code, event.message)
+        if self.session_screen is None and self.join_screen is not None:
+            self.join_screen.show_problem(message)
+            return
+        if self.server is not None:
+            self.notify(message, severity="error", timeout=30)
+            return
+        # Refused on the way back in (removed, or the session changed): back to joining.
+        self.session_screen = None
+        self.join_screen = JoinScreen(self.url, self.person_name, None, discover=False)
+        await self.switch_screen(self.join_screen)
+        self.join_screen.show_problem(message)
+
+    @on(Link.Failed)
+    def _failed(self, event: Link.Failed) -> None:
+        if self.join_screen is not None:
+            self.join_screen.show_problem(event.message)
+        else:
+            self.notify(event.message, severity="error", timeout=30)
+
+    # --- sending ---------------------------------------------------------------------------
+
+    @on(SendCommand)
+    def _send(self, event: SendCommand) -> None:
+        event.stop()
+        if self.viewer:
+            self.notify("This screen is a read-only view.", severity="warning")
+            return
+        command = msgspec.structs.replace(event.command, op=self.mirror.new_op())
+        frame = self.mirror.command(command)
+        if self.link is not None:
+            self.link.send(frame)
+
+    # --- the command palette ------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if isinstance(screen, SessionScreen):
+            for title, help_text, action in screen.palette_commands():
+                yield SystemCommand(title, help_text, _runner(screen, action))
+
+
+def _runner(screen: SessionScreen, action: str) -> Callable[[], Awaitable[None]]:
+    async def run() -> None:
+        await screen.run_action(action)
+
+    return run

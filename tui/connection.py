@@ -1,0 +1,267 @@
+"""The link to the server: one websocket, kept alive by itself, as a Textual worker body.
+
+`Link.run` is the whole life of a connection to one session. It connects, sends the
+`join` frame the mirror builds (with the token and `since` once this person has been in),
+and, when the `welcome` comes, first sends again every command the mirror still holds
+(commands made while offline), then passes every frame up. When the link drops it tries
+again by itself, with a jittered exponential back-off suited to a LAN: the first retry
+comes after a fraction of a second, later ones at most a few seconds apart.
+
+It never touches the screen and never changes the session: it posts messages up
+(`Link.Connecting`, `Link.FrameReceived`, `Link.Down`, `Link.Reconnecting`,
+`Link.Refused`, `Link.Failed`) and the app applies frames through the `Mirror`. Sending
+goes through `Link.send`, which drops the frame while offline -- it is still in the
+mirror's outbox and goes out again after the rejoin.
+
+`normalize_url` turns what a person types ("192.168.1.20", "192.168.1.20:8765") into a
+websocket URL, or says in plain words what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+import msgspec
+from textual.message import Message
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+from whytree.shared import protocol as p
+
+DEFAULT_PORT = 8765
+"""The port `whytree host` listens on unless told otherwise."""
+
+FATAL_ERRORS = frozenset({"wrong_code", "throttled", "locked", "removed", "full"})
+"""`error` codes at join after which trying again cannot help."""
+
+FIRST_RETRY = (0.2, 0.5)
+"""Seconds before the first retry (a random point in this range)."""
+MAX_RETRY = 3.0
+"""Longest wait between two attempts, in seconds."""
+
+OPEN_TIMEOUT = 4.0
+PING_INTERVAL = 5.0
+PING_TIMEOUT = 5.0
+MAX_INCOMING = 16 * 2**20
+"""A `welcome` carries the whole session: allow far more than any real one needs."""
+
+
+def normalize_url(text: str) -> str:
+    """A websocket URL from what a person typed; raises `ValueError` with a sentence.
+
+    Accepts `ws://host:port`, `wss://host:port`, `host:port` and a bare `host`
+    (the default port is added).
+    """
+    text = text.strip()
+    if not text:
+        raise ValueError("Type the address shown on the host's screen, e.g. 192.168.1.20:8765.")
+    if "://" not in text:
+        text = "ws://" + text
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"“{text}” is not an address whytree understands "
+                         "(the port must be a number, e.g. 192.168.1.20:8765).") from None
+    if parts.scheme not in ("ws", "wss"):
+        raise ValueError(f"“{text}” should start with ws:// (or just type 192.168.1.20:8765).")
+    host = parts.hostname
+    if not host or " " in host:
+        raise ValueError(f"“{text}” has no computer address in it (e.g. 192.168.1.20).")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(f"“{text}” has extra parts after the address; type only ADDRESS:PORT.")
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    return f"{parts.scheme}://{host}:{port or DEFAULT_PORT}"
+
+
+def retry_delay(attempt: int) -> float:
+    """Seconds to wait before attempt number `attempt` (1 for the first retry)."""
+    low, high = FIRST_RETRY
+    base = min(MAX_RETRY, low * 2 ** (attempt - 1))
+    return min(MAX_RETRY, random.uniform(base, base * high / low))
+
+
+class Link:
+    """One person's connection to one session, re-established whenever it drops."""
+
+    class Connecting(Message):
+        """A connection attempt to `url` starts."""
+
+        def __init__(self, url: str, attempt: int) -> None:
+            super().__init__()
+            self.url = url
+            self.attempt = attempt
+
+    class FrameReceived(Message):
+        """A frame from the server, to give to the mirror (in order)."""
+
+        def __init__(self, data: str | bytes, local_time: float) -> None:
+            super().__init__()
+            self.data = data
+            self.local_time = local_time
+
+    class Down(Message):
+        """The link was up and dropped at `since` (local clock); it is being retried."""
+
+        def __init__(self, since: float, reason: str) -> None:
+            super().__init__()
+            self.since = since
+            self.reason = reason
+
+    class Reconnecting(Message):
+        """Attempt number `attempt` starts after `delay` seconds."""
+
+        def __init__(self, attempt: int, delay: float) -> None:
+            super().__init__()
+            self.attempt = attempt
+            self.delay = delay
+
+    class Refused(Message):
+        """The server said no at join (`code` from `protocol.ERRORS`); no more retries."""
+
+        def __init__(self, code: str, message: str) -> None:
+            super().__init__()
+            self.code = code
+            self.message = message
+
+    class Failed(Message):
+        """The very first attempt could not reach the server; nothing more is tried."""
+
+        def __init__(self, message: str) -> None:
+            super().__init__()
+            self.message = message
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        join_frame: Callable[[], bytes],
+        pending_frames: Callable[[], list[bytes]],
+        post: Callable[[Message], object],
+        retry_first: bool = False,
+    ) -> None:
+        self.url = url
+        self._join_frame = join_frame
+        self._pending_frames = pending_frames
+        self._post = post
+        self._retry_first = retry_first
+        self._ws: ClientConnection | None = None
+        self._outgoing: asyncio.Queue[bytes] = asyncio.Queue()
+        self.joined = False
+        """True between a `welcome` and the next drop: frames sent now go out at once."""
+        self.ever_joined = False
+
+    # --- called by the app ----------------------------------------------------------------
+
+    def send(self, frame: bytes) -> None:
+        """Send `frame` now if the link is up; otherwise the mirror's outbox keeps it."""
+        if self.joined:
+            self._outgoing.put_nowait(frame)
+
+    def drop(self) -> None:
+        """Close the current connection; `run` reconnects (used after a gap in events)."""
+        if self._ws is not None:
+            asyncio.get_running_loop().create_task(self._ws.close())
+
+    # --- the worker body -------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Connect, stay connected, and reconnect until refused or cancelled."""
+        attempt = 0
+        while True:
+            self._post(self.Connecting(self.url, attempt))
+            reason = await self._session_once()
+            if reason is None:
+                return  # refused: the message is posted
+            if not self.ever_joined and not self._retry_first:
+                self._post(self.Failed(reason))
+                return
+            attempt += 1
+            delay = retry_delay(attempt)
+            self._post(self.Reconnecting(attempt, delay))
+            await asyncio.sleep(delay)
+
+    async def _session_once(self) -> str | None:
+        """One connection, from opening to closing. Returns why it ended (to retry), or
+        None when the server refused this person (never retry)."""
+        try:
+            ws = await connect(
+                self.url,
+                compression=None,
+                proxy=None,
+                open_timeout=OPEN_TIMEOUT,
+                ping_interval=PING_INTERVAL,
+                ping_timeout=PING_TIMEOUT,
+                max_size=MAX_INCOMING,
+            )
+        except InvalidURI:
+            return f"“{self.url}” is not a valid address."
+        except (OSError, TimeoutError, InvalidHandshake) as exc:
+            return f"Can't reach {self.url} — same Wi-Fi? right address? ({_short(exc)})"
+        self._ws = ws
+        writer: asyncio.Task[None] | None = None
+        was_joined = False
+        try:
+            await ws.send(self._join_frame().decode())
+            async with asyncio.timeout(OPEN_TIMEOUT * 2):
+                first = await ws.recv()
+            refused = _refusal(first)
+            if refused is not None:
+                code, message = refused
+                if code not in FATAL_ERRORS:
+                    return message
+                self._post(self.Refused(code, message))
+                return None
+            # Commands made while offline go out before anything typed from now on.
+            for frame in self._pending_frames():
+                await ws.send(frame.decode())
+            self._outgoing = asyncio.Queue()
+            self.joined = was_joined = self.ever_joined = True
+            writer = asyncio.create_task(self._write(ws))
+            self._post(self.FrameReceived(first, time.time()))
+            async for data in ws:
+                self._post(self.FrameReceived(data, time.time()))
+            return "the host closed the connection"
+        except TimeoutError:
+            return f"{self.url} did not answer in time"
+        except ConnectionClosed as exc:
+            return f"the connection was closed ({exc.rcvd.reason if exc.rcvd else 'no reason'})"
+        except OSError as exc:
+            return f"the connection broke ({_short(exc)})"
+        finally:
+            self.joined = False
+            self._ws = None
+            if writer is not None:
+                writer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await writer
+            await ws.close()
+            if was_joined:
+                self._post(self.Down(time.time(), "link lost"))
+
+    async def _write(self, ws: ClientConnection) -> None:
+        while True:
+            frame = await self._outgoing.get()
+            await ws.send(frame.decode())
+
+
+def _refusal(data: str | bytes) -> tuple[str, str] | None:
+    """(code, message) when the first frame after `join` is an error that ends tries."""
+    try:
+        frame = p.decode_server_frame(data)
+    except msgspec.DecodeError:
+        return ("bad_frame", "The host answered with something whytree does not understand.")
+    if isinstance(frame, p.Error):
+        return (frame.code, frame.message)
+    return None
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= 80 else text[:77] + "…"

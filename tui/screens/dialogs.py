@@ -1,0 +1,224 @@
+"""Small modal dialogs of the session screen: help, confirm, situation, settings, timer,
+people, and a plain "propose an action" fallback.
+
+Each dialog returns what the person chose through `dismiss` (None when they cancelled);
+the session screen turns that into a command. None of them talks to the network.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, OptionList, RadioButton, RadioSet, Static, Switch
+from textual.widgets.option_list import Option
+
+from whytree.shared import protocol as p
+from whytree.shared import wording
+from whytree.shared.model import Mode, Person, Phase, Session
+
+
+class Dialog(ModalScreen[object]):
+    """Base of every dialog here: Escape cancels."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class HelpScreen(Dialog):
+    """What this step is for, what to do now, and the keys that work now."""
+
+    def __init__(self, phase: Phase, mode: Mode, keys: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.phase, self.mode, self.keys = phase, mode, keys
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Content(f"Step {wording.STEP_TITLES[self.phase]}"), classes="dialog-title")
+            yield Static(Content(wording.step_help(self.phase, self.mode)), classes="dialog-text")
+            lines = "\n".join(f"{key:>10}  {what}" for key, what in self.keys)
+            yield Static(Content("Keys you can use now:\n" + lines), classes="dialog-keys")
+            yield Button("Close (Escape)", id="close", variant="primary")
+
+    @on(Button.Pressed, "#close")
+    def _close(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmScreen(Dialog):
+    """A yes/no question; dismisses with True for yes."""
+
+    def __init__(self, question: str, yes: str = "Yes") -> None:
+        super().__init__()
+        self.question, self.yes = question, yes
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Content(self.question), classes="dialog-text")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(self.yes, id="yes", variant="error")
+                yield Button("No, go back", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    @on(Button.Pressed)
+    def _answer(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+
+class TextScreen(Dialog):
+    """One line of text to type (an answer to edit, an action, timer minutes...)."""
+
+    def __init__(self, title: str, value: str = "", placeholder: str = "", max_length: int = 280) -> None:
+        super().__init__()
+        self.title_text, self.value = title, value
+        self.placeholder, self.max_length = placeholder, max_length
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Content(self.title_text), classes="dialog-title")
+            yield Input(self.value, placeholder=self.placeholder, max_length=self.max_length, id="text")
+            yield Static("Enter: OK   ·   Escape: cancel", classes="dialog-hint")
+
+    @on(Input.Submitted)
+    def _submit(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+
+class SituationScreen(Dialog):
+    """The facilitator writes the situation and picks problem or success."""
+
+    def __init__(self, text: str, mode: Mode) -> None:
+        super().__init__()
+        self.text, self.mode = text, mode
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static("The situation", classes="dialog-title")
+            yield Static(Content(wording.situation_prompt(self.mode)), id="situation-prompt",
+                         classes="dialog-text")
+            yield Input(self.text, max_length=p.MAX_SITUATION_TEXT, id="situation")
+            with RadioSet(id="mode"):
+                yield RadioButton("A problem: why does it go wrong?", value=self.mode == "problem",
+                                  id="problem")
+                yield RadioButton("A success: why did it go well?", value=self.mode == "success",
+                                  id="success")
+            yield Static("Enter: save   ·   Escape: cancel", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#situation", Input).focus()
+
+    @on(RadioSet.Changed)
+    def _mode(self, event: RadioSet.Changed) -> None:
+        self.mode = "success" if event.pressed.id == "success" else "problem"
+        self.query_one("#situation-prompt", Static).update(Content(wording.situation_prompt(self.mode)))
+
+    @on(Input.Submitted)
+    def _submit(self, event: Input.Submitted) -> None:
+        self.dismiss((event.value.strip(), self.mode))
+
+
+class SettingsScreen(Dialog):
+    """Dots per person, dots per cause, and whether the session is anonymous."""
+
+    def __init__(self, state: Session) -> None:
+        super().__init__()
+        self.settings = state.settings
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static("Voting settings", classes="dialog-title")
+            yield Label("“Matters” dots each person has:")
+            yield Input(str(self.settings.dots_per_person), type="integer", id="per-person")
+            yield Label("Most dots one person may put on one cause:")
+            yield Input(str(self.settings.dots_per_cause), type="integer", id="per-cause")
+            with Horizontal(classes="dialog-row"):
+                yield Switch(self.settings.anonymous, id="anonymous")
+                yield Label("Anonymous: nobody sees who wrote what (choose before any answers)")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Save", id="save", variant="primary")
+                yield Button("Cancel", id="cancel")
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#save")
+    def _save(self) -> None:
+        try:
+            per_person = int(self.query_one("#per-person", Input).value)
+            per_cause = int(self.query_one("#per-cause", Input).value)
+        except ValueError:
+            self.notify("Type whole numbers, e.g. 3 and 2.", severity="warning")
+            return
+        if not (1 <= per_person <= p.MAX_DOTS and 1 <= per_cause <= p.MAX_DOTS):
+            self.notify(f"Use numbers from 1 to {p.MAX_DOTS}.", severity="warning")
+            return
+        anonymous = self.query_one("#anonymous", Switch).value
+        self.dismiss((per_person, per_cause, anonymous))
+
+
+class PeopleScreen(Dialog):
+    """Everyone in the session; the facilitator picks one to remove."""
+
+    def __init__(self, people: list[Person]) -> None:
+        super().__init__()
+        self.people = people
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static("Remove a participant (Enter), or Escape to go back", classes="dialog-title")
+            options = [
+                Option(
+                    Content(f"{person.name or 'Anonymous'}  ({'online' if person.online else 'away'})"),
+                    id=person.id,
+                )
+                for person in self.people
+            ]
+            yield OptionList(*options, id="people")
+
+    @on(OptionList.OptionSelected)
+    def _pick(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+
+class ActionScreen(Dialog):
+    """A plain way to propose an action for one cause (used when no richer one exists)."""
+
+    def __init__(self, mode: Mode, cause_text: str) -> None:
+        super().__init__()
+        self.mode, self.cause_text = mode, cause_text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Content(wording.action_question(self.mode)), classes="dialog-title")
+            yield Static(Content(f"For: {self.cause_text}"), classes="dialog-text")
+            yield Input(placeholder="The action", max_length=p.MAX_ACTION_TEXT, id="action")
+            with RadioSet(id="by"):
+                yield RadioButton(wording.DOER_LABELS["inside"], value=True, id="inside")
+                yield RadioButton(wording.DOER_LABELS["outside"], id="outside")
+            yield Input(placeholder="Who (e.g. “Ana and Ben”, “the school board”)",
+                        max_length=p.MAX_SHORT_TEXT, id="who")
+            yield Static("Enter: propose   ·   Escape: cancel", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#action", Input).focus()
+
+    @on(Input.Submitted)
+    def _submit(self) -> None:
+        text = self.query_one("#action", Input).value.strip()
+        if not text:
+            self.notify("Type the action first.", severity="warning")
+            return
+        pressed = self.query_one("#by", RadioSet).pressed_button
+        by = "outside" if pressed is not None and pressed.id == "outside" else "inside"
+        self.dismiss((text, by, self.query_one("#who", Input).value.strip()))

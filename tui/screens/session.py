@@ -1,0 +1,608 @@
+"""The session screen: the live cause tree, the step panel, and every key of the session.
+
+Layout, top to bottom: the join banner (host only, `j` hides it), the header (title,
+step, what to do now, who is here, timer), the cause tree beside the panel of the current
+step (weigh, actions, summary), the "But why?" bar that opens under the tree, the link
+status and the footer with the keys that apply now.
+
+The screen never talks to the network: it posts `SendCommand` (as the step panels do);
+the app stamps the `op` and sends it. The app calls `follow` after each frame the mirror
+took, with what it changed.
+
+Keys (DESIGN §6; the footer shows the ones that apply now; each is also in the command
+palette):
+
+| key        | who          | action                                              |
+|------------|--------------|-----------------------------------------------------|
+| arrows     | everyone     | move; left/right fold and unfold                    |
+| w          | participants | "But why?": add an answer under the selected node   |
+| e          | author/facil.| edit the selected answer (the situation: facil.)    |
+| + / -      | participants | add / take back a "matters" dot                     |
+| c          | participants | cycle "can it change?"                              |
+| n          | participants | propose an action for the selected cause            |
+| d          | participants | "I'm done" with this step (again: not done)         |
+| ?          | everyone     | help for this step                                  |
+| j          | host         | show / hide the join address and code               |
+| s          | facilitator  | the situation and problem/success                   |
+| ] / [      | facilitator  | next / previous step                                |
+| delete     | facilitator  | remove the selected answer (and those below it)     |
+| m          | facilitator  | merge: mark the answer, select the target, m again  |
+| v          | facilitator  | reveal / hide the votes                             |
+| o          | facilitator  | voting settings (dots, anonymous)                   |
+| t          | facilitator  | start / stop a timer for this step                  |
+| l          | facilitator  | lock / unlock the room                              |
+| p          | facilitator  | people: remove a participant                        |
+| x          | facilitator  | close the session (confirm) / reopen it             |
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Input, Static, Tree
+
+from whytree.shared import protocol as p
+from whytree.shared import wording
+from whytree.shared.mirror import Mirror, Received
+from whytree.shared.model import CHANGE_ANSWERS, PHASES, Change, Person, Session
+from whytree.tui.messages import DRAFT_OP, SendCommand
+from whytree.tui.screens.dialogs import (
+    ActionScreen,
+    ConfirmScreen,
+    HelpScreen,
+    PeopleScreen,
+    SettingsScreen,
+    SituationScreen,
+    TextScreen,
+)
+from whytree.tui.widgets.banner import JoinBanner
+from whytree.tui.widgets.cause_tree import CauseTree
+from whytree.tui.widgets.status import LinkStatus, SessionHeader
+
+
+class StepPanel(Protocol):
+    """What the session screen needs from a step panel (weigh, actions, summary)."""
+
+    def show_state(self, state: Session, me: Person) -> None: ...
+
+
+@dataclass(frozen=True)
+class PanelSpec:
+    module: str
+    cls: str
+    phases: frozenset[str]
+
+
+PANELS: tuple[PanelSpec, ...] = (
+    PanelSpec("whytree.tui.widgets.weigh", "WeighPanel", frozenset({"weigh"})),
+    PanelSpec("whytree.tui.widgets.actions", "ActionsPanel", frozenset({"act", "agree"})),
+    PanelSpec("whytree.tui.widgets.summary", "SummaryPanel", frozenset({"closed"})),
+)
+
+
+def _load(module: str, name: str) -> Any:
+    """A class from a step-panel module, or None while that module is not there."""
+    try:
+        return getattr(importlib.import_module(module), name, None)
+    except ImportError:
+        return None
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of the session screen, for the bindings, the help and the palette."""
+
+    key: str
+    action: str
+    description: str
+    help: str
+    show: bool = True
+    display: str | None = None
+
+
+KEYS: tuple[Key, ...] = (
+    Key("w", "why", "But why?", "Add an answer under the selected node"),
+    Key("e", "edit", "Edit", "Edit the selected answer"),
+    Key("plus,equals_sign", "dot(1)", "+dot", "Put a “matters” dot on the selected cause", display="+"),
+    Key("minus", "dot(-1)", "-dot", "Take back a “matters” dot", display="-"),
+    Key("c", "cycle_change", "Can change?", "Cycle the “can it change?” answer"),
+    Key("n", "propose", "Action", "Propose an action for the selected cause"),
+    Key("d", "done", "I'm done", "Say you are done with this step (or not after all)"),
+    Key("question_mark", "help", "Help", "What this step is for and what to do now", display="?"),
+    Key("j", "toggle_banner", "Join info", "Show or hide the join address and code"),
+    Key("s", "situation", "Situation", "Write the situation; choose problem or success"),
+    Key("right_square_bracket", "step(1)", "Next step", "Go to the next step", display="]"),
+    Key("left_square_bracket", "step(-1)", "Prev step", "Go back to the previous step", display="["),
+    Key("delete", "remove", "Remove", "Remove the selected answer", display="del"),
+    Key("m", "merge", "Merge", "Merge the selected answer into another one"),
+    Key("v", "reveal", "Reveal", "Reveal or hide the votes"),
+    Key("o", "settings", "Settings", "Dots per person and per cause; anonymous", show=False),
+    Key("t", "timer", "Timer", "Start or stop a timer for this step", show=False),
+    Key("l", "lock", "Lock", "Lock or unlock the room (nobody new gets in)", show=False),
+    Key("p", "people", "People", "Remove a participant", show=False),
+    Key("x", "close_session", "Close", "Close and save the session (or reopen it)", show=False),
+    Key("escape", "cancel", "Cancel", "Cancel", show=False),
+)
+
+FACILITATOR_ONLY = frozenset({
+    "situation", "step", "remove", "merge", "reveal", "settings", "timer", "lock", "people",
+    "close_session",
+})
+NEXT_CHANGE: dict[Change | None, Change | None] = {
+    None: CHANGE_ANSWERS[0], CHANGE_ANSWERS[0]: CHANGE_ANSWERS[1],
+    CHANGE_ANSWERS[1]: CHANGE_ANSWERS[2], CHANGE_ANSWERS[2]: None,
+}
+
+
+class SessionScreen(Screen[None]):
+    """The whole session for one person: participant, facilitator or read-only viewer."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(k.key, k.action, k.description, show=k.show, key_display=k.display) for k in KEYS
+    ]
+
+    def __init__(
+        self,
+        mirror: Mirror,
+        *,
+        viewer: bool = False,
+        banner: JoinBanner | None = None,
+        server_offset: Callable[[], float] | None = None,
+    ) -> None:
+        super().__init__()
+        self.mirror = mirror
+        self.viewer = viewer
+        self.banner = banner
+        self._bar_mode: tuple[str, str | None] | None = None
+        """While the bar is open: ("why", parent id) or ("edit", cause id)."""
+        self.merging: str | None = None
+        self._panels: dict[PanelSpec, Widget] = {}
+        self._ready = False
+        self._tree = CauseTree(id="tree")
+        self._header = SessionHeader(id="header")
+        self._link = LinkStatus(id="link")
+        self._panels_box = Vertical(id="panels")
+
+    # --- layout --------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        if self.banner is not None:
+            yield self.banner
+        yield self._header
+        with Horizontal(id="main"):
+            with Vertical(id="tree-side"):
+                yield self._tree
+                with Vertical(id="why-bar"):
+                    yield Static(id="why-prompt")
+                    yield Input(max_length=p.MAX_CAUSE_TEXT, id="why-input")
+            with self._panels_box:
+                for spec in PANELS:
+                    cls = _load(spec.module, spec.cls)
+                    if cls is not None:
+                        panel = cls()
+                        panel.add_class("step-panel")
+                        self._panels[spec] = panel
+                        yield panel
+        yield self._link
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._ready = True
+        self.query_one("#why-bar").display = False
+        self.cause_tree.focus()
+        if self.mirror.state is not None:
+            self.cause_tree.show_state(self.mirror.state, self.mirror.me)
+            self._refresh_around()
+
+    def on_unmount(self) -> None:
+        self._ready = False
+
+    @property
+    def cause_tree(self) -> CauseTree:
+        return self._tree
+
+    @property
+    def link(self) -> LinkStatus:
+        return self._link
+
+    # --- following the session -------------------------------------------------------------
+
+    def follow(self, received: Received) -> None:
+        """Show what one frame changed (the mirror has already applied it)."""
+        state = self.mirror.state
+        if state is None or not self._ready or not self.is_attached:
+            return  # `on_mount` shows the whole state once the screen is there
+        if received.fresh_state:
+            self.cause_tree.show_state(state, self.mirror.me)
+        elif received.applied:
+            self.cause_tree.apply_events(state, self.mirror.me, received.applied)
+            if self.merging is not None and self.merging not in state.causes:
+                self._stop_merging()
+        else:
+            return
+        self._refresh_around()
+
+    def _refresh_around(self) -> None:
+        state, me = self.mirror.state, self.mirror.me
+        if state is None:
+            return
+        self._header.show_state(state, me, self.mirror.server_offset)
+        shown_any = False
+        for spec, panel in self._panels.items():
+            shown = state.phase in spec.phases
+            panel.display = shown
+            if shown and me is not None:
+                shown_any = True
+                try:
+                    panel.show_state(state, me)  # type: ignore[attr-defined]
+                except Exception as problem:  # noqa: BLE001 - a panel must not take the tree down
+                    self.log.error(f"{type(panel).__name__}.show_state failed: {problem!r}")
+        self._panels_box.display = shown_any
+        self.set_class(state.phase == "closed", "-closed")
+        self.refresh_bindings()
+
+    # --- which keys apply now ------------------------------------------------------------
+
+    def allowed(self, action: str) -> bool:
+        """Whether `action` (a name from `KEYS`, without parameters) applies now."""
+        state, me = self.mirror.state, self.mirror.me
+        if action in ("help", "toggle_banner"):
+            return action == "help" or self.banner is not None
+        if action == "cancel":
+            return self._bar_mode is not None or self.merging is not None
+        if state is None or me is None or self.viewer or me.role == "viewer":
+            return False
+        facilitator = me.role == "facilitator"
+        phase = state.phase
+        if action in FACILITATOR_ONLY:
+            if not facilitator:
+                return False
+            if action == "close_session":
+                return True
+            if phase == "closed":
+                return False
+            if action == "reveal":
+                return phase in ("weigh", "act", "agree")
+            return True
+        if phase == "closed":
+            return False
+        match action:
+            case "why":
+                return facilitator or phase == "why"
+            case "edit":
+                return facilitator or phase in ("why", "weigh")
+            case "dot" | "cycle_change":
+                return phase == "weigh" and not state.revealed
+            case "propose":
+                return phase == "act" or (facilitator and phase == "agree")
+            case "done":
+                return True
+        return True
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in {k.action.split("(")[0] for k in KEYS}:
+            return self.allowed(action)
+        return True
+
+    def keys_now(self) -> list[tuple[str, str]]:
+        """(key, what it does) for every key that applies now, for the help."""
+        keys = [("arrows", "move in the tree; ← → fold and unfold")]
+        for k in KEYS:
+            if k.action != "cancel" and self.allowed(k.action.split("(")[0]):
+                keys.append((k.display or k.key, k.help))
+        return keys
+
+    def palette_commands(self) -> list[tuple[str, str, str]]:
+        """(title, help, action) for the command palette: the keys that apply now."""
+        return [
+            (k.description, f"{k.help} (key: {k.display or k.key})", k.action)
+            for k in KEYS
+            if k.action != "cancel" and self.allowed(k.action.split("(")[0])
+        ]
+
+    # --- sending ---------------------------------------------------------------------------
+
+    def send(self, command: p.ClientCommand) -> None:
+        self.post_message(SendCommand(command))
+
+    def _selected_cause(self, what: str) -> str | None:
+        cause_id = self.cause_tree.selected_cause
+        if cause_id is None:
+            self.notify(f"Select an answer first (not the situation) to {what}.", severity="warning")
+        return cause_id
+
+    @property
+    def _state(self) -> Session:
+        assert self.mirror.state is not None
+        return self.mirror.state
+
+    # --- "But why?" and edit: the bar under the tree ---------------------------------------
+
+    def action_why(self) -> None:
+        parent = self.cause_tree.selected_cause
+        state = self._state
+        under = state.causes[parent].text if parent is not None else (state.situation or "the situation")
+        self._open_bar(("why", parent), f"{wording.why_prompt(state.mode)}  ⟵  {under}", "")
+
+    def action_edit(self) -> None:
+        cause_id = self.cause_tree.selected_cause
+        me = self.mirror.me
+        if cause_id is None:
+            if me is not None and me.role == "facilitator":
+                self.action_situation()
+            else:
+                self.notify("Select one of your answers to edit it.", severity="warning")
+            return
+        cause = self._state.causes[cause_id]
+        if me is None or (me.role != "facilitator" and cause.author != me.id):
+            self.notify("Only its author or the facilitator can edit an answer.", severity="warning")
+            return
+        self._open_bar(("edit", cause_id), "Edit the answer (Enter saves, Escape cancels)", cause.text)
+
+    def _open_bar(self, mode: tuple[str, str | None], prompt: str, value: str) -> None:
+        self._bar_mode = mode
+        self.query_one("#why-prompt", Static).update(Content(prompt))
+        bar_input = self.query_one("#why-input", Input)
+        bar_input.value = value
+        bar_input.placeholder = "Type the answer, then Enter (Escape cancels)"
+        self.query_one("#why-bar").display = True
+        bar_input.focus()
+        self.refresh_bindings()
+
+    def _close_bar(self) -> None:
+        self._bar_mode = None
+        self.query_one("#why-bar").display = False
+        self.cause_tree.focus()
+        self.refresh_bindings()
+
+    @on(Input.Submitted, "#why-input")
+    def _bar_submitted(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        mode = self._bar_mode
+        if mode is None:
+            return
+        if not text:
+            self.notify("Type an answer first, or press Escape.", severity="warning")
+            return
+        kind, target = mode
+        if kind == "why":
+            self.send(p.AddCause(op=DRAFT_OP, parent=target, text=text))
+        elif target is not None:
+            self.send(p.EditCause(op=DRAFT_OP, cause=target, text=text))
+        self._close_bar()
+
+    def action_cancel(self) -> None:
+        if self._bar_mode is not None:
+            self._close_bar()
+        elif self.merging is not None:
+            self._stop_merging()
+
+    # --- votes ------------------------------------------------------------------------------
+
+    def action_dot(self, change: int) -> None:
+        cause_id = self._selected_cause("vote on it")
+        me = self.mirror.me
+        if cause_id is None or me is None:
+            return
+        ballot = self._state.ballots.get(me.id)
+        mine = ballot.dots.get(cause_id, 0) if ballot else 0
+        wanted = max(0, mine + change)
+        if wanted == mine:
+            self.notify("You have no dot on this one to take back.", severity="information")
+            return
+        self.send(p.SetDots(op=DRAFT_OP, cause=cause_id, dots=wanted))
+
+    def action_cycle_change(self) -> None:
+        cause_id = self._selected_cause("answer “can it change?”")
+        me = self.mirror.me
+        if cause_id is None or me is None:
+            return
+        ballot = self._state.ballots.get(me.id)
+        current = ballot.change.get(cause_id) if ballot else None
+        answer = NEXT_CHANGE[current]
+        self.send(p.SetChange(op=DRAFT_OP, cause=cause_id, answer=answer))
+        self.notify(f"Can it change? {wording.CHANGE_LABELS[answer]}", timeout=2)
+
+    def action_done(self) -> None:
+        me = self.mirror.me
+        done = not (me is not None and me.done)
+        self.send(p.SetDone(op=DRAFT_OP, done=done))
+        self.notify("You said “I'm done”." if done else "OK: not done after all.", timeout=2)
+
+    # --- actions ----------------------------------------------------------------------------
+
+    def action_propose(self) -> None:
+        cause_id = self._selected_cause("propose an action for it")
+        if cause_id is None:
+            return
+        if self._open_actions_dialog(cause_id):
+            return
+        state = self._state
+
+        def proposed(result: object) -> None:
+            if isinstance(result, tuple):
+                text, by, who = result
+                self.send(p.AddAction(op=DRAFT_OP, text=text, causes=[cause_id], by=by, who=who))
+
+        self.app.push_screen(ActionScreen(state.mode, state.causes[cause_id].text), proposed)
+
+    def _open_actions_dialog(self, cause_id: str) -> bool:
+        """Let the actions panel's own dialog take it, when the panel offers one."""
+        for spec, panel in self._panels.items():
+            if spec.cls == "ActionsPanel":
+                for method in ("propose_for", "propose"):
+                    call = getattr(panel, method, None)
+                    if callable(call):
+                        call(cause_id)
+                        return True
+        dialog = _load("whytree.tui.widgets.actions", "ProposeActionScreen")
+        if dialog is None or self.mirror.state is None or self.mirror.me is None:
+            return False
+        try:
+            screen = dialog(self.mirror.state, self.mirror.me, cause_id)
+        except TypeError:
+            return False
+        self.app.push_screen(screen)
+        return True
+
+    # --- facilitator --------------------------------------------------------------------------
+
+    def action_situation(self) -> None:
+        state = self._state
+
+        def chosen(result: object) -> None:
+            if isinstance(result, tuple):
+                text, mode = result
+                self.send(p.SetSituation(op=DRAFT_OP, text=text, mode=mode))
+
+        self.app.push_screen(SituationScreen(state.situation, state.mode), chosen)
+
+    def action_step(self, change: int) -> None:
+        state = self._state
+        index = PHASES.index(state.phase) + change
+        if index < 0:
+            self.notify("This is the first step.", timeout=2)
+            return
+        target = PHASES[index]
+        if target == "closed":
+            self.action_close_session()
+            return
+        if target == "weigh" and not state.causes:
+            self.notify("There are no answers to weigh yet.", severity="warning")
+        if target in ("situation", "why", "weigh", "act", "agree"):
+            self.send(p.SetPhase(op=DRAFT_OP, phase=target))
+
+    def action_remove(self) -> None:
+        cause_id = self._selected_cause("remove it")
+        if cause_id is None:
+            return
+        state = self._state
+        below = len(state.subtree(cause_id)) - 1
+        if below == 0:
+            self.send(p.RemoveCause(op=DRAFT_OP, cause=cause_id))
+            return
+
+        def confirmed(yes: object) -> None:
+            if yes is True:
+                self.send(p.RemoveCause(op=DRAFT_OP, cause=cause_id))
+
+        text = state.causes[cause_id].text
+        self.app.push_screen(
+            ConfirmScreen(f"Remove “{text}” and the {below} answer{'s' if below > 1 else ''} below it?",
+                          "Remove them"),
+            confirmed,
+        )
+
+    def action_merge(self) -> None:
+        cause_id = self._selected_cause("merge it")
+        if cause_id is None:
+            return
+        if self.merging is None or self.merging not in self._state.causes:
+            self.merging = cause_id
+            self.set_class(True, "-merging")
+            self.query_one("#why-prompt", Static).update("")
+            self.notify("Now select the answer to merge it into and press m again (Escape cancels).",
+                        timeout=6)
+            self.refresh_bindings()
+            return
+        merged, self.merging = self.merging, None
+        self._stop_merging()
+        if merged == cause_id:
+            self.notify("Merge cancelled.", timeout=2)
+            return
+        self.send(p.MergeCauses(op=DRAFT_OP, cause=merged, into=cause_id))
+
+    def _stop_merging(self) -> None:
+        self.merging = None
+        self.set_class(False, "-merging")
+        self.refresh_bindings()
+
+    def action_reveal(self) -> None:
+        self.send(p.RevealVotes(op=DRAFT_OP, revealed=not self._state.revealed))
+
+    def action_settings(self) -> None:
+        def chosen(result: object) -> None:
+            if isinstance(result, tuple):
+                per_person, per_cause, anonymous = result
+                self.send(p.SetSettings(op=DRAFT_OP, dots_per_person=per_person,
+                                        dots_per_cause=per_cause, anonymous=anonymous))
+
+        self.app.push_screen(SettingsScreen(self._state), chosen)
+
+    def action_timer(self) -> None:
+        if self._state.timer_ends is not None:
+            self.send(p.SetTimer(op=DRAFT_OP, seconds=None))
+            return
+
+        def chosen(result: object) -> None:
+            if isinstance(result, str):
+                try:
+                    minutes = float(result.replace(",", "."))
+                except ValueError:
+                    self.notify("Type the minutes as a number, e.g. 5.", severity="warning")
+                    return
+                seconds = int(minutes * 60)
+                if not 1 <= seconds <= p.MAX_TIMER_SECONDS:
+                    self.notify("Choose between 1 minute and 4 hours.", severity="warning")
+                    return
+                self.send(p.SetTimer(op=DRAFT_OP, seconds=seconds))
+
+        self.app.push_screen(TextScreen("Minutes for this step:", "5", max_length=6), chosen)
+
+    def action_lock(self) -> None:
+        locked = not self._state.locked
+        self.send(p.LockRoom(op=DRAFT_OP, locked=locked))
+
+    def action_people(self) -> None:
+        people = [person for person in self._state.people.values()
+                  if not person.removed and person.role != "facilitator"]
+        if not people:
+            self.notify("Nobody else has joined yet.", timeout=3)
+            return
+
+        def chosen(person_id: object) -> None:
+            if isinstance(person_id, str):
+                self.send(p.RemovePerson(op=DRAFT_OP, person=person_id))
+
+        self.app.push_screen(PeopleScreen(people), chosen)
+
+    def action_close_session(self) -> None:
+        if self._state.phase == "closed":
+            self.send(p.Reopen(op=DRAFT_OP))
+            return
+
+        def confirmed(yes: object) -> None:
+            if yes is True:
+                self.send(p.Close(op=DRAFT_OP))
+
+        self.app.push_screen(
+            ConfirmScreen("Close the session and save the results? Nothing can change after that "
+                          "(x reopens it if this was a mistake).", "Close and save"),
+            confirmed,
+        )
+
+    # --- help and the banner --------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        state = self.mirror.state
+        phase = state.phase if state is not None else "situation"
+        mode = state.mode if state is not None else "problem"
+        self.app.push_screen(HelpScreen(phase, mode, self.keys_now()))
+
+    def action_toggle_banner(self) -> None:
+        if self.banner is not None:
+            self.banner.display = not self.banner.display
+
+    @on(Tree.NodeHighlighted)
+    def _highlighted(self) -> None:
+        self.refresh_bindings()

@@ -1,0 +1,53 @@
+"""`JoinBanner`: how to join, in letters big enough to read from the back of the room.
+
+The host's screen (often on a projector) shows the address(es) participants type and the
+join code in large digits, and the facilitator key in small text (it is for the
+facilitator only; anyone who has it gets the facilitator's powers). The facilitator can
+hide it with `j` once everyone is in.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import Digits, Static
+
+_DIGITS_CAN_SHOW = set(" 0123456789+-^x:ABCDEF$£€().")
+
+
+def _big(text: str, *, classes: str) -> Static | Digits:
+    """Large digits when every character has a large form, else large-ish bold text."""
+    if text and set(text.upper()) <= _DIGITS_CAN_SHOW:
+        return Digits(text.upper(), classes=classes)
+    return Static(Content(" ".join(text)), classes=classes + " big-text")
+
+
+def address_for_people(url: str) -> str:
+    """What a participant types: `192.168.1.20:8765` for `ws://192.168.1.20:8765`."""
+    return url.removeprefix("ws://")
+
+
+class JoinBanner(Vertical):
+    """The join address(es), the code and the facilitator key of a hosted session."""
+
+    def __init__(self, urls: list[str], code: str, facilitator_key: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.urls = urls
+        self.code = code
+        self.facilitator_key = facilitator_key
+
+    def compose(self) -> ComposeResult:
+        yield Static("Join: whytree join  ·  address", classes="banner-caption")
+        shown = self.urls[:2] or ["(no network address found — check the Wi-Fi)"]
+        for url in shown:
+            yield _big(address_for_people(url), classes="banner-address")
+        if len(self.urls) > 2:
+            others = ", ".join(address_for_people(url) for url in self.urls[2:])
+            yield Static(Content(f"also: {others}"), classes="banner-small")
+        yield Static("code", classes="banner-caption")
+        yield _big(self.code, classes="banner-code")
+        yield Static(
+            Content(f"facilitator key (keep it to yourself): {self.facilitator_key}   ·   j hides this"),
+            classes="banner-small",
+        )

@@ -1,0 +1,275 @@
+"""`CauseTree`: the situation at the root, the answers to "But why?" below it, any depth.
+
+The tree follows the session event by event: an answer added is one node added, an edit
+is one `set_label`, a removal removes one node with everything below it, a merge moves the
+merged answer's children under the answer it went into. Only a `welcome` that carries a
+whole state rebuilds it -- and even then every answer keeps its fold (expanded or
+collapsed) and the cursor stays on the same answer, found by cause id.
+
+Every label is built from plain text (`rich.text.Text(text)`), never from markup: what
+people type is shown exactly as typed.
+
+Bindings (on top of `Tree`'s):
+
+| key   | action                                                      |
+|-------|-------------------------------------------------------------|
+| left  | fold the selected answer (or go to its parent when folded)  |
+| right | unfold the selected answer (or go to its first child)       |
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from whytree.shared import protocol as p
+from whytree.shared import wording
+from whytree.shared.model import Cause, Change, Person, Session
+
+ROOT = ""
+"""`data` of the root node (the situation); every other node holds its cause id."""
+
+DOT = "●"
+MAX_DOTS_SHOWN = 12
+
+
+def cause_label(cause: Cause, state: Session, me: Person | None) -> Text:
+    """One answer's label: its text, who wrote it, and the votes this viewer may see."""
+    label = Text(cause.text)
+    if cause.author is not None and not state.settings.anonymous:
+        if me is not None and cause.author == me.id:
+            name = "you"
+        else:
+            person = state.people.get(cause.author)
+            name = person.name if person is not None and person.name else "Anonymous"
+        label.append(f"  — {name}", style="italic")
+    if state.revealed:
+        tally = state.tally.get(cause.id)
+        if tally is not None and tally.dots:
+            label.append(f"  {DOT * min(tally.dots, MAX_DOTS_SHOWN)} {tally.dots}", style="bold yellow")
+        if tally is not None and tally.votes_on_change():
+            counts: dict[Change, int] = {"we": tally.we, "others": tally.others, "no": tally.no}
+            best = max(counts, key=lambda answer: counts[answer])
+            label.append(f"  [{wording.CHANGE_LABELS[best]}: {counts[best]}]", style="bold cyan")
+    elif me is not None:
+        ballot = state.ballots.get(me.id)
+        if ballot is not None:
+            dots = ballot.dots.get(cause.id, 0)
+            if dots:
+                label.append(f"  {DOT * dots} mine", style="bold yellow")
+            answer = ballot.change.get(cause.id)
+            if answer is not None:
+                label.append(f"  [{wording.CHANGE_LABELS[answer]}]", style="cyan")
+    return label
+
+
+def situation_label(state: Session) -> Text:
+    """The root's label: the situation, or what to do while there is none yet."""
+    if state.situation:
+        return Text(state.situation, style="bold")
+    return Text("(no situation yet — the facilitator writes it)", style="italic")
+
+
+class CauseTree(Tree[str]):
+    """The shared cause tree of one session, kept in step with the mirror."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left", "fold", "Fold", show=False),
+        Binding("right", "unfold", "Unfold", show=False),
+    ]
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(Text(""), data=ROOT, id=id, classes=classes)
+        self.guide_depth = 3
+        self.auto_expand = False
+        self._cause_nodes: dict[str, TreeNode[str]] = {}
+        self._state: Session | None = None
+        self._me: Person | None = None
+
+    # --- what the screen asks ----------------------------------------------------------
+
+    @property
+    def selected_cause(self) -> str | None:
+        """The cause id under the cursor; None when it is on the situation (or nowhere)."""
+        node = self.cursor_node
+        if node is None or not node.data:
+            return None
+        return node.data
+
+    def node_for(self, cause_id: str | None) -> TreeNode[str]:
+        """The node showing `cause_id` (the root for None)."""
+        if cause_id is None:
+            return self.root
+        return self._cause_nodes[cause_id]
+
+    def select_cause(self, cause_id: str | None) -> None:
+        """Put the cursor on `cause_id` (None: the situation), unfolding its ancestors."""
+        node = self.root if cause_id is None else self._cause_nodes.get(cause_id)
+        if node is None:
+            return
+        parent = node.parent
+        while parent is not None:
+            parent.expand()
+            parent = parent.parent
+        self.call_after_refresh(self.move_cursor, node)
+
+    # --- following the session ----------------------------------------------------------
+
+    def show_state(self, state: Session, me: Person | None) -> None:
+        """Rebuild from a whole state, keeping each answer's fold and the selection."""
+        folds = {cause_id: node.is_expanded for cause_id, node in self._cause_nodes.items()}
+        selected = self.cursor_node.data if self.cursor_node is not None else None
+        self._state, self._me = state, me
+        self.clear()
+        self._cause_nodes.clear()
+        self.root.set_label(situation_label(state))
+        self.root.expand()
+        for cause in state.causes.values():  # parents always come before their children
+            parent = self._cause_nodes.get(cause.parent) if cause.parent is not None else self.root
+            if parent is None:
+                continue
+            self._add(parent, cause, expanded=folds.get(cause.id, True))
+        if selected is not None and (selected == ROOT or selected in self._cause_nodes):
+            target = self.root if selected == ROOT else self._cause_nodes[selected]
+            self.call_after_refresh(self.move_cursor, target)
+        elif self.cursor_line < 0:
+            self.call_after_refresh(self.move_cursor, self.root)
+
+    def apply_events(self, state: Session, me: Person | None, events: list[p.Event]) -> None:
+        """Follow `events`, already applied to `state`, with the smallest changes."""
+        self._state, self._me = state, me
+        relabel_all = False
+        for event in events:
+            body = event.command
+            match body:
+                case p.AddCause(id=cause_id, parent=parent) if cause_id is not None:
+                    cause = state.causes.get(cause_id)
+                    parent_node = self.root if parent is None else self._cause_nodes.get(parent)
+                    if cause is not None and parent_node is not None and cause_id not in self._cause_nodes:
+                        self._add(parent_node, cause, expanded=True)
+                case p.EditCause(cause=cause_id):
+                    self._relabel(cause_id)
+                case p.RemoveCause(cause=cause_id):
+                    self._remove(cause_id)
+                    relabel_all = relabel_all or state.revealed
+                case p.MergeCauses(cause=cause_id, into=into):
+                    self._merge(cause_id, into)
+                    relabel_all = relabel_all or state.revealed
+                case p.SetDots(cause=cause_id) | p.SetChange(cause=cause_id):
+                    self._relabel(cause_id)
+                case p.SetSituation():
+                    self.root.set_label(situation_label(state))
+                case p.RevealVotes() | p.SetSettings() | p.PersonJoined():
+                    relabel_all = True
+                case _:
+                    pass
+        if relabel_all:
+            for cause_id in self._cause_nodes:
+                self._relabel(cause_id)
+
+    # --- the changes ----------------------------------------------------------------------
+
+    def _add(self, parent: TreeNode[str], cause: Cause, *, expanded: bool) -> TreeNode[str]:
+        node = parent.add(cause_label(cause, self._session, self._me), data=cause.id, expand=expanded)
+        node.allow_expand = False
+        parent.allow_expand = True
+        self._cause_nodes[cause.id] = node
+        return node
+
+    @property
+    def _session(self) -> Session:
+        assert self._state is not None
+        return self._state
+
+    def _relabel(self, cause_id: str) -> None:
+        node = self._cause_nodes.get(cause_id)
+        cause = self._session.causes.get(cause_id)
+        if node is not None and cause is not None:
+            node.set_label(cause_label(cause, self._session, self._me))
+
+    def _forget(self, node: TreeNode[str]) -> None:
+        for child in node.children:
+            self._forget(child)
+        if node.data:
+            self._cause_nodes.pop(node.data, None)
+
+    def _cursor_inside(self, node: TreeNode[str]) -> bool:
+        current = self.cursor_node
+        while current is not None:
+            if current is node:
+                return True
+            current = current.parent
+        return False
+
+    def _remove(self, cause_id: str) -> None:
+        node = self._cause_nodes.get(cause_id)
+        if node is None:
+            return
+        parent = node.parent or self.root
+        move_cursor = self._cursor_inside(node)
+        self._forget(node)
+        node.remove()
+        parent.allow_expand = bool(parent.children) or parent.is_root
+        if move_cursor:
+            self.call_after_refresh(self.move_cursor, parent)
+
+    def _merge(self, cause_id: str, into: str) -> None:
+        node = self._cause_nodes.get(cause_id)
+        target = self._cause_nodes.get(into)
+        if node is None or target is None:
+            self._remove(cause_id)
+            self._relabel(into)
+            return
+        selected = self.cursor_node.data if self.cursor_node is not None else None
+        folds = {}
+        stack = list(node.children)
+        while stack:
+            child = stack.pop()
+            if child.data:
+                folds[child.data] = child.is_expanded
+            stack.extend(child.children)
+        moved = [child.data for child in node.children if child.data]
+        self._forget(node)
+        node.remove()
+        state = self._session
+        for child_id in moved:
+            self._add_subtree(target, child_id, folds, state)
+        self._relabel(into)
+        if selected == cause_id:
+            selected = into
+        if selected is not None and selected in self._cause_nodes:
+            self.call_after_refresh(self.move_cursor, self._cause_nodes[selected])
+
+    def _add_subtree(
+        self, parent: TreeNode[str], cause_id: str, folds: dict[str, bool], state: Session
+    ) -> None:
+        cause = state.causes.get(cause_id)
+        if cause is None:
+            return
+        node = self._add(parent, cause, expanded=folds.get(cause_id, True))
+        for child in state.children(cause_id):
+            self._add_subtree(node, child.id, folds, state)
+
+    # --- keys -------------------------------------------------------------------------------
+
+    def action_fold(self) -> None:
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.is_expanded and node.children:
+            node.collapse()
+        elif node.parent is not None:
+            self.move_cursor(node.parent)
+
+    def action_unfold(self) -> None:
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.children and not node.is_expanded:
+            node.expand()
+        elif node.children:
+            self.move_cursor(node.children[0])

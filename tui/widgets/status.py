@@ -1,0 +1,137 @@
+"""The session's header and the link state: what is happening, what to do, who is here.
+
+`SessionHeader` shows the title, the current step and, in plain words, what to do now;
+who is here; and the step timer when one runs. `LinkStatus` says whether this laptop is
+connected, in one short unobtrusive line: "● connected", "reconnecting… (attempt 3)",
+"offline since 14:02 — changes are kept and sent when back".
+"""
+
+from __future__ import annotations
+
+import time
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import Static
+
+from whytree.shared import wording
+from whytree.shared.model import Person, Session
+
+
+def people_line(state: Session, me: Person | None) -> str:
+    """Who is here, as plain words: names (or "Anonymous"), how many online, who is done."""
+    online = [p for p in state.online_people() if p.role != "viewer"]
+    names: list[str] = []
+    for person in online:
+        if me is not None and person.id == me.id:
+            names.append("you")
+        else:
+            name = person.name or "Anonymous"
+            names.append(f"{name} (facilitator)" if person.role == "facilitator" else name)
+    shown = ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
+    line = f"Here: {shown or 'nobody yet'}  ({len(online)} online)"
+    if me is not None and me.role == "facilitator":
+        done = sum(1 for p in online if p.done and p.role != "facilitator")
+        others = sum(1 for p in online if p.role != "facilitator")
+        line += f"  ·  {done} of {others} said “I'm done”"
+    elif me is not None and me.done:
+        line += "  ·  you said “I'm done”"
+    return line
+
+
+def timer_text(ends_at: float | None, server_offset: float, now: float | None = None) -> str:
+    """`⏱ 4:59` while a step timer runs, `⏱ time is up` after; empty without one."""
+    if ends_at is None:
+        return ""
+    left = ends_at - ((time.time() if now is None else now) + server_offset)
+    if left <= 0:
+        return "⏱ time is up"
+    minutes, seconds = divmod(int(left + 0.999), 60)
+    return f"⏱ {minutes}:{seconds:02d}"
+
+
+class SessionHeader(Vertical):
+    """Title, step, what to do now, who is here, and the step timer."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._ends_at: float | None = None
+        self._offset = 0.0
+        self._state: Session | None = None
+        self._title = Static(id="header-title")
+        self._help = Static(id="header-help")
+        self._people = Static(id="header-people")
+
+    def compose(self) -> ComposeResult:
+        yield self._title
+        yield self._help
+        yield self._people
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self._tick)
+
+    def show_state(self, state: Session, me: Person | None, server_offset: float) -> None:
+        self._ends_at, self._offset = state.timer_ends, server_offset
+        self._title_line(state)
+        help_text = wording.step_help(state.phase, state.mode)
+        self._help.update(Content(help_text))
+        self._people.update(Content(people_line(state, me)))
+        self._state = state
+
+    def _title_line(self, state: Session) -> None:
+        step = wording.STEP_TITLES[state.phase]
+        mode = "problem" if state.mode == "problem" else "success"
+        parts = [state.title or "whytree", f"Step {step}", f"({mode})"]
+        if state.locked:
+            parts.append("🔒 room locked")
+        timer = timer_text(self._ends_at, self._offset)
+        title = Content.assemble(
+            ("  ·  ".join(parts), "bold"),
+            ("   " + timer if timer else "", "bold"),
+        )
+        self._title.update(title)
+
+    def _tick(self) -> None:
+        state = self._state
+        if state is not None and self._ends_at is not None:
+            self._title_line(state)
+
+
+class LinkStatus(Static):
+    """One line: is this laptop connected to the session right now?"""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.attempt = 0
+        self.offline_since: float | None = None
+
+    def connecting(self) -> None:
+        self.set_class(False, "-down")
+        self.update("connecting…")
+
+    def connected(self) -> None:
+        self.offline_since = None
+        self.attempt = 0
+        self.set_class(False, "-down")
+        self.update("● connected")
+
+    def down(self, since: float) -> None:
+        if self.offline_since is None:
+            self.offline_since = since
+        self._show_down()
+
+    def reconnecting(self, attempt: int) -> None:
+        self.attempt = attempt
+        if self.offline_since is None:
+            self.offline_since = time.time()
+        self._show_down()
+
+    def _show_down(self) -> None:
+        assert self.offline_since is not None
+        clock = time.strftime("%H:%M", time.localtime(self.offline_since))
+        text = f"offline since {clock} — changes are kept and sent when back"
+        if self.attempt:
+            text = f"reconnecting… (attempt {self.attempt})  ·  " + text
+        self.set_class(True, "-down")
+        self.update(text)
