@@ -1,0 +1,1 @@
+"""Screens of the terminal client: joining a session, and the session itself (with its dialogs)."""
