@@ -233,10 +233,11 @@ class Hub:
             return self._refuse(conn, "throttled", "Too many wrong codes. Wait a minute, then try again.")
 
         role: Role | None = None
-        if join.facilitator_key is not None and hmac.compare_digest(
-            join.facilitator_key.encode(), self.facilitator_key.encode()
-        ):
-            role = "facilitator"
+        # A wrong facilitator key is a wrong guess even next to the right code: otherwise a
+        # participant could try keys without ever being throttled.
+        if join.facilitator_key is not None:
+            if hmac.compare_digest(join.facilitator_key.encode(), self.facilitator_key.encode()):
+                role = "facilitator"
         elif join.code is not None and hmac.compare_digest(
             normalize_code(join.code).encode(), self.code.encode()
         ):
@@ -374,7 +375,8 @@ class Hub:
                                                message="The facilitator removed you from this session.")))
                 out.append(Disconnect(conn, CLOSE_POLICY, "removed"))
                 state.person = None
-        self.tokens = {h: pid for h, pid in self.tokens.items() if pid != person_id}
+        # Their tokens stay known, so coming back with one is refused as `removed` (as it is
+        # after a restart, when the journal's tokens are replayed), not taken as someone new.
         return out
 
     # --- events ------------------------------------------------------------------------
