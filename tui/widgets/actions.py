@@ -199,7 +199,7 @@ class ActionsPanel(Vertical):
         if list(prompts) == list(self._prompts):
             for action_id, prompt in prompts.items():
                 old = self._prompts[action_id]
-                if prompt != old or prompt.spans != old.spans:
+                if not prompt.is_same(old):
                     options.replace_option_prompt(action_id, prompt)
         else:
             highlighted = options.highlighted_option

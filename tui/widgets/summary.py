@@ -99,6 +99,6 @@ class SummaryPanel(VerticalScroll):
 
     def _show(self, widget_id: str, content: Content) -> None:
         old = self._shown.get(widget_id)
-        if old is None or content != old or content.spans != old.spans:
+        if old is None or not content.is_same(old):
             self._shown[widget_id] = content
             self.query_one(f"#{widget_id}", Static).update(content)

@@ -76,7 +76,7 @@ class _Text(Static):
         self._shown = Content("")
 
     def show(self, content: Content) -> None:
-        if content != self._shown or content.spans != self._shown.spans:
+        if not content.is_same(self._shown):
             self._shown = content
             self.update(content)
 
