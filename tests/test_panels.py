@@ -169,7 +169,7 @@ async def test_before_the_reveal_a_participant_sees_dots_left_and_progress() -> 
         # Hidden votes: no ranking, and no reveal control for a participant.
         assert "Act here first" not in text
         assert "Reveal the votes" not in text
-        await pilot.press("r")
+        await pilot.press("v")
         assert app.sent == []
 
 
@@ -178,14 +178,13 @@ async def test_the_facilitator_reveals_and_hides_the_votes() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         assert "Reveal the votes" in screen_text(app)
         await pilot.click("#weigh-reveal")
-        await pilot.press("h")  # nothing to hide yet
         assert app.sent == [p.RevealVotes(op=DRAFT_OP, revealed=True)]
 
         app.show(session(phase="weigh"), FACILITATOR)  # the reveal event came back
         await pilot.pause()
         text = screen_text(app)
         assert "Hide the votes" in text and "Reveal the votes" not in text
-        await pilot.press("h")
+        await pilot.press("v")
         assert app.sent[-1] == p.RevealVotes(op=DRAFT_OP, revealed=False)
 
 
@@ -247,7 +246,7 @@ async def test_a_viewer_sees_the_weigh_step_read_only() -> None:
         text = screen_text(app)
         assert "read-only view" in text and "You have" not in text
         assert "Reveal the votes" not in text
-        await pilot.press("r")
+        await pilot.press("v")
         assert app.sent == []
 
 
@@ -319,6 +318,24 @@ async def test_an_action_needs_its_text_and_escape_cancels() -> None:
         assert "Write what could be done first." in screen_text(app)
         await pilot.press("escape")
         assert app.results == [None]
+
+
+async def test_propose_for_opens_the_dialog_or_says_why_not() -> None:
+    app = PanelApp(ActionsPanel(), session(phase="act"), BEN)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.panel.propose_for("c3")  # type: ignore[union-attr]
+        await pilot.pause()
+        assert isinstance(app.screen, ProposeActionScreen)
+        await type_text(pilot, "Ask the factory about shifts")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.sent == [p.AddAction(op=DRAFT_OP, text="Ask the factory about shifts",
+                                        causes=["c3"])]
+
+        app.show(session(phase="agree"), BEN)  # only the facilitator adds actions now
+        app.panel.propose_for("c3")  # type: ignore[union-attr]
+        await pilot.pause()
+        assert len(app.screen_stack) == 1 and len(app.sent) == 1
 
 
 async def test_the_author_edits_an_action_in_the_same_dialog_prefilled() -> None:

@@ -21,9 +21,10 @@ can open them too:
 
 Every returned command carries `op=DRAFT_OP`; the app stamps the real op. The panel opens
 the edit, remove and agree dialogs itself (keys below) and posts the result as
-`SendCommand`. Keys and controls are offered only when the server's rules would accept the
-command (`may`), so a viewer sees everything read-only. User text is always plain
-`Content`, never markup.
+`SendCommand`; `ActionsPanel.propose_for(cause_id, ...)` does the same for a new action,
+so the session screen can hand its `n` key over to the panel. Keys and controls are
+offered only when the server's rules would accept the command (`may`), so a viewer sees
+everything read-only. User text is always plain `Content`, never markup.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from textual.widgets.selection_list import Selection
 from whytree.shared import protocol as p
 from whytree.shared.model import Action, Doer, Person, Session
 from whytree.shared.ranking import tree_order
+from whytree.shared.rules import Refusal, decide
 from whytree.shared.wording import DOER_LABELS, action_question, cause_word
 
 from ..messages import DRAFT_OP, SendCommand
@@ -260,6 +262,19 @@ class ActionsPanel(Vertical):
     def _send(self, command: p.ClientCommand | None) -> None:
         if command is not None:
             self.post_message(SendCommand(command))
+
+    def propose_for(self, *cause_ids: str) -> None:
+        """Open `ProposeActionScreen` with `cause_ids` chosen, and send what it returns;
+        when proposing is not allowed now, say why instead (the rules' own sentence)."""
+        state, me = self._state, self._me
+        if state is None or me is None:
+            self.notify("Actions are proposed in the act step.", timeout=3)
+            return
+        verdict = decide(state, me, p.AddAction(op=DRAFT_OP, text="x", causes=list(cause_ids)), 0.0)
+        if isinstance(verdict, Refusal):
+            self.notify(verdict.message, timeout=3)
+            return
+        self.app.push_screen(ProposeActionScreen(state, cause_ids), self._send)
 
     def action_propose(self) -> None:
         """Open `ProposeActionScreen` with no cause chosen yet."""

@@ -220,13 +220,15 @@ class WeighPanel(VerticalScroll):
 
     | Key | Description |
     | :- | :- |
-    | r | Reveal the votes (facilitator). |
-    | h | Hide the votes again (facilitator). |
+    | v | Reveal the votes, or hide them again (facilitator; the same key as on the
+    session screen). |
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "reveal(True)", "Reveal votes"),
-        Binding("h", "reveal(False)", "Hide votes"),
+        # One key, two bindings: `check_action` enables the one that applies now, so the
+        # footer says "Reveal votes" or "Hide votes".
+        Binding("v", "reveal(True)", "Reveal votes"),
+        Binding("v", "reveal(False)", "Hide votes"),
     ]
 
     DEFAULT_CSS = """
