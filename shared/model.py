@@ -168,9 +168,3 @@ class Session(msgspec.Struct, kw_only=True):
 
     def online_people(self) -> list[Person]:
         return [p for p in self.people.values() if p.online and not p.removed]
-
-    def ranked_causes(self) -> list[tuple[Cause, Tally]]:
-        """Causes by revealed "matters" dots, most first (ties keep tree order)."""
-        ranked = [(c, self.tally.get(c.id, Tally())) for c in self.causes.values()]
-        ranked.sort(key=lambda pair: -pair[1].dots)
-        return ranked
