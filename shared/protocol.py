@@ -353,12 +353,18 @@ _encoder = msgspec.json.Encoder()
 def decode_client_frame(data: bytes | str) -> ClientFrame:
     """Decode one frame a client sent. Raises `msgspec.DecodeError` (or its subclass
     `msgspec.ValidationError`) for anything that is not a valid client frame."""
-    return _client_decoder.decode(data)
+    try:
+        return _client_decoder.decode(data)
+    except RecursionError:  # `[[[[...` a thousand deep fits in a small frame
+        raise msgspec.DecodeError("JSON is nested too deeply") from None
 
 
 def decode_server_frame(data: bytes | str) -> ServerFrame:
-    """Decode one frame the server sent."""
-    return _server_decoder.decode(data)
+    """Decode one frame the server sent (raises `msgspec.DecodeError` like the above)."""
+    try:
+        return _server_decoder.decode(data)
+    except RecursionError:
+        raise msgspec.DecodeError("JSON is nested too deeply") from None
 
 
 def encode(frame: Frame | Session) -> bytes:
