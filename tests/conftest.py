@@ -46,3 +46,22 @@ async def make_server(tmp_path: Path) -> AsyncIterator[MakeServer]:
 async def server(make_server: MakeServer) -> Server:
     """A real whytree server on 127.0.0.1, port 0, with code `CODE`."""
     return await make_server()
+
+
+WaitUntil = Callable[..., Awaitable[None]]
+
+
+@pytest.fixture
+def wait_until() -> WaitUntil:
+    """`await wait_until(predicate, timeout=5.0, what="...")`: poll until true, or fail."""
+    import asyncio
+    import time
+
+    async def wait(predicate: Callable[[], object], timeout: float = 5.0, what: str = "") -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what or predicate}")
+            await asyncio.sleep(0.02)
+
+    return wait

@@ -112,9 +112,9 @@ class Key:
 
 KEYS: tuple[Key, ...] = (
     Key("w", "why", "But why?", "Add an answer under the selected node"),
-    Key("e", "edit", "Edit", "Edit the selected answer"),
-    Key("plus,equals_sign", "dot(1)", "+dot", "Put a “matters” dot on the selected cause", display="+"),
-    Key("minus", "dot(-1)", "-dot", "Take back a “matters” dot", display="-"),
+    Key("e", "edit", "Edit", "Edit the selected answer", show=False),
+    Key("plus,equals_sign", "dot(1)", "Dot", "Put a “matters” dot on the selected cause", display="+"),
+    Key("minus", "dot(-1)", "Undo dot", "Take back a “matters” dot", display="-"),
     Key("c", "cycle_change", "Can change?", "Cycle the “can it change?” answer"),
     Key("n", "propose", "Action", "Propose an action for the selected cause"),
     Key("d", "done", "I'm done", "Say you are done with this step (or not after all)"),
@@ -122,8 +122,10 @@ KEYS: tuple[Key, ...] = (
     Key("j", "toggle_banner", "Join info", "Show or hide the join address and code"),
     Key("s", "situation", "Situation", "Write the situation; choose problem or success"),
     Key("right_square_bracket", "step(1)", "Next step", "Go to the next step", display="]"),
-    Key("left_square_bracket", "step(-1)", "Prev step", "Go back to the previous step", display="["),
-    Key("delete", "remove", "Remove", "Remove the selected answer", display="del"),
+    Key("left_square_bracket", "step(-1)", "Prev step", "Go back to the previous step", display="[",
+        show=False),
+    Key("delete", "remove", "Remove", "Remove the selected answer", display="del",
+        show=False),
     Key("m", "merge", "Merge", "Merge the selected answer into another one"),
     Key("v", "reveal", "Reveal", "Reveal or hide the votes"),
     Key("o", "settings", "Settings", "Dots per person and per cause; anonymous", show=False),
@@ -131,7 +133,7 @@ KEYS: tuple[Key, ...] = (
     Key("l", "lock", "Lock", "Lock or unlock the room (nobody new gets in)", show=False),
     Key("p", "people", "People", "Remove a participant", show=False),
     Key("x", "close_session", "Close", "Close and save the session (or reopen it)", show=False),
-    Key("escape", "cancel", "Cancel", "Cancel", show=False),
+    Key("escape", "cancel", "Cancel", "Cancel"),
 )
 
 FACILITATOR_ONLY = frozenset({

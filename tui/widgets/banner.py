@@ -9,7 +9,7 @@ hide it with `j` once everyone is in.
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Digits, Static
 
@@ -28,6 +28,11 @@ def address_for_people(url: str) -> str:
     return url.removeprefix("ws://")
 
 
+def spaced_code(code: str) -> str:
+    """`123 456` for `123456`: easier to read out and to type."""
+    return f"{code[:3]} {code[3:]}" if len(code) == 6 else code
+
+
 class JoinBanner(Vertical):
     """The join address(es), the code and the facilitator key of a hosted session."""
 
@@ -38,15 +43,18 @@ class JoinBanner(Vertical):
         self.facilitator_key = facilitator_key
 
     def compose(self) -> ComposeResult:
-        yield Static("Join: whytree join  ·  address", classes="banner-caption")
-        shown = self.urls[:2] or ["(no network address found — check the Wi-Fi)"]
-        for url in shown:
-            yield _big(address_for_people(url), classes="banner-address")
-        if len(self.urls) > 2:
-            others = ", ".join(address_for_people(url) for url in self.urls[2:])
-            yield Static(Content(f"also: {others}"), classes="banner-small")
-        yield Static("code", classes="banner-caption")
-        yield _big(self.code, classes="banner-code")
+        with Horizontal(classes="banner-row"):
+            with Vertical(classes="banner-address"):
+                yield Static("To join, type this address:", classes="banner-caption")
+                shown = self.urls[:1] or ["(no network address found — check the Wi-Fi)"]
+                for url in shown:
+                    yield _big(address_for_people(url), classes="banner-big")
+            with Vertical(classes="banner-code"):
+                yield Static("and this code:", classes="banner-caption")
+                yield _big(spaced_code(self.code), classes="banner-big")
+        if len(self.urls) > 1:
+            others = ", ".join(address_for_people(url) for url in self.urls[1:])
+            yield Static(Content(f"other addresses of this laptop: {others}"), classes="banner-small")
         yield Static(
             Content(f"facilitator key (keep it to yourself): {self.facilitator_key}   ·   j hides this"),
             classes="banner-small",

@@ -1,0 +1,282 @@
+"""The terminal client against the real server: several `WhytreeApp`s in one event loop.
+
+Every test starts the real `Server` on port 0 (see `conftest.py`) and drives real Textual
+apps under `run_test()` with the keys people press (DESIGN §6), then checks what they
+would see: the tree's nodes, their parents and labels, the join screen's message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from conftest import CODE, FACILITATOR_KEY, MakeServer, WaitUntil
+from textual.pilot import Pilot
+from textual.widgets import Digits, Static
+
+from whytree.server.app import Server, ServerConfig
+from whytree.shared import protocol as p
+from whytree.tui.app import WhytreeApp
+from whytree.tui.messages import DRAFT_OP, SendCommand
+from whytree.tui.screens.join import JoinScreen
+from whytree.tui.widgets.cause_tree import CauseTree
+
+SIZE = (120, 40)
+
+
+def facilitator(server: Server) -> WhytreeApp:
+    return WhytreeApp(url=server.local_url, name="Ana", facilitator_key=FACILITATOR_KEY, discover=False)
+
+
+def participant(server: Server, name: str) -> WhytreeApp:
+    return WhytreeApp(url=server.local_url, name=name, code=CODE, discover=False)
+
+
+@contextlib.asynccontextmanager
+async def running(wait_until: WaitUntil, *apps: WhytreeApp) -> AsyncIterator[list[Pilot[None]]]:
+    """Run `apps` side by side until each is in the session."""
+    async with contextlib.AsyncExitStack() as stack:
+        pilots = [await stack.enter_async_context(app.run_test(size=SIZE)) for app in apps]
+        await wait_until(lambda: all(app.session_screen is not None for app in apps), what="joined")
+        yield pilots
+
+
+def tree_of(app: WhytreeApp) -> CauseTree:
+    assert app.session_screen is not None
+    return app.session_screen.cause_tree
+
+
+def cause_id(app: WhytreeApp, text: str) -> str | None:
+    state = app.mirror.state
+    if state is None:
+        return None
+    return next((c.id for c in state.causes.values() if c.text == text), None)
+
+
+def shown(app: WhytreeApp, text: str) -> bool:
+    """The tree of `app` has a node for the cause `text`, labelled with it."""
+    found = cause_id(app, text)
+    if found is None:
+        return False
+    try:
+        node = tree_of(app).node_for(found)
+    except KeyError:
+        return False
+    return str(node.label).startswith(text)
+
+
+def send(app: WhytreeApp, command: p.ClientCommand) -> None:
+    app.post_message(SendCommand(command))
+
+
+async def to_why_step(app: WhytreeApp, wait_until: WaitUntil) -> None:
+    send(app, p.SetSituation(op=DRAFT_OP, text="Our fifth graders get into trouble after school"))
+    send(app, p.SetPhase(op=DRAFT_OP, phase="why"))
+    await wait_until(lambda: app.mirror.state is not None and app.mirror.state.phase == "why", what="why")
+
+
+async def add(app: WhytreeApp, text: str, parent: str | None, wait_until: WaitUntil) -> str:
+    send(app, p.AddCause(op=DRAFT_OP, parent=parent, text=text))
+    await wait_until(lambda: shown(app, text), what=f"{text!r} shown")
+    found = cause_id(app, text)
+    assert found is not None
+    return found
+
+
+async def test_a_cause_added_in_one_tui_shows_in_the_other(server: Server, wait_until: WaitUntil) -> None:
+    ana, ben = facilitator(server), participant(server, "Ben")
+    async with running(wait_until, ana, ben):
+        await to_why_step(ana, wait_until)
+        await add(ana, "Nobody is at home", None, wait_until)
+        await wait_until(lambda: shown(ben, "Nobody is at home"), what="shown at Ben's")
+        node = tree_of(ben).node_for(cause_id(ben, "Nobody is at home"))
+        assert node.parent is tree_of(ben).root
+        assert "Ana" in str(node.label)  # the author's name, in a session that is not anonymous
+
+
+async def test_w_adds_an_answer_under_the_selected_node(server: Server, wait_until: WaitUntil) -> None:
+    ana, ben = facilitator(server), participant(server, "Ben")
+    async with running(wait_until, ana, ben) as (_, ben_keys):
+        await to_why_step(ana, wait_until)
+        first = await add(ana, "Nobody is at home", None, wait_until)
+        await wait_until(lambda: shown(ben, "Nobody is at home"))
+        tree = tree_of(ben)
+        tree.select_cause(first)
+        await wait_until(lambda: tree.selected_cause == first, what="cursor on the answer")
+        await ben_keys.press("w")
+        await ben_keys.press(*"Parents work late")
+        await ben_keys.press("enter")
+        await wait_until(lambda: shown(ben, "Parents work late") and shown(ana, "Parents work late"))
+        for app in (ana, ben):
+            child = tree_of(app).node_for(cause_id(app, "Parents work late"))
+            assert child.parent is tree_of(app).node_for(first)
+            assert str(child.label).startswith("Parents work late")
+        # The cursor stays where it was, ready for the next answer at the same place.
+        assert tree.selected_cause == first
+        # Escape cancels an answer being typed: nothing is sent.
+        await ben_keys.press("w", "x", "escape")
+        await ben_keys.pause()
+        assert ben.mirror.outbox == {}
+        assert ben.session_screen is not None and ben.session_screen.focused is tree
+
+
+async def test_markup_in_an_answer_is_shown_literally(server: Server, wait_until: WaitUntil) -> None:
+    ana, ben = facilitator(server), participant(server, "Ben")
+    async with running(wait_until, ana, ben) as (_, ben_keys):
+        await to_why_step(ana, wait_until)
+        await ben_keys.press("w", *"[bold]x[/bold]", "enter")
+        await wait_until(lambda: shown(ana, "[bold]x[/bold]"))
+        await add(ben, "[@click=app.quit]q[/]", None, wait_until)
+        await wait_until(lambda: shown(ana, "[@click=app.quit]q[/]"))
+        for text in ("[bold]x[/bold]", "[@click=app.quit]q[/]"):
+            label = tree_of(ana).node_for(cause_id(ana, text)).label
+            assert label.plain.startswith(text)
+            assert not any(span.style == "bold" for span in label.spans[:1] if span.end <= len(text))
+        assert ana.is_running  # the @click did not quit the app
+
+
+async def test_folds_and_selection_survive_someone_else_adding(
+    server: Server, wait_until: WaitUntil
+) -> None:
+    ana, ben = facilitator(server), participant(server, "Ben")
+    async with running(wait_until, ana, ben) as (_, ben_keys):
+        await to_why_step(ana, wait_until)
+        home = await add(ana, "Nobody is at home", None, wait_until)
+        await add(ana, "Parents work late", home, wait_until)
+        street = await add(ana, "They play in the street", None, wait_until)
+        await wait_until(lambda: shown(ben, "They play in the street") and shown(ben, "Parents work late"))
+        tree = tree_of(ben)
+        tree.select_cause(home)
+        await wait_until(lambda: tree.selected_cause == home)
+        await ben_keys.press("left")  # fold "Nobody is at home"
+        assert not tree.node_for(home).is_expanded
+        await ben_keys.press("down")
+        assert tree.selected_cause == street
+
+        await add(ana, "Grandparents are far away", home, wait_until)
+        await add(ana, "It is the only open space", None, wait_until)
+        await wait_until(lambda: shown(ben, "Grandparents are far away")
+                         and shown(ben, "It is the only open space"))
+        await ben_keys.pause()
+        assert not tree.node_for(home).is_expanded
+        assert tree.selected_cause == street
+        assert tree.cursor_node is tree.node_for(street)
+
+
+async def test_a_wrong_code_is_said_on_the_join_screen(server: Server, wait_until: WaitUntil) -> None:
+    ben = WhytreeApp(url=server.local_url, name="Ben", code="000000", discover=False)
+    async with ben.run_test(size=SIZE):
+        message = ben.screen.query_one("#join-message", Static)
+        await wait_until(lambda: "code is not right" in str(message.render()), what="the message")
+        assert isinstance(ben.screen, JoinScreen)
+        assert ben.session_screen is None
+
+
+async def test_unreachable_and_bad_addresses_are_said_plainly(wait_until: WaitUntil) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free_port = probe.getsockname()[1]
+    ben = WhytreeApp(discover=False)
+    async with ben.run_test(size=SIZE) as keys:
+        screen = ben.screen
+        assert isinstance(screen, JoinScreen)
+        message = screen.query_one("#join-message", Static)
+        await keys.click("#address")
+        await keys.press(*"http://example", "tab", "tab")
+        await keys.press(*"123456", "enter")
+        await wait_until(lambda: "ws://" in str(message.render()), what="bad address")
+        screen.query_one("#address").value = f"127.0.0.1:{free_port}"  # type: ignore[attr-defined]
+        await keys.click("#join-button")
+        await wait_until(lambda: "Can't reach ws://127.0.0.1" in str(message.render()), what="unreachable")
+        assert "same Wi-Fi" in str(message.render())
+
+
+async def test_facilitator_keys_set_the_situation_and_the_step(server: Server, wait_until: WaitUntil) -> None:
+    ana, ben = facilitator(server), participant(server, "Ben")
+    async with running(wait_until, ana, ben) as (ana_keys, ben_keys):
+        assert ben.session_screen is not None and ana.session_screen is not None
+        # A participant has no facilitator keys.
+        assert not ben.session_screen.allowed("situation")
+        await ben_keys.press("s", "right_square_bracket")
+        await ben_keys.pause()
+        assert ben.mirror.outbox == {}
+
+        await ana_keys.press("s")
+        await ana_keys.press(*"Why is the teen centre always full", "enter")
+        await wait_until(lambda: ben.mirror.state is not None
+                         and ben.mirror.state.situation == "Why is the teen centre always full")
+        assert tree_of(ben).root.label.plain == "Why is the teen centre always full"
+
+        await ana_keys.press("right_square_bracket")
+        await wait_until(lambda: ben.mirror.state is not None and ben.mirror.state.phase == "why")
+        header = ben.session_screen.query_one("#header-title", Static)
+        await wait_until(lambda: "2 But why?" in str(header.render()))
+        assert ben.session_screen.allowed("why")
+
+
+async def test_a_dropped_link_reconnects_and_sends_what_was_typed_offline(
+    make_server: MakeServer, wait_until: WaitUntil
+) -> None:
+    server = await make_server()
+    port = server.port
+    ana, ben = facilitator(server), participant(server, "Ben")
+    async with running(wait_until, ana, ben) as (_, ben_keys):
+        await to_why_step(ana, wait_until)
+        home = await add(ana, "Nobody is at home", None, wait_until)
+        await add(ana, "Parents work late", home, wait_until)
+        street = await add(ana, "They play in the street", None, wait_until)
+        await add(ana, "No park nearby", street, wait_until)
+        await wait_until(lambda: shown(ben, "No park nearby") and shown(ben, "Parents work late"))
+        tree = tree_of(ben)
+        tree.node_for(home).collapse()
+        tree.select_cause(street)
+        await wait_until(lambda: tree.selected_cause == street)
+
+        await server.stop()  # the host goes away: every link drops
+        assert ben.session_screen is not None
+        status = ben.session_screen.link
+        await wait_until(lambda: "offline since" in str(status.render()), what="offline shown")
+        assert "changes are kept" in str(status.render())
+
+        await ben_keys.press("w", *"Nowhere else to go", "enter")  # typed while offline
+        await ben_keys.pause()
+        assert len(ben.mirror.outbox) == 1
+
+        restarted = await make_server(port=port)
+        await wait_until(lambda: shown(ben, "Nowhere else to go"), timeout=10, what="offline answer arrived")
+        assert "● connected" in str(status.render())
+        assert ben.mirror.outbox == {}
+        new = cause_id(ben, "Nowhere else to go")
+        assert new is not None
+        assert restarted.state.causes[new].parent == street
+        assert tree.node_for(new).parent is tree.node_for(street)
+        await wait_until(lambda: shown(ana, "Nowhere else to go"), timeout=10, what="Ana converged")
+        ben_state, ana_state = ben.mirror.state, ana.mirror.state
+        assert ben_state is not None and ana_state is not None
+        assert ben_state.causes == restarted.state.causes == ana_state.causes
+        assert not tree.node_for(home).is_expanded
+        assert tree.node_for(street).is_expanded
+        assert tree.selected_cause == street
+
+
+async def test_the_host_app_shows_the_code_and_stops_its_server(
+    tmp_path: Path, wait_until: WaitUntil
+) -> None:
+    config = ServerConfig(data_dir=tmp_path / "host", port=0, bind="127.0.0.1", title="Host test",
+                          code=CODE, facilitator_key=FACILITATOR_KEY, advertise=False)
+    app = WhytreeApp(name="Ana", host=config)
+    async with app.run_test(size=SIZE) as keys:
+        await wait_until(lambda: app.session_screen is not None, what="hosted session")
+        assert app.server is not None
+        assert app.mirror.me is not None and app.mirror.me.role == "facilitator"
+        big = [digits.value for digits in app.screen.query(Digits)]
+        assert f"{CODE[:3]} {CODE[3:]}" in big
+        assert any(str(app.server.port) in value for value in big)
+        banner = app.screen.query_one("#banner")
+        await keys.press("j")
+        assert not banner.display
+        await keys.press("j")
+        assert banner.display
+    assert app.server is None
