@@ -262,7 +262,6 @@ class Hub:
                 return self._refuse(conn, "locked", "The facilitator has locked the room.")
             if len(self.state.people) >= p.MAX_PEOPLE:
                 return self._refuse(conn, "full", "The session has as many people as it can hold.")
-            token = secrets.token_urlsafe(18)
             person = Person(id=f"p{self.state.seq + 1}", name=clean(join.name)[: p.MAX_NAME], role=role)
             out += self._commit(None, None, p.PersonJoined(person=person))
         elif not person.online:
