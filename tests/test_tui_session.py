@@ -18,6 +18,7 @@ from textual.widgets import Digits, Static
 
 from whytree.server.app import Server, ServerConfig
 from whytree.shared import protocol as p
+from whytree.shared.model import Ballot
 from whytree.tui.app import WhytreeApp
 from whytree.tui.messages import DRAFT_OP, SendCommand
 from whytree.tui.screens.join import JoinScreen
@@ -280,3 +281,40 @@ async def test_the_host_app_shows_the_code_and_stops_its_server(
         await keys.press("j")
         assert banner.display
     assert app.server is None
+
+
+async def test_votes_actions_and_a_rejection_from_the_keys(server: Server, wait_until: WaitUntil) -> None:
+    ana, ben = facilitator(server), participant(server, "Ben")
+    async with running(wait_until, ana, ben) as (_, ben_keys):
+        await to_why_step(ana, wait_until)
+        home = await add(ana, "Nobody is at home", None, wait_until)
+        send(ana, p.SetPhase(op=DRAFT_OP, phase="weigh"))
+        await wait_until(lambda: ben.mirror.state is not None and ben.mirror.state.phase == "weigh")
+        tree = tree_of(ben)
+        tree.select_cause(home)
+        await wait_until(lambda: tree.selected_cause == home)
+
+        await ben_keys.press("plus", "c")
+        await wait_until(lambda: ben.mirror.state is not None and home in ben.mirror.state.ballots.get(
+            ben.mirror.me.id if ben.mirror.me else "", Ballot()).change, what="Ben's vote")
+        label = tree.node_for(home).label.plain
+        assert "● mine" in label and "we can change it" in label
+        assert ana.mirror.state is not None and ana.mirror.state.voters == 1
+        assert "● mine" not in tree_of(ana).node_for(home).label.plain  # hidden votes stay hidden
+
+        await ben_keys.press("plus", "plus")  # a third dot on one cause: over the cap of 2
+        await wait_until(lambda: any("At most 2" in str(n.message) for n in ben._notifications),
+                         what="the rejection said")
+        await ben_keys.press("minus")
+        await wait_until(lambda: "●● mine" not in tree.node_for(home).label.plain
+                         and "● mine" in tree.node_for(home).label.plain)
+
+        send(ana, p.RevealVotes(op=DRAFT_OP, revealed=True))
+        await wait_until(lambda: "● 1" in tree.node_for(home).label.plain, what="revealed dots")
+        assert "we can change it: 1" in tree.node_for(home).label.plain
+
+        send(ana, p.SetPhase(op=DRAFT_OP, phase="act"))
+        await wait_until(lambda: ben.mirror.state is not None and ben.mirror.state.phase == "act")
+        await ben_keys.pause()
+        await ben_keys.press("n")
+        await wait_until(lambda: type(ben.screen).__name__ == "ProposeActionScreen", what="action dialog")

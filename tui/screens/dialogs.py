@@ -1,5 +1,5 @@
 """Small modal dialogs of the session screen: help, confirm, situation, settings, timer,
-people, and a plain "propose an action" fallback.
+and people.
 
 Each dialog returns what the person chose through `dismiss` (None when they cancelled);
 the session screen turns that into a command. None of them talks to the network.
@@ -189,36 +189,3 @@ class PeopleScreen(Dialog):
     @on(OptionList.OptionSelected)
     def _pick(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
-
-
-class ActionScreen(Dialog):
-    """A plain way to propose an action for one cause (used when no richer one exists)."""
-
-    def __init__(self, mode: Mode, cause_text: str) -> None:
-        super().__init__()
-        self.mode, self.cause_text = mode, cause_text
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(Content(wording.action_question(self.mode)), classes="dialog-title")
-            yield Static(Content(f"For: {self.cause_text}"), classes="dialog-text")
-            yield Input(placeholder="The action", max_length=p.MAX_ACTION_TEXT, id="action")
-            with RadioSet(id="by"):
-                yield RadioButton(wording.DOER_LABELS["inside"], value=True, id="inside")
-                yield RadioButton(wording.DOER_LABELS["outside"], id="outside")
-            yield Input(placeholder="Who (e.g. “Ana and Ben”, “the school board”)",
-                        max_length=p.MAX_SHORT_TEXT, id="who")
-            yield Static("Enter: propose   ·   Escape: cancel", classes="dialog-hint")
-
-    def on_mount(self) -> None:
-        self.query_one("#action", Input).focus()
-
-    @on(Input.Submitted)
-    def _submit(self) -> None:
-        text = self.query_one("#action", Input).value.strip()
-        if not text:
-            self.notify("Type the action first.", severity="warning")
-            return
-        pressed = self.query_one("#by", RadioSet).pressed_button
-        by = "outside" if pressed is not None and pressed.id == "outside" else "inside"
-        self.dismiss((text, by, self.query_one("#who", Input).value.strip()))

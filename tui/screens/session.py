@@ -37,10 +37,9 @@ palette):
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -48,16 +47,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widget import Widget
 from textual.widgets import Footer, Input, Static, Tree
 
 from whytree.shared import protocol as p
 from whytree.shared import wording
 from whytree.shared.mirror import Mirror, Received
-from whytree.shared.model import CHANGE_ANSWERS, PHASES, Change, Person, Session
+from whytree.shared.model import CHANGE_ANSWERS, PHASES, Change, Phase, Session
 from whytree.tui.messages import DRAFT_OP, SendCommand
 from whytree.tui.screens.dialogs import (
-    ActionScreen,
     ConfirmScreen,
     HelpScreen,
     PeopleScreen,
@@ -65,37 +62,22 @@ from whytree.tui.screens.dialogs import (
     SituationScreen,
     TextScreen,
 )
+from whytree.tui.widgets.actions import ActionsPanel
 from whytree.tui.widgets.banner import JoinBanner
 from whytree.tui.widgets.cause_tree import CauseTree
 from whytree.tui.widgets.status import LinkStatus, SessionHeader
+from whytree.tui.widgets.summary import SummaryPanel
+from whytree.tui.widgets.weigh import WeighPanel
+
+StepPanel = WeighPanel | ActionsPanel | SummaryPanel
 
 
-class StepPanel(Protocol):
-    """What the session screen needs from a step panel (weigh, actions, summary)."""
-
-    def show_state(self, state: Session, me: Person) -> None: ...
-
-
-@dataclass(frozen=True)
-class PanelSpec:
-    module: str
-    cls: str
-    phases: frozenset[str]
-
-
-PANELS: tuple[PanelSpec, ...] = (
-    PanelSpec("whytree.tui.widgets.weigh", "WeighPanel", frozenset({"weigh"})),
-    PanelSpec("whytree.tui.widgets.actions", "ActionsPanel", frozenset({"act", "agree"})),
-    PanelSpec("whytree.tui.widgets.summary", "SummaryPanel", frozenset({"closed"})),
-)
-
-
-def _load(module: str, name: str) -> Any:
-    """A class from a step-panel module, or None while that module is not there."""
-    try:
-        return getattr(importlib.import_module(module), name, None)
-    except ImportError:
-        return None
+PANEL_PHASES: dict[type[StepPanel], frozenset[Phase]] = {
+    WeighPanel: frozenset({"weigh"}),
+    ActionsPanel: frozenset({"act", "agree"}),
+    SummaryPanel: frozenset({"closed"}),
+}
+"""Which step panel is shown beside the tree in which steps."""
 
 
 @dataclass(frozen=True)
@@ -168,7 +150,9 @@ class SessionScreen(Screen[None]):
         self._bar_mode: tuple[str, str | None] | None = None
         """While the bar is open: ("why", parent id) or ("edit", cause id)."""
         self.merging: str | None = None
-        self._panels: dict[PanelSpec, Widget] = {}
+        self._panels: dict[type[StepPanel], StepPanel] = {
+            kind: kind(classes="step-panel") for kind in PANEL_PHASES
+        }
         self._ready = False
         self._tree = CauseTree(id="tree")
         self._header = SessionHeader(id="header")
@@ -188,13 +172,7 @@ class SessionScreen(Screen[None]):
                     yield Static(id="why-prompt")
                     yield Input(max_length=p.MAX_CAUSE_TEXT, id="why-input")
             with self._panels_box:
-                for spec in PANELS:
-                    cls = _load(spec.module, spec.cls)
-                    if cls is not None:
-                        panel = cls()
-                        panel.add_class("step-panel")
-                        self._panels[spec] = panel
-                        yield panel
+                yield from self._panels.values()
         yield self._link
         yield Footer()
 
@@ -240,15 +218,12 @@ class SessionScreen(Screen[None]):
             return
         self._header.show_state(state, me, self.mirror.server_offset)
         shown_any = False
-        for spec, panel in self._panels.items():
-            shown = state.phase in spec.phases
+        for kind, panel in self._panels.items():
+            shown = state.phase in PANEL_PHASES[kind]
             panel.display = shown
             if shown and me is not None:
                 shown_any = True
-                try:
-                    panel.show_state(state, me)  # type: ignore[attr-defined]
-                except Exception as problem:  # noqa: BLE001 - a panel must not take the tree down
-                    self.log.error(f"{type(panel).__name__}.show_state failed: {problem!r}")
+                panel.show_state(state, me)
         self._panels_box.display = shown_any
         self.set_class(state.phase == "closed", "-closed")
         self.refresh_bindings()
@@ -396,8 +371,7 @@ class SessionScreen(Screen[None]):
         me = self.mirror.me
         if cause_id is None or me is None:
             return
-        ballot = self._state.ballots.get(me.id)
-        mine = ballot.dots.get(cause_id, 0) if ballot else 0
+        mine = self._my_dots(cause_id, me.id)
         wanted = max(0, mine + change)
         if wanted == mine:
             self.notify("You have no dot on this one to take back.", severity="information")
@@ -409,11 +383,25 @@ class SessionScreen(Screen[None]):
         me = self.mirror.me
         if cause_id is None or me is None:
             return
-        ballot = self._state.ballots.get(me.id)
-        current = ballot.change.get(cause_id) if ballot else None
+        current = self._my_change(cause_id, me.id)
         answer = NEXT_CHANGE[current]
         self.send(p.SetChange(op=DRAFT_OP, cause=cause_id, answer=answer))
         self.notify(f"Can it change? {wording.CHANGE_LABELS[answer]}", timeout=2)
+
+    def _my_dots(self, cause_id: str, me: str) -> int:
+        """My dots on `cause_id`, counting a change still on its way (a quick double +)."""
+        for command in reversed(self.mirror.outbox.values()):
+            if isinstance(command, p.SetDots) and command.cause == cause_id:
+                return command.dots
+        ballot = self._state.ballots.get(me)
+        return ballot.dots.get(cause_id, 0) if ballot else 0
+
+    def _my_change(self, cause_id: str, me: str) -> Change | None:
+        for command in reversed(self.mirror.outbox.values()):
+            if isinstance(command, p.SetChange) and command.cause == cause_id:
+                return command.answer
+        ballot = self._state.ballots.get(me)
+        return ballot.change.get(cause_id) if ballot else None
 
     def action_done(self) -> None:
         me = self.mirror.me
@@ -427,35 +415,9 @@ class SessionScreen(Screen[None]):
         cause_id = self._selected_cause("propose an action for it")
         if cause_id is None:
             return
-        if self._open_actions_dialog(cause_id):
-            return
-        state = self._state
-
-        def proposed(result: object) -> None:
-            if isinstance(result, tuple):
-                text, by, who = result
-                self.send(p.AddAction(op=DRAFT_OP, text=text, causes=[cause_id], by=by, who=who))
-
-        self.app.push_screen(ActionScreen(state.mode, state.causes[cause_id].text), proposed)
-
-    def _open_actions_dialog(self, cause_id: str) -> bool:
-        """Let the actions panel's own dialog take it, when the panel offers one."""
-        for spec, panel in self._panels.items():
-            if spec.cls == "ActionsPanel":
-                for method in ("propose_for", "propose"):
-                    call = getattr(panel, method, None)
-                    if callable(call):
-                        call(cause_id)
-                        return True
-        dialog = _load("whytree.tui.widgets.actions", "ProposeActionScreen")
-        if dialog is None or self.mirror.state is None or self.mirror.me is None:
-            return False
-        try:
-            screen = dialog(self.mirror.state, self.mirror.me, cause_id)
-        except TypeError:
-            return False
-        self.app.push_screen(screen)
-        return True
+        panel = self._panels[ActionsPanel]
+        assert isinstance(panel, ActionsPanel)
+        panel.propose_for(cause_id)
 
     # --- facilitator --------------------------------------------------------------------------
 
