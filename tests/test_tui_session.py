@@ -12,6 +12,7 @@ import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
 from conftest import CODE, FACILITATOR_KEY, MakeServer, WaitUntil
 from textual.pilot import Pilot
 from textual.widgets import Digits, Static
@@ -318,3 +319,22 @@ async def test_votes_actions_and_a_rejection_from_the_keys(server: Server, wait_
         await ben_keys.pause()
         await ben_keys.press("n")
         await wait_until(lambda: type(ben.screen).__name__ == "ProposeActionScreen", what="action dialog")
+
+
+async def test_tls_host_and_a_participant_who_trusts_it_on_first_use(
+    make_server: MakeServer, wait_until: WaitUntil, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WHYTREE_DATA_DIR", str(tmp_path / "client"))
+    server = await make_server(tls=True)
+    assert server.local_url.startswith("wss://")
+    ben = participant(server, "Ben")
+    async with running(wait_until, ben):
+        assert any("First time with this host" in str(n.message) for n in ben._notifications)
+    # Next time the same certificate is simply trusted; a changed one is refused.
+    (tmp_path / "client" / "known_hosts.json").write_text(
+        (tmp_path / "client" / "known_hosts.json").read_text().replace(
+            server.fingerprint or "?", "AB" * 32))
+    chloe = participant(server, "Chloe")
+    async with chloe.run_test(size=SIZE):
+        message = chloe.screen.query_one("#join-message", Static)
+        await wait_until(lambda: "different security fingerprint" in str(message.render()))

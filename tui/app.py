@@ -45,7 +45,8 @@ REFUSALS: dict[str, str] = {
     "removed": "The facilitator removed you from this session.",
     "full": "The session is full: it has as many people as it can hold.",
 }
-"""What each join refusal means, for the person reading the screen."""
+"""What each join refusal means, for the person reading the screen (others: the
+server's or the link's own sentence)."""
 
 
 class WhytreeApp(App[None]):
@@ -139,6 +140,7 @@ class WhytreeApp(App[None]):
             pending_frames=self.mirror.pending_frames,
             post=self.post_message,
             retry_first=retry_first,
+            check_fingerprint=self._check_fingerprint,
         )
         self._run_link(self.link)
 
@@ -149,6 +151,31 @@ class WhytreeApp(App[None]):
             name=self.person_name or "",
             role="viewer" if self.viewer else "participant",
         )
+
+    def _check_fingerprint(self, fingerprint: str) -> str | None:
+        """Trust on first use for `wss://` hosts (see `whytree.server.tls`)."""
+        from whytree.server.tls import KnownHosts, format_fingerprint, host_port, normalize_fingerprint
+
+        if self.server is not None:  # our own server: we know its certificate
+            mine = self.server.fingerprint or ""
+            same = normalize_fingerprint(mine) == normalize_fingerprint(fingerprint)
+            return None if same else "The local server shows an unexpected certificate."
+        assert self.link is not None
+        from whytree.tui.cli import default_data_dir
+
+        known = KnownHosts.in_dir(default_data_dir())
+        where = host_port(self.link.url)
+        verdict = known.check(where, fingerprint)
+        shown = format_fingerprint(fingerprint)
+        if verdict == "changed":
+            return (f"The host at {where} shows a different security fingerprint ({shown}) than "
+                    "last time. It may be a new laptop — or someone pretending to be the host. "
+                    "The code was not sent. Ask the facilitator.")
+        if verdict == "new":
+            known.remember(where, fingerprint)
+            self.notify(f"First time with this host. Its fingerprint is {shown}: check that it "
+                        "matches the host's screen.", timeout=20)
+        return None
 
     @work(exclusive=True, group="link", exit_on_error=False)
     async def _run_link(self, link: Link) -> None:
@@ -189,7 +216,7 @@ class WhytreeApp(App[None]):
         banner = None
         if self.server is not None:
             banner = JoinBanner(self.server.urls, self.server.code, self.server.facilitator_key,
-                                id="banner")
+                                fingerprint=self.server.fingerprint, id="banner")
         self.session_screen = SessionScreen(self.mirror, viewer=self.viewer, banner=banner)
         if self.join_screen is not None and self.screen is self.join_screen:
             await self.switch_screen(self.session_screen)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import ssl
 import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
@@ -145,8 +146,12 @@ class Link:
         pending_frames: Callable[[], list[bytes]],
         post: Callable[[Message], object],
         retry_first: bool = False,
+        check_fingerprint: Callable[[str], str | None] | None = None,
     ) -> None:
         self.url = url
+        self._check_fingerprint = check_fingerprint
+        """With `wss://`: given the host's certificate fingerprint, None to go on, or why
+        not (a changed certificate): checked before the `join` carries any code."""
         self._join_frame = join_frame
         self._pending_frames = pending_frames
         self._post = post
@@ -190,9 +195,11 @@ class Link:
     async def _session_once(self) -> str | None:
         """One connection, from opening to closing. Returns why it ended (to retry), or
         None when the server refused this person (never retry)."""
+        tls = self.url.startswith("wss://")
         try:
             ws = await connect(
                 self.url,
+                ssl=_client_ssl_context() if tls else None,
                 compression=None,
                 proxy=None,
                 open_timeout=OPEN_TIMEOUT,
@@ -208,6 +215,11 @@ class Link:
         writer: asyncio.Task[None] | None = None
         was_joined = False
         try:
+            if tls:
+                problem = self._fingerprint_problem(ws)
+                if problem is not None:
+                    self._post(self.Refused("fingerprint_changed", problem))
+                    return None
             await ws.send(self._join_frame().decode())
             async with asyncio.timeout(OPEN_TIMEOUT * 2):
                 first = await ws.recv()
@@ -245,10 +257,27 @@ class Link:
             if was_joined:
                 self._post(self.Down(time.time(), "link lost"))
 
+    def _fingerprint_problem(self, ws: ClientConnection) -> str | None:
+        from whytree.server.tls import peer_fingerprint
+
+        try:
+            fingerprint = peer_fingerprint(ws)
+        except ValueError:
+            return "The host did not show a security certificate; not sending the code."
+        if self._check_fingerprint is None:
+            return None
+        return self._check_fingerprint(fingerprint)
+
     async def _write(self, ws: ClientConnection) -> None:
         while True:
             frame = await self._outgoing.get()
             await ws.send(frame.decode())
+
+
+def _client_ssl_context() -> ssl.SSLContext:
+    from whytree.server.tls import client_ssl_context
+
+    return client_ssl_context()
 
 
 def _refusal(data: str | bytes) -> tuple[str, str] | None:

@@ -36,8 +36,12 @@ def spaced_code(code: str) -> str:
 class JoinBanner(Vertical):
     """The join address(es), the code and the facilitator key of a hosted session."""
 
-    def __init__(self, urls: list[str], code: str, facilitator_key: str, *, id: str | None = None) -> None:
+    def __init__(
+        self, urls: list[str], code: str, facilitator_key: str, *,
+        fingerprint: str | None = None, id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
+        self.fingerprint = fingerprint
         self.urls = urls
         self.code = code
         self.facilitator_key = facilitator_key
@@ -59,3 +63,8 @@ class JoinBanner(Vertical):
             Content(f"facilitator key (keep it to yourself): {self.facilitator_key}   ·   j hides this"),
             classes="banner-small",
         )
+        if self.fingerprint:
+            from whytree.server.tls import format_fingerprint
+
+            yield Static(Content(f"security fingerprint (participants check it): "
+                                 f"{format_fingerprint(self.fingerprint)}"), classes="banner-small")
