@@ -17,6 +17,7 @@ read-only or vanished file) raise `JournalError` with a sentence for people.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
@@ -164,25 +165,33 @@ class Journal:
                 self._db.executemany("INSERT INTO records (session, n, body) VALUES (?, ?, ?)", rows)
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
         except sqlite3.Error as exc:
             raise JournalError(_explain(exc)) from exc
         self._next_n[session_id] = start + len(rows)
 
     def probe(self) -> None:
-        """Try a small write (and take it back): raises JournalError while writes fail."""
+        """Try a small real write (and delete it): raises JournalError while writes fail.
+
+        It is committed, not rolled back: in WAL mode a rolled-back transaction never
+        leaves SQLite's page cache, so it would "succeed" on a disk that is still full."""
         try:
-            self._db.execute("BEGIN IMMEDIATE")
             self._db.execute("CREATE TABLE IF NOT EXISTS probe (x)")
+            self._db.execute("BEGIN IMMEDIATE")
             self._db.execute("INSERT INTO probe VALUES (zeroblob(65536))")
-            self._db.execute("ROLLBACK")
+            self._db.execute("COMMIT")
+            self._db.execute("DELETE FROM probe")
         except sqlite3.Error as exc:
-            try:
-                self._db.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass
+            self._rollback()
             raise JournalError(_explain(exc)) from exc
+
+    def _rollback(self) -> None:
+        """Undo the open transaction, if SQLite has not already (it rolls back by itself on
+        a full disk); a failing ROLLBACK must not hide the error that matters."""
+        if self._db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
 
     def _transaction(self, sql: str, args: tuple[object, ...]) -> None:
         try:
