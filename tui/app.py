@@ -70,7 +70,7 @@ class WhytreeApp(App[None]):
         super().__init__()
         self.url = url
         self.person_name = name
-        self.code = code
+        self.code = "".join(code.split()) if code else code
         self.facilitator_key = facilitator_key
         self.viewer = viewer
         self.host_config = host

@@ -90,6 +90,11 @@ class JoinScreen(Screen[None]):
         url, name, code = self.initial
         with VerticalScroll(id="join"):
             yield Static("whytree — join a session", id="join-title")
+            with Vertical(id="found"):
+                yield Static("Found on the network", id="found-title")
+                yield OptionList(id="found-list")
+                yield Static(Content(NOTHING_FOUND), id="found-help")
+            yield Static("Or type it in:", id="manual-title")
             yield Label("Address of the host (shown on the host's screen), e.g. 192.168.1.20:8765")
             yield Input(url, placeholder="192.168.1.20:8765", id="address")
             yield Label("Your name — leave it empty to stay anonymous")
@@ -99,10 +104,6 @@ class JoinScreen(Screen[None]):
             with Horizontal(id="join-buttons"):
                 yield Button("Join", id="join-button", variant="primary")
             yield Static("", id="join-message")
-            with Vertical(id="found"):
-                yield Static("Found on the network", id="found-title")
-                yield OptionList(id="found-list")
-                yield Static(Content(NOTHING_FOUND), id="found-help")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -131,6 +132,7 @@ class JoinScreen(Screen[None]):
 
     def action_browse(self) -> None:
         self.query_one("#found-title", Static).update("Found on the network (looking…)")
+        self.query_one("#found-help", Static).display = False
         self._browse()
 
     @work(exclusive=True, group="discovery", exit_on_error=False)
@@ -187,7 +189,7 @@ class JoinScreen(Screen[None]):
             self.show_problem(str(problem))
             self.query_one("#address", Input).focus()
             return
-        code = self.query_one("#code", Input).value.strip()
+        code = "".join(self.query_one("#code", Input).value.split())  # "123 456" as shown
         if not code:
             self.show_problem("Type the join code — the facilitator reads it out.")
             self.query_one("#code", Input).focus()

@@ -47,7 +47,7 @@ def timer_text(ends_at: float | None, server_offset: float, now: float | None = 
     left = ends_at - ((time.time() if now is None else now) + server_offset)
     if left <= 0:
         return "⏱ time is up"
-    minutes, seconds = divmod(int(left + 0.999), 60)
+    minutes, seconds = divmod(round(left), 60)
     return f"⏱ {minutes}:{seconds:02d}"
 
 
