@@ -338,3 +338,47 @@ async def test_tls_host_and_a_participant_who_trusts_it_on_first_use(
     async with chloe.run_test(size=SIZE):
         message = chloe.screen.query_one("#join-message", Static)
         await wait_until(lambda: "different security fingerprint" in str(message.render()))
+
+
+async def test_remove_and_merge_change_only_what_they_touch(server: Server, wait_until: WaitUntil) -> None:
+    ana, ben = facilitator(server), participant(server, "Ben")
+    async with running(wait_until, ana, ben):
+        await to_why_step(ana, wait_until)
+        home = await add(ana, "Nobody is at home", None, wait_until)
+        late = await add(ana, "Parents work late", home, wait_until)
+        alone = await add(ana, "Kids are alone", None, wait_until)
+        shifts = await add(ana, "Shift work", alone, wait_until)
+        gone = await add(ana, "To be removed", None, wait_until)
+        await add(ana, "Below it", gone, wait_until)
+        await wait_until(lambda: shown(ben, "Below it") and shown(ben, "Shift work"))
+        tree = tree_of(ben)
+        untouched = tree.node_for(late)
+        tree.node_for(home).collapse()
+        tree.select_cause(shifts)
+        await wait_until(lambda: tree.selected_cause == shifts)
+
+        send(ana, p.RemoveCause(op=DRAFT_OP, cause=gone))
+        send(ana, p.MergeCauses(op=DRAFT_OP, cause=alone, into=home))
+        await wait_until(lambda: ben.mirror.state is not None and alone not in ben.mirror.state.causes
+                         and gone not in ben.mirror.state.causes)
+        await wait_until(lambda: tree.selected_cause == shifts, what="selection kept on the moved answer")
+        assert [str(child.label).split("  ")[0] for child in tree.root.children] == ["Nobody is at home"]
+        assert tree.node_for(late) is untouched  # the same node object: not rebuilt
+        assert tree.node_for(shifts).parent is tree.node_for(home)
+        assert tree.node_for(home).is_expanded  # unfolded to show the selection
+
+
+async def test_the_viewer_sees_the_tree_without_input_keys(server: Server, wait_until: WaitUntil) -> None:
+    ana = facilitator(server)
+    projector = WhytreeApp(url=server.local_url, code=CODE, viewer=True, discover=False)
+    async with running(wait_until, ana, projector) as (_, keys):
+        await to_why_step(ana, wait_until)
+        await add(ana, "Nobody is at home", None, wait_until)
+        await wait_until(lambda: shown(projector, "Nobody is at home"))
+        screen = projector.session_screen
+        assert screen is not None
+        assert not any(screen.allowed(action) for action in ("why", "edit", "dot", "done", "situation"))
+        await keys.press("w", "d")
+        await keys.pause()
+        assert projector.mirror.outbox == {}
+        assert not screen.query_one("#why-bar").display

@@ -242,7 +242,7 @@ class CauseTree(Tree[str]):
         if selected == cause_id:
             selected = into
         if selected is not None and selected in self._cause_nodes:
-            self.call_after_refresh(self.move_cursor, self._cause_nodes[selected])
+            self.select_cause(selected)  # unfolds `into` when the cursor moved with it
 
     def _add_subtree(
         self, parent: TreeNode[str], cause_id: str, folds: dict[str, bool], state: Session
