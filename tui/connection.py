@@ -157,6 +157,7 @@ class Link:
         self._post = post
         self._retry_first = retry_first
         self._ws: ClientConnection | None = None
+        self._closing: asyncio.Task[None] | None = None
         self._outgoing: asyncio.Queue[bytes] = asyncio.Queue()
         self.joined = False
         """True between a `welcome` and the next drop: frames sent now go out at once."""
@@ -172,7 +173,7 @@ class Link:
     def drop(self) -> None:
         """Close the current connection; `run` reconnects (used after a gap in events)."""
         if self._ws is not None:
-            asyncio.get_running_loop().create_task(self._ws.close())
+            self._closing = asyncio.get_running_loop().create_task(self._ws.close())
 
     # --- the worker body -------------------------------------------------------------------
 
