@@ -49,6 +49,10 @@ def project(state: Session, viewer: str) -> Session:
     return msgspec.convert(msgspec.to_builtins(seen), Session)
 
 
+HIDDEN_OP = "-"
+"""The `op` inside another person's command, as sent in an anonymous session."""
+
+
 def redact(event: p.Event, viewer: str, anonymous: bool) -> p.Event:
     """`event` as the person `viewer` may receive it."""
     own = event.by is not None and event.by == viewer
@@ -60,6 +64,10 @@ def redact(event: p.Event, viewer: str, anonymous: bool) -> p.Event:
         return p.Event(seq=event.seq, by=None, op=None, command=p.VotesCast(voters=body.voters))
     if isinstance(body, p.PersonJoined) and anonymous and body.person.id != viewer:
         body = p.PersonJoined(person=see_person(body.person, viewer, anonymous))
+    if anonymous and isinstance(body, p.Command):
+        # A client numbers its ops under one prefix, so the op inside the command would
+        # tie together everything one person sent (and `set_done` names the person).
+        body = msgspec.structs.replace(body, op=HIDDEN_OP)
     return p.Event(seq=event.seq, by=None if anonymous else event.by, op=None, command=body)
 
 
