@@ -271,6 +271,7 @@ async def test_the_host_app_shows_the_code_and_stops_its_server(
     app = WhytreeApp(name="Ana", host=config)
     async with app.run_test(size=SIZE) as keys:
         await wait_until(lambda: app.session_screen is not None, what="hosted session")
+        await wait_until(lambda: len(app.screen.query(Digits)) >= 2, what="the join banner")
         assert app.server is not None
         assert app.mirror.me is not None and app.mirror.me.role == "facilitator"
         big = [digits.value for digits in app.screen.query(Digits)]
