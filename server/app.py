@@ -35,7 +35,7 @@ from whytree.shared import protocol as p
 from whytree.shared.model import Session
 from whytree.shared.text import clean
 
-from .hub import CLOSE_TRY_AGAIN, ConnId, Disconnect, Hub, Output, Record, Send, new_code, new_key
+from .hub import ConnId, Disconnect, Hub, Output, Record, Send, new_code, new_key
 from .journal import Journal, JournalError
 
 log = logging.getLogger(__name__)
@@ -270,7 +270,11 @@ class Server:
             transport = ws.transport
             if transport is not None and transport.get_write_buffer_size() > MAX_BACKLOG:
                 log.info("dropping connection %d: it is not reading (it will resume)", conn)
-                self._spawn(ws.close(CLOSE_TRY_AGAIN, "too slow"))
+                # Cut it at once: a close frame would wait behind everything it is not
+                # reading (`ws.close()` waits for the buffer to drain, so it never ends),
+                # and every frame until then would come back here.
+                del self._sockets[conn]
+                transport.abort()
                 continue
             sockets.append(ws)
         websockets.broadcast(sockets, output.data.decode())
