@@ -156,8 +156,8 @@ class Server:
         self.port = next(iter(self._server.sockets)).getsockname()[1]
         self.urls = [f"{'wss' if config.tls else 'ws'}://{address}:{self.port}"
                      for address in _addresses(config.bind)]
-        if config.advertise:
-            await self._advertise()
+        if config.advertise:  # it takes a moment (mDNS probes the name): don't wait for it
+            self._spawn(self._advertise())
         if self.resumed and hub.state.phase == "closed":
             # Closed, but the host stopped before the results were written: write them now.
             self._spawn(self._save_results())
@@ -190,9 +190,9 @@ class Server:
             return
         try:
             advertiser = Advertiser()
-            await advertiser.start(title=self.state.title or "whytree session", port=self.port,
-                                   tls=self.config.tls)
             self._advertiser = advertiser
+            await advertiser.start(title=self.state.title or "whytree session", port=self.port,
+                                   tls=self.config.tls, fingerprint=self.fingerprint)
         except Exception as exc:  # noqa: BLE001 - never let discovery stop a session
             log.warning("not advertised on the network (%s); joining by address still works", exc)
 

@@ -110,6 +110,8 @@ class WhytreeApp(App[None]):
 
         if config.on_notice is None:
             config = dataclasses.replace(config, on_notice=self._server_notice)
+        from whytree.server.journal import JournalDamaged, JournalError
+
         server = Server(config)
         try:
             await server.start()
@@ -117,7 +119,12 @@ class WhytreeApp(App[None]):
             self.exit(message=f"whytree: cannot listen on {config.bind}:{config.port}: "
                               f"{problem.strerror or problem}. Is another session running? Try --port 0.")
             return
+        except (JournalDamaged, JournalError) as problem:
+            self.exit(message=f"whytree: {problem}")
+            return
         self.server = server
+        if not self.person_name:
+            self.person_name = "Facilitator"
         self.facilitator_key = server.facilitator_key
         self.code = server.code
         self._connect(server.local_url, retry_first=True)
