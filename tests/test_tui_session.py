@@ -18,10 +18,12 @@ from textual.pilot import Pilot
 from textual.widgets import Digits, Static
 
 from whytree.server.app import Server, ServerConfig
+from whytree.server.tls import format_fingerprint
 from whytree.shared import protocol as p
 from whytree.shared.model import Ballot
 from whytree.tui.app import WhytreeApp
 from whytree.tui.messages import DRAFT_OP, SendCommand
+from whytree.tui.screens.dialogs import ConfirmScreen
 from whytree.tui.screens.join import JoinScreen
 from whytree.tui.widgets.cause_tree import CauseTree
 
@@ -329,8 +331,13 @@ async def test_tls_host_and_a_participant_who_trusts_it_on_first_use(
     server = await make_server(tls=True)
     assert server.local_url.startswith("wss://")
     ben = participant(server, "Ben")
-    async with running(wait_until, ben):
-        assert any("First time with this host" in str(n.message) for n in ben._notifications)
+    async with ben.run_test(size=SIZE) as keys:
+        await wait_until(lambda: isinstance(ben.screen, ConfirmScreen) and bool(ben.screen.query("#yes")),
+                         what="the fingerprint question")
+        question = str(ben.screen.query_one(".dialog-text", Static).render())
+        assert format_fingerprint(server.fingerprint or "") in question
+        await keys.press("shift+tab", "enter")  # from "No, go back" (focused first) to "Yes"
+        await wait_until(lambda: ben.session_screen is not None, what="joined after confirming")
     # Next time the same certificate is simply trusted; a changed one is refused.
     (tmp_path / "client" / "known_hosts.json").write_text(
         (tmp_path / "client" / "known_hosts.json").read_text().replace(

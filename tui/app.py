@@ -31,6 +31,7 @@ from whytree.shared import protocol as p
 from whytree.shared.mirror import Mirror, ResyncNeeded
 from whytree.tui.connection import Link
 from whytree.tui.messages import SendCommand
+from whytree.tui.screens.dialogs import ConfirmScreen
 from whytree.tui.screens.join import JoinScreen
 from whytree.tui.screens.session import SessionScreen
 from whytree.tui.widgets.banner import JoinBanner
@@ -159,8 +160,9 @@ class WhytreeApp(App[None]):
             role="viewer" if self.viewer else "participant",
         )
 
-    def _check_fingerprint(self, fingerprint: str) -> str | None:
-        """Trust on first use for `wss://` hosts (see `whytree.server.tls`)."""
+    async def _check_fingerprint(self, fingerprint: str) -> str | None:
+        """Trust on first use for `wss://` hosts (see `whytree.server.tls`): the person
+        confirms the fingerprint once; afterwards a changed certificate is refused."""
         from whytree.server.tls import KnownHosts, format_fingerprint, host_port, normalize_fingerprint
 
         if self.server is not None:  # our own server: we know its certificate
@@ -179,9 +181,14 @@ class WhytreeApp(App[None]):
                     "last time. It may be a new laptop — or someone pretending to be the host. "
                     "The code was not sent. Ask the facilitator.")
         if verdict == "new":
+            question = (f"First time joining {where} over an encrypted link. Its security "
+                        f"fingerprint is\n\n    {shown}\n\nDoes it match the fingerprint on the "
+                        "host's screen?")
+            # The link worker waits here for the person's answer.
+            if not await self.push_screen_wait(ConfirmScreen(question, yes="Yes, it matches")):
+                return ("You did not confirm the host's security fingerprint, so the join code "
+                        "was not sent. Check it with the facilitator and join again.")
             known.remember(where, fingerprint)
-            self.notify(f"First time with this host. Its fingerprint is {shown}: check that it "
-                        "matches the host's screen.", timeout=20)
         return None
 
     @work(exclusive=True, group="link", exit_on_error=False)

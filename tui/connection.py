@@ -24,7 +24,7 @@ import contextlib
 import random
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 import msgspec
@@ -146,7 +146,7 @@ class Link:
         pending_frames: Callable[[], list[bytes]],
         post: Callable[[Message], object],
         retry_first: bool = False,
-        check_fingerprint: Callable[[str], str | None] | None = None,
+        check_fingerprint: Callable[[str], Awaitable[str | None]] | None = None,
     ) -> None:
         self.url = url
         self._check_fingerprint = check_fingerprint
@@ -217,7 +217,7 @@ class Link:
         was_joined = False
         try:
             if tls:
-                problem = self._fingerprint_problem(ws)
+                problem = await self._fingerprint_problem(ws)
                 if problem is not None:
                     self._post(self.Refused("fingerprint_changed", problem))
                     return None
@@ -258,7 +258,7 @@ class Link:
             if was_joined:
                 self._post(self.Down(time.time(), "link lost"))
 
-    def _fingerprint_problem(self, ws: ClientConnection) -> str | None:
+    async def _fingerprint_problem(self, ws: ClientConnection) -> str | None:
         from whytree.server.tls import peer_fingerprint
 
         try:
@@ -267,7 +267,7 @@ class Link:
             return "The host did not show a security certificate; not sending the code."
         if self._check_fingerprint is None:
             return None
-        return self._check_fingerprint(fingerprint)
+        return await self._check_fingerprint(fingerprint)
 
     async def _write(self, ws: ClientConnection) -> None:
         while True:
