@@ -234,7 +234,7 @@ async def test_a_binary_frame_is_an_error(srv: Server, fac: Peer) -> None:
     await still_works(srv, fac)
 
 
-BAD_FRAMES = {
+BAD_FRAMES: dict[str, dict[str, Any]] = {
     "unknown type": {"type": "delete_everything", "op": "x"},
     "server frame": {"type": "welcome", "you": {"id": "p1"}, "token": "t", "seq": 0, "state": None,
                      "server_time": 0},
@@ -441,8 +441,10 @@ async def test_only_the_facilitator_key_gives_facilitator_powers(srv: Server, fa
     fran_token = fac.welcome["token"]
     ann = await joined(srv, code=CODE, name="Ann")
     assert ann.welcome["you"]["role"] == "participant"
-    for kind, fields in [("set_phase", {"phase": "weigh"}), ("lock_room", {"locked": True}),
-                         ("close", {}), ("remove_person", {"person": fac.welcome["you"]["id"]})]:
+    attempts: list[tuple[str, dict[str, Any]]] = [
+        ("set_phase", {"phase": "weigh"}), ("lock_room", {"locked": True}), ("close", {}),
+        ("remove_person", {"person": fac.welcome["you"]["id"]})]
+    for kind, fields in attempts:
         assert await ann.rejected(kind, **fields) == "not_allowed"
     # Claiming the role in `join` is not even a valid frame.
     peer, first = await join(srv, code=CODE, role="facilitator")
