@@ -390,3 +390,20 @@ async def test_the_viewer_sees_the_tree_without_input_keys(server: Server, wait_
         await keys.pause()
         assert projector.mirror.outbox == {}
         assert not screen.query_one("#why-bar").display
+
+
+async def test_a_restarted_host_resumes_and_says_so(tmp_path: Path, wait_until: WaitUntil) -> None:
+    config = ServerConfig(data_dir=tmp_path / "host", port=0, bind="127.0.0.1", title="Resume test",
+                          code=CODE, facilitator_key=FACILITATOR_KEY, advertise=False)
+    first = WhytreeApp(host=config)
+    async with first.run_test(size=SIZE):
+        await wait_until(lambda: first.session_screen is not None, what="hosted session")
+        send(first, p.SetSituation(op=DRAFT_OP, text="Kids are bored", mode="problem"))
+        await wait_until(lambda: first.mirror.state is not None and first.mirror.state.situation != "")
+    again = WhytreeApp(host=config)
+    async with again.run_test(size=SIZE):
+        await wait_until(lambda: again.session_screen is not None, what="resumed session")
+        assert any("Resumed the open session" in str(n.message) for n in again._notifications)
+        assert again.code == CODE
+        state = again.mirror.state
+        assert state is not None and state.situation == "Kids are bored"

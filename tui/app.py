@@ -108,11 +108,10 @@ class WhytreeApp(App[None]):
 
     async def _start_server(self, config: ServerConfig) -> None:
         from whytree.server.app import Server
+        from whytree.server.journal import JournalDamaged, JournalError
 
         if config.on_notice is None:
             config = dataclasses.replace(config, on_notice=self._server_notice)
-        from whytree.server.journal import JournalDamaged, JournalError
-
         server = Server(config)
         try:
             await server.start()
@@ -128,6 +127,12 @@ class WhytreeApp(App[None]):
             self.person_name = "Facilitator"
         self.facilitator_key = server.facilitator_key
         self.code = server.code
+        if server.resumed:
+            state = server.state
+            self.notify(f"Resumed the open session{': ' + state.title if state.title else ''} "
+                        f"with everything saved so far ({len(state.causes)} answers, "
+                        f"{len(state.actions)} actions). The join code is the same. "
+                        "Start with --new for a fresh session.", title="Session resumed", timeout=15)
         self._connect(server.local_url, retry_first=True)
 
     def _server_notice(self, message: str) -> None:
