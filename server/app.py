@@ -149,6 +149,10 @@ class Server:
             max_queue=8,
             ping_interval=PING_INTERVAL,
             ping_timeout=PING_TIMEOUT,
+            # Pings and closes wait until the write buffer is below this; with the default
+            # (32 KiB) a dead link with a little backlog blocks its ping forever, and is never
+            # noticed. Below MAX_BACKLOG they never wait; above it, `_send` cuts the link.
+            write_limit=4 * MAX_BACKLOG,
             open_timeout=JOIN_DEADLINE,
             close_timeout=2,
             server_header=None,
