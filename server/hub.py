@@ -407,6 +407,8 @@ class Hub:
 
 def _concerns(event: p.Event, viewer: str) -> bool:
     body = event.command
+    if isinstance(body, p.SetSettings):  # turning anonymity on: each keeps their own name
+        return body.names is not None and body.anonymous
     return isinstance(body, p.PersonJoined) and body.person.id == viewer
 
 

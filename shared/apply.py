@@ -115,6 +115,9 @@ def _apply_body(state: Session, body: p.EventBody, by: str | None) -> None:
             state.settings.dots_per_person = body.dots_per_person
             state.settings.dots_per_cause = body.dots_per_cause
             state.settings.anonymous = body.anonymous
+            for person_id, name in (body.names or {}).items():
+                if person_id in state.people:
+                    state.people[person_id].name = name
 
         case p.RevealVotes(revealed=revealed, tally=tally):
             state.revealed = revealed

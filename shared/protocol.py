@@ -174,6 +174,9 @@ class SetSettings(Command, tag="set_settings"):
     dots_per_person: Annotated[int, Meta(ge=1, le=MAX_DOTS)] = 3
     dots_per_cause: Annotated[int, Meta(ge=1, le=MAX_DOTS)] = 2
     anonymous: bool = False
+    names: Annotated[dict[Id, Name], Meta(max_length=MAX_PEOPLE)] | None = None
+    """Server fills when `anonymous` changes: everyone's name as this viewer may now see
+    it (only their own while anonymous), since names already sent must change too."""
 
 
 class RevealVotes(Command, tag="reveal_votes"):

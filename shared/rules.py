@@ -241,7 +241,10 @@ def _check(
                 return refuse("invalid", "Voting has started: the dots can't change now.")
             if anonymous != settings.anonymous and (state.causes or state.actions):
                 return refuse("invalid", "Anonymity is chosen at the start, before any answers.")
-            return command
+            names = None
+            if anonymous != settings.anonymous:
+                names = {person_id: person.name for person_id, person in state.people.items()}
+            return replace(command, names=names)
 
         case p.RevealVotes(revealed=revealed):
             tally = compute_tally(state.ballots) if revealed else None

@@ -55,10 +55,15 @@ HIDDEN_OP = "-"
 
 def redact(event: p.Event, viewer: str, anonymous: bool) -> p.Event:
     """`event` as the person `viewer` may receive it."""
+    body = event.command
+    if isinstance(body, p.SetSettings) and body.names is not None and body.anonymous:
+        # Anonymity turned on: from now on each person knows only their own name.
+        names = {pid: name if pid == viewer else "" for pid, name in body.names.items()}
+        body = msgspec.structs.replace(body, names=names)
+        event = msgspec.structs.replace(event, command=body)
     own = event.by is not None and event.by == viewer
     if own:
         return event
-    body = event.command
     if isinstance(body, p.SetDots | p.SetChange):
         assert body.voters is not None, "the server counts the voters"
         return p.Event(seq=event.seq, by=None, op=None, command=p.VotesCast(voters=body.voters))
