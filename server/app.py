@@ -125,8 +125,9 @@ class Server:
                 facilitator_key=config.facilitator_key or new_key(),
             )
             state = Session(id=row.id, title=row.title, created_at=row.created_at)
-            state.settings.anonymous = config.anonymous
             hub = Hub(state, row.code, row.facilitator_key)
+            hub.begin(anonymous=config.anonymous)  # in the journal, so a restart keeps it
+            journal.write(row.id, hub.take_unsaved())
         self.hub, self._session_id = hub, row.id
         self.code, self.facilitator_key = hub.code, hub.facilitator_key
 

@@ -167,6 +167,15 @@ class Hub:
         if event.by is not None and event.op is not None and record.digest:
             self.accepted[(event.by, event.op)] = (record.digest, event.seq)
 
+    def begin(self, *, anonymous: bool) -> None:
+        """A new session's settings from the command line, journaled as its first event
+        so that a restarted host resumes them (the initial state is not in the journal)."""
+        settings = self.state.settings
+        if anonymous != settings.anonymous:
+            self._commit(None, None, p.SetSettings(
+                op="host", dots_per_person=settings.dots_per_person,
+                dots_per_cause=settings.dots_per_cause, anonymous=anonymous))
+
     def take_unsaved(self) -> list[Record]:
         """The records to make durable before the frames returned so far are sent."""
         records, self.unsaved = self.unsaved, []
