@@ -116,6 +116,7 @@ class Server:
             hub = Hub(state, row.code, row.facilitator_key)
             for record in journal.records(row.id):
                 hub.replay(record)
+            hub.resume()  # nobody is connected yet; written with the first turn's records
             log.info("resumed session %s at event %d", row.id, state.seq)
         else:
             row = journal.create_session(

@@ -176,6 +176,13 @@ class Hub:
                 op="host", dots_per_person=settings.dots_per_person,
                 dots_per_cause=settings.dots_per_cause, anonymous=anonymous))
 
+    def resume(self) -> None:
+        """After replaying the journal at start-up: nobody is connected yet, so whoever the
+        journal last saw online is offline until they come back (journaled presence)."""
+        for person in list(self.state.people.values()):
+            if person.online:
+                self._commit(None, None, p.Presence(person=person.id, online=False))
+
     def take_unsaved(self) -> list[Record]:
         """The records to make durable before the frames returned so far are sent."""
         records, self.unsaved = self.unsaved, []
