@@ -56,8 +56,9 @@ HIDDEN_OP = "-"
 def redact(event: p.Event, viewer: str, anonymous: bool) -> p.Event:
     """`event` as the person `viewer` may receive it."""
     body = event.command
-    if isinstance(body, p.SetSettings) and body.names is not None and body.anonymous:
-        # Anonymity turned on: from now on each person knows only their own name.
+    if isinstance(body, p.SetSettings) and body.names is not None and (body.anonymous or anonymous):
+        # Anonymity turned on: from now on each person knows only their own name. (Also when
+        # an older event that turned it off is sent again while the session is anonymous.)
         names = {pid: name if pid == viewer else "" for pid, name in body.names.items()}
         body = msgspec.structs.replace(body, names=names)
         event = msgspec.structs.replace(event, command=body)
