@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from pathlib import Path
 
 import msgspec
 
+from .files import private_dir, touch_private
 from .hub import Record
 
 log = logging.getLogger(__name__)
@@ -77,8 +77,7 @@ class Journal:
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / FILE_NAME
         private_dir(data_dir)
-        if not self.path.exists():  # created private before SQLite opens it
-            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        touch_private(self.path)  # private before SQLite opens it (its -wal copies the mode)
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -207,13 +206,3 @@ def _explain(exc: sqlite3.Error) -> str:
     if "readonly" in text or "read-only" in text:
         return "The host cannot write its data folder (read-only): changes are paused."
     return f"The host cannot save changes ({text}): changes are paused."
-
-
-def private_dir(path: Path) -> None:
-    """Create `path` (and parents) readable by this user only."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        os.chmod(path, 0o700)
-    except OSError:  # a folder we don't own (e.g. a shared mount): leave it be
-        log.debug("could not restrict %s", path)
-

@@ -56,6 +56,7 @@ from ..shared.model import Doer, Mode, Session
 from ..shared.ranking import BOX_TITLES, box_meaning, matters_threshold, ranked, tree_order, two_by_two
 from ..shared.views import project
 from ..shared.wording import CHANGE_LABELS, DOER_LABELS, action_question, cause_word
+from .files import fsync_dir, private_dir, write_private
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +126,8 @@ def save_results(state: Session, data_dir: Path) -> Path:
             if staging is None:
                 staging = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=sessions))
                 for name, data in files.items():
-                    _write_atomically(staging / name, data)
-                _fsync_dir(staging)
+                    write_private(staging / name, data)
+                fsync_dir(staging)
             try:
                 os.rename(staging, folder)
             except OSError:
@@ -134,7 +135,7 @@ def save_results(state: Session, data_dir: Path) -> Path:
                     continue  # another save took this name a moment ago
                 raise
             staging = None
-            _fsync_dir(sessions)
+            fsync_dir(sessions)
             return folder
     finally:
         if staging is not None:
@@ -154,53 +155,16 @@ def _sessions_dir(data_dir: Path) -> Path:
     sessions = data_dir / SESSIONS_DIR
     sessions.mkdir(mode=0o700, exist_ok=True)
     # It may exist from before with looser permissions, and mkdir's mode is masked by umask.
-    _restrict(sessions)
+    private_dir(sessions)
     return sessions
 
 
-def _restrict(folder: Path) -> None:
-    try:
-        os.chmod(folder, 0o700)
-    except OSError as error:
-        # A file system without permissions (a USB stick) or a folder we don't own: saving
-        # the results matters more than their mode.
-        log.warning("Could not make %s private: %s", folder, error)
-
-
 def _overwrite(folder: Path, files: dict[str, bytes]) -> None:
-    _restrict(folder)
+    private_dir(folder)
     _sweep(folder, ".*.tmp")
     for name, data in files.items():  # session.json comes last
-        _write_atomically(folder / name, data)
-    _fsync_dir(folder)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    # mkstemp creates the file 0o600, and os.replace keeps that mode.
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-
-
-def _fsync_dir(path: Path) -> None:
-    """Make a rename in `path` durable. Best effort: Windows and some file systems can't
-    fsync a directory, and the files themselves are already safe."""
-    if os.name != "posix":
-        return
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        write_private(folder / name, data)
+    fsync_dir(folder)
 
 
 def _sweep(folder: Path, pattern: str) -> None:

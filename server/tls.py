@@ -54,7 +54,6 @@ import hmac
 import ipaddress
 import json
 import logging
-import os
 import re
 import socket
 import ssl
@@ -68,6 +67,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from .files import POSIX, private_dir, write_private
 
 __all__ = [
     "CertInfo",
@@ -99,7 +100,6 @@ DISPLAY_BYTES = 16
 
 Verdict = Literal["new", "same", "changed"]
 
-_POSIX = os.name == "posix"
 _HEX = re.compile(r"[0-9A-F]*")
 _DNS_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 
@@ -171,7 +171,7 @@ def ensure_certificate(
     default to this machine's host name and LAN addresses.
     """
     tls_dir = Path(data_dir) / TLS_DIR_NAME
-    _private_dir(tls_dir)
+    private_dir(tls_dir)
     cert_path = tls_dir / CERT_FILE_NAME
     key_path = tls_dir / KEY_FILE_NAME
 
@@ -194,8 +194,8 @@ def ensure_certificate(
     )
     # Key first: a crash between the two writes leaves a mismatched pair, which the next
     # start detects and replaces.
-    _write_private(key_path, key_pem)
-    _write_private(cert_path, certificate.public_bytes(serialization.Encoding.PEM))
+    write_private(key_path, key_pem)
+    write_private(cert_path, certificate.public_bytes(serialization.Encoding.PEM))
     info = CertInfo(
         cert_path=cert_path,
         key_path=key_path,
@@ -234,7 +234,7 @@ def _load_existing(cert_path: Path, key_path: Path) -> CertInfo | None:
         logger.warning("The TLS certificate in %s expires on %s; making a new one",
                        cert_path.parent, certificate.not_valid_after_utc.date())
         return None
-    if _POSIX and key_path.stat().st_mode & 0o077:
+    if POSIX and key_path.stat().st_mode & 0o077:
         logger.warning("The TLS key %s was readable by others; restricting it to its owner", key_path)
         key_path.chmod(0o600)
     return CertInfo(
@@ -410,37 +410,9 @@ class KnownHosts:
     def _save(self, hosts: dict[str, str]) -> None:
         # The folder may be a data directory shared with other things: create it private,
         # but leave an existing one's mode alone (the file itself is 0o600).
-        _private_dir(self.path.parent, tighten=False)
+        private_dir(self.path.parent, tighten=False)
         text = json.dumps({"version": 1, "hosts": dict(sorted(hosts.items()))}, indent=2)
-        _write_private(self.path, (text + "\n").encode("utf-8"))
+        write_private(self.path, (text + "\n").encode("utf-8"))
 
 
 # --- files only their owner can read -------------------------------------------------------
-
-
-def _private_dir(path: Path, *, tighten: bool = True) -> None:
-    """Create `path` (mode 0o700, parents as needed) if it is missing; with `tighten`, also
-    take away others' access to an existing one (for folders that are ours alone)."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if _POSIX and tighten and path.stat().st_mode & 0o077:
-        path.chmod(0o700)
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    """Write `data` to `path` atomically, readable by its owner only (0o600)."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with contextlib.suppress(FileNotFoundError):
-        temporary.unlink()
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            if _POSIX:
-                os.fchmod(file.fileno(), 0o600)
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        raise

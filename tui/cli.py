@@ -215,11 +215,11 @@ def _report(data_dir: Path, wanted: str) -> int:
 
 
 def _log_file(data_dir: Path) -> Path:
-    from whytree.server.journal import private_dir
+    from whytree.server.files import private_dir, touch_private
 
     private_dir(data_dir)
     path = data_dir / "whytree.log"
-    os.close(os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600))  # private, like the rest
+    touch_private(path)
     return path
 
 
