@@ -1,0 +1,488 @@
+"""How much a whytree server takes: events per second, broadcast latency, commits, memory.
+
+    .venv/bin/python benchmarks/bench_server.py [--clients 10,50,100] [--seconds 3]
+
+For each number of clients it starts a fresh real server (`Server`, real SQLite journal in
+a temporary folder) in a child process on 127.0.0.1, connects that many participants from
+a few worker processes, and runs two stages:
+
+* `add_cause` (the "why" step): every participant keeps `--window` answers in flight; the
+  stage ends after `--seconds` or when the tree is nearly full (`MAX_CAUSES`);
+* `set_dots` (the "weigh" step): every participant moves a dot on and off one cause.
+
+It prints one table (no assertions): accepted events per second, broadcast latency from
+the author's send to another participant's receipt (p50/p95, measured on a sample of
+receivers), the journal's commits and records per commit, the median commit time, and
+the server's resident memory. `benchmarks/README.md` explains the numbers.
+
+Everything is loopback and bounded: every stage stops by itself, every wait has a
+deadline, and the server child exits when its parent goes away (its stdin closes).
+
+The server's per-person flood limit (20 commands a second) is lifted in the child unless
+`--keep-flood-limit` is given; otherwise the limiter, not the server, sets the rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+CODE = "555123"
+KEY = "bench-facilitator-key"
+SAMPLED_RECEIVERS = 8
+"""Receivers per worker whose receipt times are kept (all of them read everything)."""
+STAGE_DRAIN = 3.0
+"""Seconds to wait for answers still in flight when a stage ends."""
+
+
+# --- the server child -----------------------------------------------------------------------
+
+
+def serve_child(data_dir: Path, keep_flood_limit: bool) -> None:
+    """Run the real server here; print its port; answer `stats` / `reset` on stdin."""
+    from whytree.server import hub as server_hub
+    from whytree.server.app import Server, ServerConfig
+    from whytree.server.journal import Journal
+
+    if not keep_flood_limit:
+        server_hub.COMMAND_RATE = 1e9
+        server_hub.COMMAND_BURST = 1e9
+
+    batches: list[int] = []
+    commit_ms: list[float] = []
+    original_write = Journal.write
+
+    def measured_write(self: Journal, session_id: str, records: list[Any]) -> None:
+        started = time.perf_counter()
+        original_write(self, session_id, records)
+        if records:
+            batches.append(len(records))
+            commit_ms.append((time.perf_counter() - started) * 1000)
+
+    Journal.write = measured_write  # type: ignore[method-assign]
+
+    async def main() -> None:
+        server = Server(ServerConfig(data_dir=data_dir, port=0, bind="127.0.0.1", title="Benchmark",
+                                     code=CODE, facilitator_key=KEY, advertise=False))
+        await server.start()
+        print(f"port {server.port}", flush=True)
+        loop = asyncio.get_running_loop()
+        cpu_at_reset = time.process_time()
+        try:
+            while line := await loop.run_in_executor(None, sys.stdin.readline):
+                if line.strip() == "stats":
+                    cpu_s = time.process_time() - cpu_at_reset
+                    stats = {"batches": batches, "commit_ms": commit_ms, "cpu_s": cpu_s, **memory()}
+                    print(json.dumps(stats), flush=True)
+                elif line.strip() == "reset":
+                    batches.clear()
+                    commit_ms.clear()
+                    cpu_at_reset = time.process_time()
+        finally:
+            await server.stop()
+
+    asyncio.run(main())
+
+
+def memory() -> dict[str, float]:
+    """This process's resident memory now and at its peak, in MB."""
+    try:
+        fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+        rss, peak = (int(fields[name].split()[0]) / 1024 for name in ("VmRSS", "VmHWM"))
+        return {"rss_mb": rss, "peak_mb": peak}
+    except (OSError, KeyError, ValueError):
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peak_mb = peak / 1024 / (1024 if sys.platform == "darwin" else 1)
+        return {"rss_mb": float("nan"), "peak_mb": peak_mb}
+
+
+class ServerChild:
+    """The parent's handle on the server child."""
+
+    def __init__(self, data_dir: Path, keep_flood_limit: bool) -> None:
+        command = [sys.executable, __file__, "--serve-child", str(data_dir)]
+        if keep_flood_limit:
+            command.append("--keep-flood-limit")
+        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line.startswith("port "):
+            raise SystemExit(f"the server did not start: {line!r}")
+        self.url = f"ws://127.0.0.1:{int(line.split()[1])}"
+
+    def ask(self, what: str) -> dict[str, Any] | None:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(what + "\n")
+        self.proc.stdin.flush()
+        if what != "stats":
+            return None
+        answer: dict[str, Any] = json.loads(self.proc.stdout.readline())
+        return answer
+
+    def stop(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+# --- the clients (in worker processes) --------------------------------------------------------
+
+
+class Head(msgspec.Struct):
+    """The few fields of a server frame the clients look at; the rest is skipped."""
+
+    type: str
+    seq: int | None = None
+    op: str | None = None
+
+
+_head = msgspec.json.Decoder(Head)
+
+
+@dataclass
+class Client:
+    """One participant: sends commands, notes when its own come back and (if sampled)
+    when everyone's arrive."""
+
+    ws: Any
+    name: str
+    sampled: bool
+    inflight: dict[str, float] = field(default_factory=dict)
+    own: list[tuple[int, float, float]] = field(default_factory=list)
+    """(seq, sent at, answered at) of this client's accepted commands."""
+    received: list[tuple[int, float]] = field(default_factory=list)
+    rejected: int = 0
+    sent: int = 0
+    dots: int = 0
+    answered: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def read(self) -> None:
+        async for data in self.ws:
+            now = time.monotonic()
+            head = _head.decode(data)
+            if head.type == "event" and head.seq is not None:
+                if head.op is not None and head.op in self.inflight:
+                    self.own.append((head.seq, self.inflight.pop(head.op), now))
+                    self.answered.set()
+                elif self.sampled:
+                    self.received.append((head.seq, now))
+            elif head.type == "rejected" and head.op is not None:
+                self.inflight.pop(head.op, None)
+                self.rejected += 1
+                self.answered.set()
+
+    async def send(self, stage: str, cause: str) -> None:
+        self.sent += 1
+        op = f"{self.name}-{self.sent}"
+        if stage == "add_cause":
+            frame = {"type": "add_cause", "op": op, "parent": None, "text": f"{self.name} answer {self.sent}"}
+        else:
+            self.dots = 1 - self.dots
+            frame = {"type": "set_dots", "op": op, "cause": cause, "dots": self.dots}
+        self.inflight[op] = time.monotonic()
+        await self.ws.send(json.dumps(frame))
+
+
+async def _worker(conn: Connection, url: str, names: list[str], window: int, rate: float) -> None:
+    from websockets.asyncio.client import connect
+
+    loop = asyncio.get_running_loop()
+    clients: list[Client] = []
+    for index, name in enumerate(names):
+        ws = await connect(url, compression=None, max_size=2**24, ping_interval=None, open_timeout=20)
+        await ws.send(json.dumps({"type": "join", "code": CODE, "name": name}))
+        first = json.loads(await asyncio.wait_for(ws.recv(), 20))
+        if first["type"] != "welcome":
+            raise SystemExit(f"{name} was not let in: {first}")
+        clients.append(Client(ws=ws, name=name, sampled=index < SAMPLED_RECEIVERS))
+    readers = [asyncio.create_task(client.read()) for client in clients]
+    conn.send(("ready", len(clients)))
+    try:
+        while True:
+            message = await loop.run_in_executor(None, conn.recv)
+            if message[0] == "quit":
+                break
+            _, stage, seconds, start_at, quota, cause = message
+            conn.send(await _stage(clients, stage, seconds, start_at, quota, cause, window, rate))
+    finally:
+        for client in clients:
+            await client.ws.close()
+        for reader in readers:
+            reader.cancel()
+        await asyncio.gather(*readers, return_exceptions=True)
+
+
+async def _stage(clients: list[Client], stage: str, seconds: float, start_at: float, quota: int,
+                 cause: str, window: int, rate: float) -> dict[str, Any]:
+    for client in clients:
+        client.own.clear()
+        client.received.clear()
+        client.rejected = 0
+    await asyncio.sleep(max(0.0, start_at - time.monotonic()))
+    deadline = start_at + seconds
+
+    async def paced(client: Client, offset: float) -> None:
+        sent, next_at = 0, start_at + offset
+        while next_at < deadline and sent < quota:
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+            await client.send(stage, cause)
+            sent += 1
+            next_at += 1 / rate
+        drain_until = time.monotonic() + STAGE_DRAIN
+        while client.inflight and time.monotonic() < drain_until:
+            await asyncio.sleep(0.01)
+
+    async def pump(client: Client) -> None:
+        sent = 0
+        while time.monotonic() < deadline and sent < quota:
+            while len(client.inflight) < window and sent < quota:
+                await client.send(stage, cause)
+                sent += 1
+            client.answered.clear()
+            try:
+                await asyncio.wait_for(client.answered.wait(), max(0.01, deadline - time.monotonic()))
+            except TimeoutError:
+                pass
+        drain_until = time.monotonic() + STAGE_DRAIN
+        while client.inflight and time.monotonic() < drain_until:
+            await asyncio.sleep(0.01)
+
+    if rate > 0:  # open loop: each client at `rate` commands a second, spread out
+        await asyncio.gather(*(paced(client, index / len(clients) / rate)
+                               for index, client in enumerate(clients)))
+    else:  # closed loop: each client keeps `window` commands in flight
+        await asyncio.gather(*(pump(client) for client in clients))
+    return {
+        "own": [item for client in clients for item in client.own],
+        "received": [item for client in clients for item in client.received],
+        "rejected": sum(client.rejected for client in clients),
+        "unanswered": sum(len(client.inflight) for client in clients),
+    }
+
+
+def worker_process(conn: Connection, url: str, names: list[str], window: int, rate: float) -> None:
+    asyncio.run(_worker(conn, url, names, window, rate))
+
+
+# --- the parent -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    clients: int
+    stage: str
+    accepted_per_s: float
+    rejected: int
+    unanswered: int
+    p50_ms: float
+    p95_ms: float
+    commits: int
+    records_mean: float
+    records_p95: float
+    records_max: int
+    commit_ms_p50: float
+    server_cpu: float
+    """Share of one CPU the server used during the stage: near 100 % means the server is
+    the limit; well below, the clients (or the disk) are."""
+    rss_mb: float
+    peak_mb: float
+
+
+class Facilitator:
+    """The facilitator's connection in the parent: reads everything, answers `do`."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self.reader = asyncio.create_task(self._read())
+
+    @classmethod
+    async def join(cls, url: str) -> Facilitator:
+        from websockets.asyncio.client import connect
+
+        ws = await connect(url, compression=None, max_size=2**24, ping_interval=None)
+        await ws.send(json.dumps({"type": "join", "facilitator_key": KEY, "name": "Bench"}))
+        await ws.recv()
+        return cls(ws)
+
+    async def _read(self) -> None:
+        async for data in self.ws:
+            head = _head.decode(data)
+            if head.op is not None and head.op in self.waiting:
+                self.waiting.pop(head.op).set_result(json.loads(data))
+
+    async def do(self, **command: Any) -> dict[str, Any]:
+        answer = self.waiting[command["op"]] = asyncio.get_running_loop().create_future()
+        await self.ws.send(json.dumps(command))
+        return await asyncio.wait_for(answer, 20)
+
+    async def close(self) -> None:
+        await self.ws.close()
+        self.reader.cancel()
+        await asyncio.gather(self.reader, return_exceptions=True)
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+async def run_one(count: int, args: argparse.Namespace) -> list[Row]:
+    """One fresh server, `count` clients, both stages."""
+    from whytree.shared.protocol import MAX_CAUSES
+
+    loop = asyncio.get_running_loop()
+
+    async def receive(pipe: Connection, timeout: float, what: str) -> Any:
+        if not await loop.run_in_executor(None, pipe.poll, timeout):
+            raise SystemExit(f"a worker did not {what} in time")
+        return pipe.recv()
+
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="whytree-bench-") as folder:
+        server = await loop.run_in_executor(None, ServerChild, Path(folder), args.keep_flood_limit)
+        workers: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
+        fac: Facilitator | None = None
+        try:
+            fac = await Facilitator.join(server.url)
+            await fac.do(type="set_phase", op="phase-why", phase="why")
+            shared = await fac.do(type="add_cause", op="shared", parent=None,
+                                  text="The cause everyone votes on")
+            cause = shared["command"]["id"]
+
+            context = multiprocessing.get_context("spawn")
+            n_workers = max(1, min(args.workers, count))
+            names = [f"p{i}" for i in range(count)]
+            for w in range(n_workers):
+                parent_end, child_end = context.Pipe()
+                process = context.Process(target=worker_process,
+                                          args=(child_end, server.url, names[w::n_workers], args.window,
+                                                args.rate),
+                                          daemon=True)
+                process.start()
+                workers.append((process, parent_end))
+            for _, pipe in workers:
+                await receive(pipe, 60, "connect its clients")
+
+            quota_total = MAX_CAUSES - 100
+            for stage in ("add_cause", "set_dots"):
+                if stage == "set_dots":
+                    await fac.do(type="set_phase", op="phase-weigh", phase="weigh")
+                server.ask("reset")
+                quota = quota_total // count if stage == "add_cause" else 10**9
+                start_at = time.monotonic() + 0.5
+                for _, pipe in workers:
+                    pipe.send(("stage", stage, args.seconds, start_at, quota, cause))
+                results = [await receive(pipe, args.seconds + STAGE_DRAIN + 30, "finish its stage")
+                           for _, pipe in workers]
+                stats = server.ask("stats")
+                assert stats is not None
+                rows.append(_row(count, stage, start_at, results, stats))
+        finally:
+            for process, pipe in workers:
+                try:
+                    pipe.send(("quit",))
+                except (BrokenPipeError, OSError):
+                    pass
+                await loop.run_in_executor(None, process.join, 10)
+                if process.is_alive():
+                    process.kill()
+            if fac is not None:
+                await fac.close()
+            await loop.run_in_executor(None, server.stop)
+    return rows
+
+
+def _row(count: int, stage: str, start_at: float, results: list[dict[str, Any]],
+         stats: dict[str, Any]) -> Row:
+    own = [item for result in results for item in result["own"]]
+    sent_at = {seq: sent for seq, sent, _ in own}
+    latencies = [(at - sent_at[seq]) * 1000 for result in results for seq, at in result["received"]
+                 if seq in sent_at]
+    last = max((answered for _, _, answered in own), default=start_at)
+    elapsed = max(1e-6, last - start_at)
+    batches: list[int] = stats["batches"]
+    return Row(
+        clients=count, stage=stage, accepted_per_s=len(own) / elapsed,
+        rejected=sum(result["rejected"] for result in results),
+        unanswered=sum(result["unanswered"] for result in results),
+        p50_ms=percentile(latencies, 0.5), p95_ms=percentile(latencies, 0.95),
+        commits=len(batches), records_mean=statistics.fmean(batches) if batches else float("nan"),
+        records_p95=percentile([float(b) for b in batches], 0.95), records_max=max(batches, default=0),
+        commit_ms_p50=percentile(stats["commit_ms"], 0.5), server_cpu=100 * stats["cpu_s"] / elapsed,
+        rss_mb=stats["rss_mb"], peak_mb=stats["peak_mb"],
+    )
+
+
+def print_table(rows: list[Row]) -> None:
+    header = ("clients", "stage", "events/s", "rejected", "lost", "p50 ms", "p95 ms", "commits",
+              "rec/commit", "p95", "max", "commit ms", "server CPU", "RSS MB", "peak MB")
+    lines = [header]
+    for r in rows:
+        lines.append((str(r.clients), r.stage, f"{r.accepted_per_s:.0f}", str(r.rejected), str(r.unanswered),
+                      f"{r.p50_ms:.1f}", f"{r.p95_ms:.1f}", str(r.commits), f"{r.records_mean:.1f}",
+                      f"{r.records_p95:.0f}", str(r.records_max), f"{r.commit_ms_p50:.2f}",
+                      f"{r.server_cpu:.0f} %", f"{r.rss_mb:.1f}", f"{r.peak_mb:.1f}"))
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    for index, line in enumerate(lines):
+        print("  ".join(cell.rjust(width) if i != 1 else cell.ljust(width)
+                        for i, (cell, width) in enumerate(zip(line, widths, strict=True))))
+        if index == 0:
+            print("  ".join("-" * width for width in widths))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--clients", default="10,50,100", help="comma-separated client counts")
+    parser.add_argument("--seconds", type=float, default=3.0, help="length of each stage")
+    parser.add_argument("--window", type=int, default=2, help="commands each client keeps in flight")
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="commands a second per client, spread out (default: as fast as answered)")
+    parser.add_argument("--workers", type=int, default=max(1, min(4, (os.cpu_count() or 2) - 1)),
+                        help="client processes (the server has its own)")
+    parser.add_argument("--keep-flood-limit", action="store_true",
+                        help="keep the server's 20 commands/s per person limit")
+    parser.add_argument("--serve-child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve_child is not None:
+        serve_child(args.serve_child, args.keep_flood_limit)
+        return 0
+    counts = [int(part) for part in args.clients.split(",") if part.strip()]
+    load = f"{args.rate:g} commands/s per client" if args.rate > 0 else f"{args.window} in flight per client"
+    print(f"whytree server benchmark: {args.seconds:g} s per stage, {load}, "
+          f"{args.workers} client process(es), flood limit {'kept' if args.keep_flood_limit else 'lifted'}, "
+          f"{os.cpu_count()} CPUs", flush=True)
+    rows: list[Row] = []
+    for count in counts:
+        rows += asyncio.run(run_one(count, args))
+    print()
+    print_table(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
