@@ -36,7 +36,7 @@ from whytree.shared.model import Session
 from whytree.shared.text import clean
 
 from .hub import ConnId, Disconnect, Hub, Output, Record, Send, new_code, new_key
-from .journal import Journal, JournalError
+from .journal import Journal, JournalDamaged, JournalError
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,14 @@ class Server:
             state = Session(id=row.id, title=row.title, created_at=row.created_at)
             hub = Hub(state, row.code, row.facilitator_key)
             for record in journal.records(row.id):
-                hub.replay(record)
+                try:
+                    hub.replay(record)
+                except Exception as exc:  # a record that decodes but cannot apply
+                    raise JournalDamaged(
+                        f"The journal {journal.path} does not replay at event "
+                        f"{record.event.seq if record.event else '?'} of session {row.id} ({exc!r}). "
+                        "Nothing was changed; keep the file for recovery, or start with --new."
+                    ) from exc
             hub.resume()  # nobody is connected yet; written with the first turn's records
             log.info("resumed session %s at event %d", row.id, state.seq)
         else:
@@ -292,8 +299,8 @@ class Server:
             body = record.event.command
             if isinstance(body, p.Close):
                 self._spawn(self._save_results())
-            elif isinstance(body, p.Reopen) and self._journal is not None:
-                self._journal.set_closed(self._session_id, False)
+            elif isinstance(body, p.Reopen):
+                self._mark_closed(False)
 
     async def _save_results(self) -> None:
         hub, journal = self.hub, self._journal
@@ -305,12 +312,21 @@ class Server:
         try:
             folder = await asyncio.to_thread(save_results, snapshot, self.config.data_dir)
         except OSError as exc:
-            self._notice(f"Could not write the results ({exc}). The session is kept in the journal; "
-                         f"free some space and close it again.")
+            self._notice(f"Could not write the results ({exc}). Everything is kept in the journal: "
+                         "free some space, then reopen and close the session again.")
             return
-        journal.set_closed(self._session_id, True)
+        self._mark_closed(True)
         self.results_dir = folder
         self._notice(f"Results saved in {folder}")
+
+    def _mark_closed(self, closed: bool) -> None:
+        """Whether the next start resumes this session (open) or begins a new one."""
+        if self._journal is None:
+            return
+        try:
+            self._journal.set_closed(self._session_id, closed)
+        except JournalError as exc:
+            self._notice(f"{exc} (The session's state is safe in the journal.)")
 
     # --- storage trouble ---------------------------------------------------------------
 
