@@ -728,3 +728,20 @@ async def test_a_half_open_link_is_noticed_by_the_pings(
     # A ping goes out at most PING_INTERVAL after the freeze, times out PING_TIMEOUT later;
     # closing the dead link then waits the server's close timeout (2 s) before giving up.
     assert noticed < server_app.PING_INTERVAL + server_app.PING_TIMEOUT + 2 + 1, noticed
+
+
+async def test_a_record_that_decodes_but_cannot_apply_stops_start_up(tmp_path: Path) -> None:
+    from whytree.server.hub import Record
+    from whytree.server.journal import Journal
+    from whytree.shared import protocol as p
+
+    journal = Journal(tmp_path)
+    journal.create_session("s1", "Damaged", "123456", "key")
+    edit_nothing = p.EditCause(op="x", cause="c404", text="an answer that never existed")
+    journal.write("s1", [Record(event=p.Event(seq=1, by="p1", op="x", command=edit_nothing))])
+    journal.close()
+    server = Server(ServerConfig(data_dir=tmp_path, port=0, bind="127.0.0.1", advertise=False))
+    with pytest.raises(JournalDamaged) as caught:
+        await server.start()
+    assert "does not replay at event 1" in str(caught.value)
+    await server.stop()
