@@ -4,27 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import CODE, FACILITATOR_KEY
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from whytree.server.app import Server, ServerConfig
 
-CODE = "482913"
-KEY = "facilitator-key"
-
-
-@pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[Server]:
-    srv = Server(ServerConfig(data_dir=tmp_path, port=0, bind="127.0.0.1", title="Test",
-                              code=CODE, facilitator_key=KEY, advertise=False))
-    await srv.start()
-    yield srv
-    await srv.stop()
+KEY = FACILITATOR_KEY
 
 
 async def recv(ws: ClientConnection, timeout: float = 3.0) -> dict[str, Any]:
@@ -49,7 +39,7 @@ async def join(server: Server, **fields: Any) -> tuple[ClientConnection, dict[st
 async def test_participant_and_facilitator_see_each_others_changes(server: Server) -> None:
     fac, welcome = await join(server, facilitator_key=KEY, name="Fran")
     assert welcome["type"] == "welcome" and welcome["you"]["role"] == "facilitator"
-    ann, welcome = await join(server, code="482 913", name="Ann")
+    ann, welcome = await join(server, code=f"{CODE[:3]} {CODE[3:]}", name="Ann")
     assert welcome["you"]["role"] == "participant"
     assert (await recv(fac))["command"]["type"] == "person_joined"
 

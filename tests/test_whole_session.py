@@ -12,28 +12,18 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
+from conftest import CODE, FACILITATOR_KEY
 
 from tests.netclient import NetClient
 from whytree.server.app import Server, ServerConfig
 from whytree.shared import protocol as p
 from whytree.shared.views import project
 
-CODE, KEY = "246810", "key-for-tests"
+KEY = FACILITATOR_KEY
 X = "x"  # placeholder op; NetClient stamps a fresh one
-
-
-@pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[Server]:
-    srv = Server(ServerConfig(data_dir=tmp_path, port=0, bind="127.0.0.1", title="After school",
-                              code=CODE, facilitator_key=KEY, advertise=False))
-    await srv.start()
-    yield srv
-    await srv.stop()
 
 
 async def people(server: Server, *names: str) -> tuple[NetClient, list[NetClient]]:
