@@ -407,3 +407,19 @@ async def test_a_restarted_host_resumes_and_says_so(tmp_path: Path, wait_until: 
         assert again.code == CODE
         state = again.mirror.state
         assert state is not None and state.situation == "Kids are bored"
+
+
+async def test_leaving_while_the_session_screen_opens_does_not_crash(
+    server: Server, wait_until: WaitUntil
+) -> None:
+    """The app may stop (Ctrl+Q, a test ending) while the session screen is still being
+    put together; the screen must not look for parts that were never mounted."""
+    from whytree.tui.screens.session import SessionScreen
+
+    async def leave_at_once(app: WhytreeApp) -> None:
+        async with app.run_test(size=SIZE):
+            await wait_until(lambda: isinstance(app.screen, SessionScreen), what="the screen pushed")
+        assert app.return_code in (None, 0)
+
+    for name in ("Ben", "Chloe", "Dan"):
+        await leave_at_once(participant(server, name))

@@ -218,31 +218,33 @@ class WhytreeApp(App[None]):
                         severity="warning")
             return
         frame = received.frame
-        if isinstance(frame, p.Welcome):
-            await self._welcomed()
-        elif isinstance(frame, p.Error):
+        if isinstance(frame, p.Error):
             self.notify(frame.message, title="The host says", severity="warning")
         if received.rejected is not None:
             self.notify(received.rejected.message, severity="warning", timeout=5)
-        if self.session_screen is not None:
-            self.session_screen.follow(received)
+        if self.session_screen is None:
             if isinstance(frame, p.Welcome):
-                self.session_screen.link.connected()
+                await self._welcomed()  # the new screen shows the whole state as it mounts
+            return
+        self.session_screen.follow(received)
+        if isinstance(frame, p.Welcome):
+            self.session_screen.link.connected()
 
     async def _welcomed(self) -> None:
-        if self.session_screen is not None:
-            return
         banner = None
         if self.server is not None:
             banner = JoinBanner(self.server.urls, self.server.code, self.server.facilitator_key,
                                 fingerprint=self.server.fingerprint, id="banner")
-        self.session_screen = SessionScreen(self.mirror, viewer=self.viewer, banner=banner)
+        screen = SessionScreen(self.mirror, viewer=self.viewer, banner=banner)
         if self.join_screen is not None and self.screen is self.join_screen:
-            await self.switch_screen(self.session_screen)
+            await self.switch_screen(screen)
         else:
-            await self.push_screen(self.session_screen)
+            await self.push_screen(screen)
+        # Only a mounted screen is followed: frames are handled one at a time, so nothing
+        # arrives between the push and this line.
+        self.session_screen = screen
         self.join_screen = None
-        self.session_screen.link.connected()
+        screen.link.connected()
 
     @on(Link.Down)
     def _down(self, event: Link.Down) -> None:

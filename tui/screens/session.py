@@ -158,6 +158,10 @@ class SessionScreen(Screen[None]):
         self._header = SessionHeader(id="header")
         self._link = LinkStatus(id="link")
         self._panels_box = Vertical(id="panels")
+        self._why_bar = Vertical(id="why-bar")
+        self._why_bar.display = False
+        self._why_prompt = Static(id="why-prompt")
+        self._why_input = Input(max_length=p.MAX_CAUSE_TEXT, id="why-input")
 
     # --- layout --------------------------------------------------------------------------
 
@@ -168,17 +172,20 @@ class SessionScreen(Screen[None]):
         with Horizontal(id="main"):
             with Vertical(id="tree-side"):
                 yield self._tree
-                with Vertical(id="why-bar"):
-                    yield Static(id="why-prompt")
-                    yield Input(max_length=p.MAX_CAUSE_TEXT, id="why-input")
+                with self._why_bar:
+                    yield self._why_prompt
+                    yield self._why_input
             with self._panels_box:
                 yield from self._panels.values()
         yield self._link
         yield Footer()
 
     def on_mount(self) -> None:
+        if not self._tree.is_mounted:
+            # The app is closing while this screen was being put together: its parts were
+            # never mounted, and there is nothing to show.
+            return
         self._ready = True
-        self.query_one("#why-bar").display = False
         self.cause_tree.focus()
         if self.mirror.state is not None:
             self.cause_tree.show_state(self.mirror.state, self.mirror.me)
@@ -328,17 +335,17 @@ class SessionScreen(Screen[None]):
 
     def _open_bar(self, mode: tuple[str, str | None], prompt: str, value: str) -> None:
         self._bar_mode = mode
-        self.query_one("#why-prompt", Static).update(Content(prompt))
-        bar_input = self.query_one("#why-input", Input)
+        self._why_prompt.update(Content(prompt))
+        bar_input = self._why_input
         bar_input.value = value
         bar_input.placeholder = "Type the answer, then Enter (Escape cancels)"
-        self.query_one("#why-bar").display = True
+        self._why_bar.display = True
         bar_input.focus()
         self.refresh_bindings()
 
     def _close_bar(self) -> None:
         self._bar_mode = None
-        self.query_one("#why-bar").display = False
+        self._why_bar.display = False
         self.cause_tree.focus()
         self.refresh_bindings()
 
@@ -474,7 +481,6 @@ class SessionScreen(Screen[None]):
         if self.merging is None or self.merging not in self._state.causes:
             self.merging = cause_id
             self.set_class(True, "-merging")
-            self.query_one("#why-prompt", Static).update("")
             self.notify("Now select the answer to merge it into and press m again (Escape cancels).",
                         timeout=6)
             self.refresh_bindings()
