@@ -462,3 +462,74 @@ def test_snapshot_actions_in_the_agree_step(snap_compare: Any) -> None:
 def test_snapshot_summary(snap_compare: Any) -> None:
     assert snap_compare(PanelApp(SummaryPanel(), session(phase="closed"), PROJECTOR),
                         terminal_size=(120, 40))
+
+
+# --- what people type is never markup ---------------------------------------------------------
+
+CLICK = "[@click=app.quit]"
+"""Markup that would quit the app if it were ever interpreted."""
+
+
+def marked_up() -> Session:
+    """`session()` where every text people typed is markup: it must show exactly as typed."""
+    state = session()
+    state.title = "[red]Tuesday group"
+    state.situation = "[bold]Kids fight after school"
+    state.causes["c1"].text = f"{CLICK}Nobody home[/]"
+    state.causes["c3"].text = "[bold]Two shifts"
+    state.causes["c6"].text = "[i]Rec centre closed[/i]"
+    state.people[BEN.id].name = f"{CLICK}Ben[/]"
+    a1 = state.actions["a1"]
+    a1.text, a1.who = f"{CLICK}Open the gym[/]", "[b]the board"
+    a1.first_step, a1.owner, a1.due = f"{CLICK}Write[/]", f"{CLICK}Ana[/]", "[i]Friday"
+    state.actions["a2"].text = "[bold]Phone tree"
+    return state
+
+
+async def test_markup_typed_by_people_shows_literally_in_the_weigh_panel() -> None:
+    app = PanelApp(WeighPanel(), marked_up(), BEN)
+    async with app.run_test(size=(120, 60)):
+        ranking = str(app.query_one(RankingTable).visual)
+        for text in (f"{CLICK}Nobody home[/]", "[bold]Two shifts", "[i]Rec centre closed[/i]"):
+            assert text in ranking  # the ranking
+            assert text in screen_text(app)  # the 2×2 (and the ranking) as drawn
+        assert app.is_running
+
+
+async def test_markup_typed_by_people_shows_literally_in_the_actions_list() -> None:
+    app = PanelApp(ActionsPanel(), marked_up(), FACILITATOR)
+    async with app.run_test(size=(120, 40)):
+        text = screen_text(app)
+        assert f"✓ {CLICK}Open the gym[/]" in text
+        assert f"for: {CLICK}Nobody home[/] · [i]Rec centre closed[/i]" in text
+        assert "who: people outside the group: [b]the board" in text
+        assert f"first step: {CLICK}Write[/] · owner: {CLICK}Ana[/] · by: [i]Friday" in text
+        assert "[bold]Phone tree" in text
+
+
+async def test_markup_typed_by_people_shows_literally_in_the_action_dialogs() -> None:
+    state = marked_up()
+    app = DialogApp(ProposeActionScreen(state, cause_ids=["c1"]))
+    async with app.run_test(size=(120, 40)):
+        text = screen_text(app)
+        assert f"{CLICK}Nobody home[/]" in text and "[bold]Two shifts" in text  # the cause list
+    app = DialogApp(AgreementScreen(state, state.actions["a1"]))
+    async with app.run_test(size=(120, 40)):
+        text = screen_text(app)
+        assert f"{CLICK}Open the gym[/]" in text
+        assert "who: people outside the group: [b]the board" in text
+        assert f"{CLICK}Write[/]" in text and f"{CLICK}Ana[/]" in text  # prefilled inputs
+        assert app.is_running
+
+
+async def test_markup_typed_by_people_shows_literally_in_the_summary() -> None:
+    app = PanelApp(SummaryPanel(), marked_up(), PROJECTOR)
+    async with app.run_test(size=(120, 80)):
+        text = screen_text(app)
+        assert "Summary so far: [red]Tuesday group" in text
+        assert "[bold]Kids fight after school" in text
+        assert f"{CLICK}Nobody home[/]" in str(app.query_one(RankingTable).visual)
+        steps = static_text(app, "#summary-steps")
+        assert f"✓ {CLICK}Open the gym[/]" in steps
+        assert f"owner: {CLICK}Ana[/]" in steps
+        assert app.is_running

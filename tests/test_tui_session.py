@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from whytree.server.tls import format_fingerprint
 from whytree.shared import protocol as p
 from whytree.shared.model import Ballot
 from whytree.tui.app import WhytreeApp
+from whytree.tui.connection import Link
 from whytree.tui.messages import DRAFT_OP, SendCommand
 from whytree.tui.screens.dialogs import ConfirmScreen
 from whytree.tui.screens.join import JoinScreen
@@ -139,6 +141,31 @@ async def test_markup_in_an_answer_is_shown_literally(server: Server, wait_until
             assert label.plain.startswith(text)
             assert not any(span.style == "bold" for span in label.spans[:1] if span.end <= len(text))
         assert ana.is_running  # the @click did not quit the app
+
+
+async def test_markup_in_names_and_messages_is_shown_literally(server: Server, wait_until: WaitUntil) -> None:
+    ana, ben = facilitator(server), participant(server, "[@click=app.quit]Ben[/]")
+    async with running(wait_until, ana, ben) as (_, ben_keys):
+        await to_why_step(ana, wait_until)
+        await add(ben, "[bold]x", None, wait_until)
+        await wait_until(lambda: shown(ana, "[bold]x"))
+        label = tree_of(ana).node_for(cause_id(ana, "[bold]x")).label.plain
+        assert label == "[bold]x  — [@click=app.quit]Ben[/]"
+        assert ana.session_screen is not None
+        people = ana.session_screen.query_one("#header-people", Static)
+        assert "Here: you, [@click=app.quit]Ben[/]  (2 online)" in str(people.render())
+
+        # What the host says (a rejection, an error) is shown as plain words, whatever it holds.
+        rejected = p.Rejected(op="x", reason="cap", message="[@click=app.quit]No[/] [bold]way")
+        error = p.Error(code="odd", message="[@click=app.quit]Odd[/]")
+        for frame in (rejected, error):
+            ben.post_message(Link.FrameReceived(p.encode(frame), time.time()))
+        await wait_until(lambda: len(ben._notifications) >= 2, what="the notifications")
+        said = {n.message: n for n in ben._notifications}
+        assert not said["[@click=app.quit]No[/] [bold]way"].markup
+        assert not said["[@click=app.quit]Odd[/]"].markup
+        await ben_keys.pause()
+        assert ana.is_running and ben.is_running
 
 
 async def test_folds_and_selection_survive_someone_else_adding(

@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, ClassVar
 
 import msgspec
+from rich.text import Text
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
@@ -116,11 +117,13 @@ class WhytreeApp(App[None]):
         try:
             await server.start()
         except OSError as problem:
-            self.exit(message=f"whytree: cannot listen on {config.bind}:{config.port}: "
-                              f"{problem.strerror or problem}. Is another session running? Try --port 0.")
+            # Printed by Rich on the way out: as plain Text, so a path is never markup.
+            self.exit(message=Text(f"whytree: cannot listen on {config.bind}:{config.port}: "
+                                   f"{problem.strerror or problem}. Is another session running? "
+                                   "Try --port 0."))
             return
         except (JournalDamaged, JournalError) as problem:
-            self.exit(message=f"whytree: {problem}")
+            self.exit(message=Text(f"whytree: {problem}"))
             return
         self.server = server
         if not self.person_name:
@@ -132,11 +135,12 @@ class WhytreeApp(App[None]):
             self.notify(f"Resumed the open session{': ' + state.title if state.title else ''} "
                         f"with everything saved so far ({len(state.causes)} answers, "
                         f"{len(state.actions)} actions). The join code is the same. "
-                        "Start with --new for a fresh session.", title="Session resumed", timeout=15)
+                        "Start with --new for a fresh session.", title="Session resumed", timeout=15,
+                        markup=False)
         self._connect(server.local_url, retry_first=True)
 
     def _server_notice(self, message: str) -> None:
-        self.notify(message, title="Host", timeout=10)
+        self.notify(message, title="Host", timeout=10, markup=False)
 
     async def on_unmount(self) -> None:
         if self.server is not None:
@@ -215,13 +219,13 @@ class WhytreeApp(App[None]):
             return
         except msgspec.DecodeError:
             self.notify("The host sent something this version of whytree does not understand.",
-                        severity="warning")
+                        severity="warning", markup=False)
             return
         frame = received.frame
         if isinstance(frame, p.Error):
-            self.notify(frame.message, title="The host says", severity="warning")
+            self.notify(frame.message, title="The host says", severity="warning", markup=False)
         if received.rejected is not None:
-            self.notify(received.rejected.message, severity="warning", timeout=5)
+            self.notify(received.rejected.message, severity="warning", timeout=5, markup=False)
         if self.session_screen is None:
             if isinstance(frame, p.Welcome):
                 await self._welcomed()  # the new screen shows the whole state as it mounts
@@ -263,7 +267,7 @@ class WhytreeApp(App[None]):
             self.join_screen.show_problem(message)
             return
         if self.server is not None:
-            self.notify(message, severity="error", timeout=30)
+            self.notify(message, severity="error", timeout=30, markup=False)
             return
         # Refused on the way back in (removed, or the session changed): back to joining.
         self.session_screen = None
@@ -276,7 +280,7 @@ class WhytreeApp(App[None]):
         if self.join_screen is not None:
             self.join_screen.show_problem(event.message)
         else:
-            self.notify(event.message, severity="error", timeout=30)
+            self.notify(event.message, severity="error", timeout=30, markup=False)
 
     # --- sending ---------------------------------------------------------------------------
 
@@ -284,7 +288,7 @@ class WhytreeApp(App[None]):
     def _send(self, event: SendCommand) -> None:
         event.stop()
         if self.viewer:
-            self.notify("This screen is a read-only view.", severity="warning")
+            self.notify("This screen is a read-only view.", severity="warning", markup=False)
             return
         command = msgspec.structs.replace(event.command, op=self.mirror.new_op())
         frame = self.mirror.command(command)

@@ -158,10 +158,10 @@ class SettingsScreen(Dialog):
             per_person = int(self.query_one("#per-person", Input).value)
             per_cause = int(self.query_one("#per-cause", Input).value)
         except ValueError:
-            self.notify("Type whole numbers, e.g. 3 and 2.", severity="warning")
+            self.notify("Type whole numbers, e.g. 3 and 2.", severity="warning", markup=False)
             return
         if not (1 <= per_person <= p.MAX_DOTS and 1 <= per_cause <= p.MAX_DOTS):
-            self.notify(f"Use numbers from 1 to {p.MAX_DOTS}.", severity="warning")
+            self.notify(f"Use numbers from 1 to {p.MAX_DOTS}.", severity="warning", markup=False)
             return
         anonymous = self.query_one("#anonymous", Switch).value
         self.dismiss((per_person, per_cause, anonymous))

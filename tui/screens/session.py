@@ -302,7 +302,8 @@ class SessionScreen(Screen[None]):
     def _selected_cause(self, what: str) -> str | None:
         cause_id = self.cause_tree.selected_cause
         if cause_id is None:
-            self.notify(f"Select an answer first (not the situation) to {what}.", severity="warning")
+            self.notify(f"Select an answer first (not the situation) to {what}.", severity="warning",
+                        markup=False)
         return cause_id
 
     @property
@@ -325,11 +326,12 @@ class SessionScreen(Screen[None]):
             if me is not None and me.role == "facilitator":
                 self.action_situation()
             else:
-                self.notify("Select one of your answers to edit it.", severity="warning")
+                self.notify("Select one of your answers to edit it.", severity="warning", markup=False)
             return
         cause = self._state.causes[cause_id]
         if me is None or (me.role != "facilitator" and cause.author != me.id):
-            self.notify("Only its author or the facilitator can edit an answer.", severity="warning")
+            self.notify("Only its author or the facilitator can edit an answer.", severity="warning",
+                        markup=False)
             return
         self._open_bar(("edit", cause_id), "Edit the answer (Enter saves, Escape cancels)", cause.text)
 
@@ -356,7 +358,7 @@ class SessionScreen(Screen[None]):
         if mode is None:
             return
         if not text:
-            self.notify("Type an answer first, or press Escape.", severity="warning")
+            self.notify("Type an answer first, or press Escape.", severity="warning", markup=False)
             return
         kind, target = mode
         if kind == "why":
@@ -381,7 +383,7 @@ class SessionScreen(Screen[None]):
         mine = self._my_dots(cause_id, me.id)
         wanted = max(0, mine + change)
         if wanted == mine:
-            self.notify("You have no dot on this one to take back.", severity="information")
+            self.notify("You have no dot on this one to take back.", severity="information", markup=False)
             return
         self.send(p.SetDots(op=DRAFT_OP, cause=cause_id, dots=wanted))
 
@@ -393,7 +395,7 @@ class SessionScreen(Screen[None]):
         current = self._my_change(cause_id, me.id)
         answer = NEXT_CHANGE[current]
         self.send(p.SetChange(op=DRAFT_OP, cause=cause_id, answer=answer))
-        self.notify(f"Can it change? {wording.CHANGE_LABELS[answer]}", timeout=2)
+        self.notify(f"Can it change? {wording.CHANGE_LABELS[answer]}", timeout=2, markup=False)
 
     def _my_dots(self, cause_id: str, me: str) -> int:
         """My dots on `cause_id`, counting a change still on its way (a quick double +)."""
@@ -414,7 +416,7 @@ class SessionScreen(Screen[None]):
         me = self.mirror.me
         done = not (me is not None and me.done)
         self.send(p.SetDone(op=DRAFT_OP, done=done))
-        self.notify("You said “I'm done”." if done else "OK: not done after all.", timeout=2)
+        self.notify("You said “I'm done”." if done else "OK: not done after all.", timeout=2, markup=False)
 
     # --- actions ----------------------------------------------------------------------------
 
@@ -442,14 +444,14 @@ class SessionScreen(Screen[None]):
         state = self._state
         index = PHASES.index(state.phase) + change
         if index < 0:
-            self.notify("This is the first step.", timeout=2)
+            self.notify("This is the first step.", timeout=2, markup=False)
             return
         target = PHASES[index]
         if target == "closed":
             self.action_close_session()
             return
         if target == "weigh" and not state.causes:
-            self.notify("There are no answers to weigh yet.", severity="warning")
+            self.notify("There are no answers to weigh yet.", severity="warning", markup=False)
         if target in ("situation", "why", "weigh", "act", "agree"):
             self.send(p.SetPhase(op=DRAFT_OP, phase=target))
 
@@ -482,13 +484,13 @@ class SessionScreen(Screen[None]):
             self.merging = cause_id
             self.set_class(True, "-merging")
             self.notify("Now select the answer to merge it into and press m again (Escape cancels).",
-                        timeout=6)
+                        timeout=6, markup=False)
             self.refresh_bindings()
             return
         merged, self.merging = self.merging, None
         self._stop_merging()
         if merged == cause_id:
-            self.notify("Merge cancelled.", timeout=2)
+            self.notify("Merge cancelled.", timeout=2, markup=False)
             return
         self.send(p.MergeCauses(op=DRAFT_OP, cause=merged, into=cause_id))
 
@@ -519,11 +521,11 @@ class SessionScreen(Screen[None]):
                 try:
                     minutes = float(result.replace(",", "."))
                 except ValueError:
-                    self.notify("Type the minutes as a number, e.g. 5.", severity="warning")
+                    self.notify("Type the minutes as a number, e.g. 5.", severity="warning", markup=False)
                     return
                 seconds = int(minutes * 60)
                 if not 1 <= seconds <= p.MAX_TIMER_SECONDS:
-                    self.notify("Choose between 1 minute and 4 hours.", severity="warning")
+                    self.notify("Choose between 1 minute and 4 hours.", severity="warning", markup=False)
                     return
                 self.send(p.SetTimer(op=DRAFT_OP, seconds=seconds))
 
@@ -537,7 +539,7 @@ class SessionScreen(Screen[None]):
         people = [person for person in self._state.people.values()
                   if not person.removed and person.role != "facilitator"]
         if not people:
-            self.notify("Nobody else has joined yet.", timeout=3)
+            self.notify("Nobody else has joined yet.", timeout=3, markup=False)
             return
 
         def chosen(person_id: object) -> None:

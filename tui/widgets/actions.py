@@ -268,11 +268,11 @@ class ActionsPanel(Vertical):
         when proposing is not allowed now, say why instead (the rules' own sentence)."""
         state, me = self._state, self._me
         if state is None or me is None:
-            self.notify("Actions are proposed in the act step.", timeout=3)
+            self.notify("Actions are proposed in the act step.", timeout=3, markup=False)
             return
         verdict = decide(state, me, p.AddAction(op=DRAFT_OP, text="x", causes=list(cause_ids)), 0.0)
         if isinstance(verdict, Refusal):
-            self.notify(verdict.message, timeout=3)
+            self.notify(verdict.message, timeout=3, markup=False)
             return
         self.app.push_screen(ProposeActionScreen(state, cause_ids), self._send)
 
