@@ -450,3 +450,52 @@ async def test_leaving_while_the_session_screen_opens_does_not_crash(
 
     for name in ("Ben", "Chloe", "Dan"):
         await leave_at_once(participant(server, name))
+
+
+def footer(app: WhytreeApp) -> str:
+    """The bottom line of the screen, as a person reads it."""
+    lines = [strip.text for strip in app.screen._compositor.render_strips()]
+    return lines[-1]
+
+
+async def test_the_footer_shows_the_keys_of_this_step(server: Server, wait_until: WaitUntil) -> None:
+    ana, ben = facilitator(server), participant(server, "Ben")
+    async with running(wait_until, ana, ben) as (ana_keys, ben_keys):
+        await ana_keys.pause()
+        assert "s Situation" in footer(ana) and "] Next step" in footer(ana)
+        assert "I'm done" not in footer(ana)  # the facilitator has nobody to tell
+        assert "d I'm done" in footer(ben) and "Situation" not in footer(ben)
+
+        await to_why_step(ana, wait_until)
+        home = await add(ana, "Nobody is at home", None, wait_until)
+        await ana_keys.pause()
+        assert "w But why?" in footer(ana) and "s Situation" not in footer(ana)
+
+        send(ana, p.SetPhase(op=DRAFT_OP, phase="weigh"))
+        await wait_until(lambda: ben.mirror.state is not None and ben.mirror.state.phase == "weigh")
+        await ana_keys.pause()
+        await ben_keys.pause()
+        assert "v Reveal votes" in footer(ana) and "But why?" not in footer(ana)
+        assert "+ Dot" in footer(ben) and "c Can change?" in footer(ben) and "Reveal" not in footer(ben)
+
+        tree_of(ben).select_cause(home)
+        await wait_until(lambda: tree_of(ben).selected_cause == home)
+        await ben_keys.press("plus")
+        await ana_keys.press("v")
+        await wait_until(lambda: ana.mirror.state is not None and ana.mirror.state.revealed)
+        await ana_keys.pause()
+        assert "v Hide votes" in footer(ana) and "Reveal" not in footer(ana)
+        await wait_until(lambda: ben.mirror.state is not None and ben.mirror.state.revealed)
+        await ben_keys.pause()
+        assert "+ Dot" not in footer(ben)  # voting is closed while the votes show
+        await ana_keys.press("v")
+        await wait_until(lambda: ana.mirror.state is not None and not ana.mirror.state.revealed)
+        await ana_keys.pause()
+        assert "v Reveal votes" in footer(ana)
+
+        send(ana, p.Close(op=DRAFT_OP))
+        await wait_until(lambda: ana.mirror.state is not None and ana.mirror.state.phase == "closed")
+        await ana_keys.pause()
+        assert "x Reopen" in footer(ana) and "Next step" not in footer(ana)
+        await ana_keys.press("x")
+        await wait_until(lambda: ana.mirror.state is not None and ana.mirror.state.phase != "closed")

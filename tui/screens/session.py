@@ -27,23 +27,24 @@ palette):
 | ] / [      | facilitator  | next / previous step                                |
 | delete     | facilitator  | remove the selected answer (and those below it)     |
 | m          | facilitator  | merge: mark the answer, select the target, m again  |
-| v          | facilitator  | reveal / hide the votes                             |
+| v          | facilitator  | reveal the votes / hide them again                  |
 | o          | facilitator  | voting settings (dots, anonymous)                   |
 | t          | facilitator  | start / stop a timer for this step                  |
 | l          | facilitator  | lock / unlock the room                              |
 | p          | facilitator  | people: remove a participant                        |
-| x          | facilitator  | close the session (confirm) / reopen it             |
+| x          | facilitator  | close the session (confirm); reopen it once closed  |
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from textual import on
+from textual.actions import parse as parse_action
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import ActiveBinding, Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
@@ -90,37 +91,60 @@ class Key:
     help: str
     show: bool = True
     display: str | None = None
+    steps: frozenset[Phase] | None = None
+    """The steps in which the footer shows the key (None: whenever it applies). It works
+    whenever it applies; the footer keeps to what matters in this step, so that it fits."""
+
+    @property
+    def name(self) -> str:
+        """The action without its parameters (`dot` for `dot(1)`)."""
+        return parse_action(self.action)[1]
+
+    @property
+    def parameters(self) -> tuple[object, ...]:
+        return parse_action(self.action)[2]
 
 
+def _in(*steps: Phase) -> frozenset[Phase]:
+    return frozenset(steps)
+
+
+# The footer shows the keys in this order: what this step is about first.
 KEYS: tuple[Key, ...] = (
-    Key("w", "why", "But why?", "Add an answer under the selected node"),
+    Key("w", "why", "But why?", "Add an answer under the selected node", steps=_in("why")),
     Key("e", "edit", "Edit", "Edit the selected answer", show=False),
     Key("plus,equals_sign", "dot(1)", "Dot", "Put a “matters” dot on the selected cause", display="+"),
     Key("minus", "dot(-1)", "Undo dot", "Take back a “matters” dot", display="-"),
     Key("c", "cycle_change", "Can change?", "Cycle the “can it change?” answer"),
     Key("n", "propose", "Action", "Propose an action for the selected cause"),
+    Key("v", "reveal(True)", "Reveal votes", "Reveal the votes to everyone", steps=_in("weigh")),
+    Key("v", "reveal(False)", "Hide votes", "Hide the votes again (people can change them)",
+        steps=_in("weigh")),
+    Key("m", "merge", "Merge", "Merge the selected answer into another one", steps=_in("why")),
+    Key("s", "situation", "Situation", "Write the situation; choose problem or success",
+        steps=_in("situation")),
+    Key("right_square_bracket", "step(1)", "Next step", "Go to the next step", display="]"),
+    Key("x", "reopen", "Reopen", "Reopen the closed session"),
     Key("d", "done", "I'm done", "Say you are done with this step (or not after all)"),
     Key("question_mark", "help", "Help", "What this step is for and what to do now", display="?"),
     Key("j", "toggle_banner", "Join info", "Show or hide the join address and code"),
-    Key("s", "situation", "Situation", "Write the situation; choose problem or success"),
-    Key("right_square_bracket", "step(1)", "Next step", "Go to the next step", display="]"),
     Key("left_square_bracket", "step(-1)", "Prev step", "Go back to the previous step", display="[",
         show=False),
     Key("delete", "remove", "Remove", "Remove the selected answer", display="del",
         show=False),
-    Key("m", "merge", "Merge", "Merge the selected answer into another one"),
-    Key("v", "reveal", "Reveal", "Reveal or hide the votes"),
     Key("o", "settings", "Settings", "Dots per person and per cause; anonymous", show=False),
     Key("t", "timer", "Timer", "Start or stop a timer for this step", show=False),
     Key("l", "lock", "Lock", "Lock or unlock the room (nobody new gets in)", show=False),
     Key("p", "people", "People", "Remove a participant", show=False),
-    Key("x", "close_session", "Close", "Close and save the session (or reopen it)", show=False),
+    Key("x", "close_session", "Close", "Close and save the session", show=False),
     Key("escape", "cancel", "Cancel", "Cancel"),
 )
 
+FOOTER_STEPS: dict[str, frozenset[Phase]] = {k.action: k.steps for k in KEYS if k.steps is not None}
+KEY_ACTIONS = frozenset(k.name for k in KEYS)
 FACILITATOR_ONLY = frozenset({
     "situation", "step", "remove", "merge", "reveal", "settings", "timer", "lock", "people",
-    "close_session",
+    "close_session", "reopen",
 })
 NEXT_CHANGE: dict[Change | None, Change | None] = {
     None: CHANGE_ANSWERS[0], CHANGE_ANSWERS[0]: CHANGE_ANSWERS[1],
@@ -237,8 +261,9 @@ class SessionScreen(Screen[None]):
 
     # --- which keys apply now ------------------------------------------------------------
 
-    def allowed(self, action: str) -> bool:
-        """Whether `action` (a name from `KEYS`, without parameters) applies now."""
+    def allowed(self, action: str, parameters: tuple[object, ...] = ()) -> bool:
+        """Whether `action` (a name from `KEYS`, without parameters) applies now; for
+        `reveal`, `parameters` says which way (True: reveal, False: hide)."""
         state, me = self.mirror.state, self.mirror.me
         if action in ("help", "toggle_banner"):
             return action == "help" or self.banner is not None
@@ -251,12 +276,13 @@ class SessionScreen(Screen[None]):
         if action in FACILITATOR_ONLY:
             if not facilitator:
                 return False
-            if action == "close_session":
-                return True
+            if action == "reopen":
+                return phase == "closed"
             if phase == "closed":
                 return False
             if action == "reveal":
-                return phase in ("weigh", "act", "agree")
+                wanted = bool(parameters[0]) if parameters else not state.revealed
+                return phase in ("weigh", "act", "agree") and wanted != state.revealed
             return True
         if phase == "closed":
             return False
@@ -270,19 +296,32 @@ class SessionScreen(Screen[None]):
             case "propose":
                 return phase == "act" or (facilitator and phase == "agree")
             case "done":
-                return True
+                # "I'm done" tells the facilitator who is ready; the facilitator needs none.
+                return not facilitator
         return True
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in {k.action.split("(")[0] for k in KEYS}:
-            return self.allowed(action)
+        if action in KEY_ACTIONS:
+            return self.allowed(action, parameters)
         return True
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """The keys that work now; the footer shows those that matter in this step."""
+        bindings = super().active_bindings
+        state = self.mirror.state
+        phase = state.phase if state is not None else None
+        for key, active in bindings.items():
+            steps = FOOTER_STEPS.get(active.binding.action)
+            if active.node is self and active.binding.show and steps is not None and phase not in steps:
+                bindings[key] = active._replace(binding=replace(active.binding, show=False))
+        return bindings
 
     def keys_now(self) -> list[tuple[str, str]]:
         """(key, what it does) for every key that applies now, for the help."""
         keys = [("arrows", "move in the tree; ← → fold and unfold")]
         for k in KEYS:
-            if k.action != "cancel" and self.allowed(k.action.split("(")[0]):
+            if k.name != "cancel" and self.allowed(k.name, k.parameters):
                 keys.append((k.display or k.key, k.help))
         return keys
 
@@ -291,7 +330,7 @@ class SessionScreen(Screen[None]):
         return [
             (k.description, f"{k.help} (key: {k.display or k.key})", k.action)
             for k in KEYS
-            if k.action != "cancel" and self.allowed(k.action.split("(")[0])
+            if k.name != "cancel" and self.allowed(k.name, k.parameters)
         ]
 
     # --- sending ---------------------------------------------------------------------------
@@ -499,8 +538,10 @@ class SessionScreen(Screen[None]):
         self.set_class(False, "-merging")
         self.refresh_bindings()
 
-    def action_reveal(self) -> None:
-        self.send(p.RevealVotes(op=DRAFT_OP, revealed=not self._state.revealed))
+    def action_reveal(self, revealed: bool | None = None) -> None:
+        if revealed is None:
+            revealed = not self._state.revealed
+        self.send(p.RevealVotes(op=DRAFT_OP, revealed=revealed))
 
     def action_settings(self) -> None:
         def chosen(result: object) -> None:
@@ -548,11 +589,10 @@ class SessionScreen(Screen[None]):
 
         self.app.push_screen(PeopleScreen(people), chosen)
 
-    def action_close_session(self) -> None:
-        if self._state.phase == "closed":
-            self.send(p.Reopen(op=DRAFT_OP))
-            return
+    def action_reopen(self) -> None:
+        self.send(p.Reopen(op=DRAFT_OP))
 
+    def action_close_session(self) -> None:
         def confirmed(yes: object) -> None:
             if yes is True:
                 self.send(p.Close(op=DRAFT_OP))
