@@ -533,3 +533,16 @@ async def test_markup_typed_by_people_shows_literally_in_the_summary() -> None:
         assert f"✓ {CLICK}Open the gym[/]" in steps
         assert f"owner: {CLICK}Ana[/]" in steps
         assert app.is_running
+
+
+async def test_on_a_narrow_panel_the_2x2_boxes_stand_one_under_the_other() -> None:
+    app = PanelApp(WeighPanel(), session(phase="weigh"), BEN)
+    async with app.run_test(size=(50, 80)) as pilot:
+        await pilot.pause()
+        grid = app.query_one(MattersGrid)
+        assert grid.has_class("-narrow")
+        text = screen_text(app)
+        for title in ("Act here first", "Keep in mind", "Quick wins / maybe later", "Let go for now"):
+            assert title in text  # whole titles, not "Act…"
+        assert "●●●●● Nobody is home until 6 pm" in text
+        assert "matters\nmost" not in text and "can change  " not in text

@@ -499,3 +499,38 @@ async def test_the_footer_shows_the_keys_of_this_step(server: Server, wait_until
         assert "x Reopen" in footer(ana) and "Next step" not in footer(ana)
         await ana_keys.press("x")
         await wait_until(lambda: ana.mirror.state is not None and ana.mirror.state.phase != "closed")
+
+
+async def test_an_old_laptop_80_by_24_keeps_what_matters_in_view(
+    server: Server, wait_until: WaitUntil
+) -> None:
+    ana = facilitator(server)
+    async with ana.run_test(size=(80, 24)) as keys:
+        await wait_until(lambda: ana.session_screen is not None, what="joined")
+        await to_why_step(ana, wait_until)
+        await add(ana, "Nobody is at home", None, wait_until)
+        send(ana, p.SetPhase(op=DRAFT_OP, phase="weigh"))
+        await wait_until(lambda: ana.mirror.state is not None and ana.mirror.state.phase == "weigh")
+        await keys.pause()
+        screen = [strip.text for strip in ana.screen._compositor.render_strips()]
+        assert "v Reveal votes" in screen[-1]
+        assert screen[1].rstrip().endswith("…")  # the step's explanation keeps to one line
+        assert any("Reveal the votes" in line for line in screen)  # the button is in view
+
+        await keys.press("question_mark")
+        await keys.pause()
+        shown_help = "\n".join(strip.text for strip in ana.screen._compositor.render_strips())
+        assert "Step 3 Weigh" in shown_help  # the help opens at its top
+        assert "You: give people time to vote" in shown_help
+
+
+async def test_the_join_screen_fits_80_columns() -> None:
+    ben = WhytreeApp(discover=False)
+    async with ben.run_test(size=(80, 24)) as keys:
+        screen = ben.screen
+        assert isinstance(screen, JoinScreen)
+        screen.show_found([])
+        await keys.pause()
+        text = "\n".join(strip.text for strip in screen._compositor.render_strips())
+        assert "the main Wi-Fi." in text  # the advice wraps inside its box instead of being cut
+        assert "(shown on the host's screen), e.g." in text

@@ -12,7 +12,7 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, RadioButton, RadioSet, Static, Switch
@@ -32,17 +32,41 @@ class Dialog(ModalScreen[object]):
         self.dismiss(None)
 
 
-class HelpScreen(Dialog):
-    """What this step is for, what to do now, and the keys that work now."""
+FACILITATOR_NOW: dict[Phase, str] = {
+    "situation": "You: press s to write the situation and choose problem or success, then ] to "
+                 "start “But why?”.",
+    "why": "You: ask the room “But why?” about the situation or an answer; w types what people "
+           "say under the selected one. m merges two answers that say the same, del removes one. "
+           "When the reasons run out, ] moves on to weighing.",
+    "weigh": "You: give people time to vote (o sets the dots, t starts a timer), then v reveals "
+             "the votes and ] moves on to actions. v again hides them so people can change them.",
+    "act": "You: help the room propose actions for what matters and can change (select a cause, "
+           "press n). Then ] moves on to agreeing.",
+    "agree": "You: Tab to the list of actions; a on an action records that the group starts with "
+             "it, its first step, who takes it and by when. Then ] closes and saves the session.",
+    "closed": "You: x reopens the session if it was closed by mistake.",
+}
+"""What the facilitator does in each step, and with which keys (the help adds it)."""
 
-    def __init__(self, phase: Phase, mode: Mode, keys: list[tuple[str, str]]) -> None:
+
+class HelpScreen(Dialog):
+    """What this step is for, what to do now, and the keys that work now.
+
+    The whole dialog scrolls (arrows, Page Up/Down) when the terminal is short."""
+
+    def __init__(self, phase: Phase, help_text: str, keys: list[tuple[str, str]], *,
+                 facilitator: bool = False) -> None:
         super().__init__()
-        self.phase, self.mode, self.keys = phase, mode, keys
+        self.phase, self.help_text, self.keys = phase, help_text, keys
+        self.facilitator = facilitator
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(Content(f"Step {wording.STEP_TITLES[self.phase]}"), classes="dialog-title")
-            yield Static(Content(wording.step_help(self.phase, self.mode)), classes="dialog-text")
+        with VerticalScroll(classes="dialog", id="help"):
+            yield Static(Content(f"Step {wording.STEP_TITLES[self.phase]}   (Escape closes)"),
+                         classes="dialog-title")
+            yield Static(Content(self.help_text), classes="dialog-text")
+            if self.facilitator:
+                yield Static(Content(FACILITATOR_NOW[self.phase]), classes="dialog-text")
             lines = "\n".join(f"{key:>10}  {what}" for key, what in self.keys)
             yield Static(Content("Keys you can use now:\n" + lines), classes="dialog-keys")
             yield Button("Close (Escape)", id="close", variant="primary")

@@ -41,7 +41,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
-from textual import on
+from textual import events, on
 from textual.actions import parse as parse_action
 from textual.app import ComposeResult
 from textual.binding import ActiveBinding, Binding, BindingType
@@ -66,11 +66,14 @@ from whytree.tui.screens.dialogs import (
 from whytree.tui.widgets.actions import ActionsPanel
 from whytree.tui.widgets.banner import JoinBanner
 from whytree.tui.widgets.cause_tree import CauseTree
-from whytree.tui.widgets.status import LinkStatus, SessionHeader
+from whytree.tui.widgets.status import LinkStatus, SessionHeader, step_help
 from whytree.tui.widgets.summary import SummaryPanel
 from whytree.tui.widgets.weigh import WeighPanel
 
 StepPanel = WeighPanel | ActionsPanel | SummaryPanel
+
+SHORT_TERMINAL = 30
+"""Rows below which the screen saves space (class `-short`)."""
 
 
 PANEL_PHASES: dict[type[StepPanel], frozenset[Phase]] = {
@@ -218,6 +221,10 @@ class SessionScreen(Screen[None]):
     def on_unmount(self) -> None:
         self._ready = False
 
+    def on_resize(self, event: events.Resize) -> None:
+        # An old laptop's 80×24: the step's explanation keeps to one line (? shows it all).
+        self.set_class(event.size.height < SHORT_TERMINAL, "-short")
+
     @property
     def cause_tree(self) -> CauseTree:
         return self._tree
@@ -269,6 +276,8 @@ class SessionScreen(Screen[None]):
             return action == "help" or self.banner is not None
         if action == "cancel":
             return self._bar_mode is not None or self.merging is not None
+        if self._bar_mode is not None:
+            return False  # typing an answer: its keys are letters in the input
         if state is None or me is None or self.viewer or me.role == "viewer":
             return False
         facilitator = me.role == "facilitator"
@@ -606,10 +615,11 @@ class SessionScreen(Screen[None]):
     # --- help and the banner --------------------------------------------------------------------
 
     def action_help(self) -> None:
-        state = self.mirror.state
-        phase = state.phase if state is not None else "situation"
-        mode = state.mode if state is not None else "problem"
-        self.app.push_screen(HelpScreen(phase, mode, self.keys_now()))
+        state = self.mirror.state or Session()
+        me = self.mirror.me
+        facilitator = me is not None and me.role == "facilitator" and not self.viewer
+        self.app.push_screen(HelpScreen(state.phase, step_help(state), self.keys_now(),
+                                        facilitator=facilitator))
 
     def action_toggle_banner(self) -> None:
         if self.banner is not None:

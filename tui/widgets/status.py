@@ -40,6 +40,17 @@ def people_line(state: Session, me: Person | None) -> str:
     return line
 
 
+def step_help(state: Session) -> str:
+    """What this step is for and what to do now (`wording.step_help`), and once the votes
+    show in the weigh step, what to do with them."""
+    if state.phase == "weigh" and state.revealed:
+        causes = wording.cause_word(state.mode, plural=True)
+        return (f"The votes are revealed. Look together at the {causes} that matter most and "
+                f"whether they can change: the 2×2 shows where to act first. Voting is closed "
+                f"while the votes show; the facilitator can hide them to reopen it.")
+    return wording.step_help(state.phase, state.mode)
+
+
 def timer_text(ends_at: float | None, server_offset: float, now: float | None = None) -> str:
     """`⏱ 4:59` while a step timer runs, `⏱ time is up` after; empty without one."""
     if ends_at is None:
@@ -74,8 +85,7 @@ class SessionHeader(Vertical):
     def show_state(self, state: Session, me: Person | None, server_offset: float) -> None:
         self._ends_at, self._offset = state.timer_ends, server_offset
         self._title_line(state)
-        help_text = wording.step_help(state.phase, state.mode)
-        self._help.update(Content(help_text))
+        self._help.update(Content(step_help(state)))
         self._people.update(Content(people_line(state, me)))
         self._state = state
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
@@ -108,7 +109,6 @@ class RankingTable(_Text):
         else:
             voted = [item for item in causes if item.dots]
             shown = voted[: self.limit]
-        words = cause_word(state.mode, plural=True)
         if not voted:
             self.show(Content(f"No “matters” dots on any {cause_word(state.mode)}."
                               if state.revealed else "The votes are not revealed."))
@@ -126,9 +126,11 @@ class RankingTable(_Text):
                 (f"  ({change_counts(item)})", "dim"),
             ))
         if self.limit is None:
-            rest, which = len(causes) - len(shown), f"{words} without votes"
+            rest = len(causes) - len(shown)
+            which = f"{cause_word(state.mode, plural=rest != 1)} without votes"
         else:
-            rest, which = len(voted) - len(shown), f"more {words} with fewer dots"
+            rest = len(voted) - len(shown)
+            which = f"more {cause_word(state.mode, plural=rest != 1)} with fewer dots"
         if rest:
             lines.append(Content.styled(f"    … and {rest} {which}", "dim"))
         self.show(Content("\n").join(lines))
@@ -173,7 +175,12 @@ class MattersBox(Vertical):
 
 
 class MattersGrid(Grid):
-    """The 2×2 of "matters" (rows) × "can change" (columns), each cause in its box."""
+    """The 2×2 of "matters" (rows) × "can change" (columns), each cause in its box.
+
+    Narrower than `NARROW` cells (an 80-column laptop), the boxes stand one under the
+    other at full width, without the axis labels: their titles say what they mean."""
+
+    NARROW = 60
 
     DEFAULT_CSS = """
     MattersGrid {
@@ -186,6 +193,8 @@ class MattersGrid(Grid):
     MattersGrid .axis { color: $text-muted; text-style: bold; }
     MattersGrid .column-axis { content-align: center middle; width: 1fr; }
     MattersGrid .row-axis { padding-top: 1; }
+    MattersGrid.-narrow { grid-size: 1; grid-columns: 1fr; grid-rows: auto; }
+    MattersGrid.-narrow .axis { display: none; }
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
@@ -193,7 +202,7 @@ class MattersGrid(Grid):
         self.boxes = {box: MattersBox(box) for box in BOXES}
 
     def compose(self) -> ComposeResult:
-        yield Static("")
+        yield Static("", classes="axis")
         yield Static("can change", classes="axis column-axis")
         yield Static("not for now", classes="axis column-axis")
         yield Static("matters\nmost", classes="axis row-axis")
@@ -202,6 +211,10 @@ class MattersGrid(Grid):
         yield Static("matters\nless", classes="axis row-axis")
         yield self.boxes["maybe_later"]
         yield self.boxes["let_go"]
+
+    def on_resize(self, event: events.Resize) -> None:
+        # The grid takes the width it is given, so this never flips back and forth.
+        self.set_class(event.size.width < self.NARROW, "-narrow")
 
     def show_state(self, state: Session) -> None:
         boxes = two_by_two(state)
@@ -239,7 +252,7 @@ class WeighPanel(VerticalScroll):
     WeighPanel .title { text-style: bold; margin-bottom: 1; }
     WeighPanel #weigh-dots { text-style: bold; }
     WeighPanel #weigh-howto { color: $text-muted; margin-top: 1; }
-    WeighPanel #weigh-controls { height: auto; display: none; margin-top: 1; }
+    WeighPanel #weigh-controls { height: auto; display: none; margin-bottom: 1; }
     WeighPanel.-facilitator #weigh-controls { display: block; }
     WeighPanel #weigh-results { height: auto; display: none; }
     WeighPanel.-revealed #weigh-results { display: block; }
@@ -255,14 +268,15 @@ class WeighPanel(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         yield _Text(id="weigh-title", classes="title")
+        # The facilitator's control first: on a short screen it is not below the fold.
+        with Horizontal(id="weigh-controls"):
+            yield Button("Reveal the votes", id="weigh-reveal", variant="primary")
+            yield Button("Hide the votes", id="weigh-hide")
         with Vertical(id="weigh-voting"):
             yield _Text(id="weigh-dots")
             yield _Text(id="weigh-mine")
             yield _Text(id="weigh-voters")
             yield _Text(id="weigh-howto")
-        with Horizontal(id="weigh-controls"):
-            yield Button("Reveal the votes", id="weigh-reveal", variant="primary")
-            yield Button("Hide the votes", id="weigh-hide")
         with Vertical(id="weigh-results"):
             yield _Text(id="weigh-revealed-title", classes="title")
             yield RankingTable(id="weigh-ranking")
