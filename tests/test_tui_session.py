@@ -534,3 +534,49 @@ async def test_the_join_screen_fits_80_columns() -> None:
         text = "\n".join(strip.text for strip in screen._compositor.render_strips())
         assert "the main Wi-Fi." in text  # the advice wraps inside its box instead of being cut
         assert "(shown on the host's screen), e.g." in text
+
+
+async def test_an_event_that_does_not_fit_makes_the_client_rejoin_not_crash(
+    server: Server, wait_until: WaitUntil
+) -> None:
+    ana, ben = facilitator(server), participant(server, "Ben")
+    async with running(wait_until, ana, ben):
+        await to_why_step(ana, wait_until)
+        await add(ana, "Nobody is at home", None, wait_until)
+        await wait_until(lambda: shown(ben, "Nobody is at home"))
+        assert ben.mirror.state is not None
+        odd = p.Event(seq=ben.mirror.state.seq + 1, by=None, op=None,
+                      command=p.EditCause(op="x", cause="no-such-cause", text="?"))
+        ben.post_message(Link.FrameReceived(p.encode(odd), time.time()))
+        await wait_until(lambda: ben.mirror.state is None, what="the copy forgotten")
+        await wait_until(lambda: ben.mirror.state is not None, timeout=10, what="the whole session again")
+        await add(ana, "Parents work late", None, wait_until)
+        await wait_until(lambda: shown(ben, "Parents work late") and shown(ben, "Nobody is at home"))
+        assert ben.is_running
+
+
+async def test_odd_timer_minutes_are_refused_in_words(server: Server, wait_until: WaitUntil) -> None:
+    ana = facilitator(server)
+    async with running(wait_until, ana) as (keys,):
+        for typed in ("nan", "inf", "soon"):
+            await keys.press("t")
+            await wait_until(lambda: type(ana.screen).__name__ == "TextScreen", what="the timer dialog")
+            await keys.press("ctrl+a", "ctrl+k", *typed, "enter")
+            await wait_until(lambda: any("as a number" in str(n.message) for n in ana._notifications))
+            ana.clear_notifications()
+        assert ana.mirror.outbox == {} and ana.is_running
+
+
+async def test_removed_with_a_dialog_open_goes_back_to_the_join_screen(
+    server: Server, wait_until: WaitUntil
+) -> None:
+    ana, ben = facilitator(server), participant(server, "Ben")
+    async with running(wait_until, ana, ben) as (_, ben_keys):
+        await ben_keys.press("question_mark")
+        await wait_until(lambda: type(ben.screen).__name__ == "HelpScreen", what="help open")
+        assert ben.mirror.me is not None
+        send(ana, p.RemovePerson(op=DRAFT_OP, person=ben.mirror.me.id))
+        await wait_until(lambda: isinstance(ben.screen, JoinScreen), timeout=10, what="back to joining")
+        message = ben.screen.query_one("#join-message", Static)
+        await wait_until(lambda: "removed you" in str(message.render()))
+        assert [type(screen).__name__ for screen in ben.screen_stack] == ["Screen", "JoinScreen"]

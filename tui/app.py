@@ -221,6 +221,13 @@ class WhytreeApp(App[None]):
             self.notify("The host sent something this version of whytree does not understand.",
                         severity="warning", markup=False)
             return
+        except Exception:  # noqa: BLE001 - an event that does not fit this copy of the session
+            # `apply` trusts the host's events; one that does not fit (a newer or buggy host)
+            # may have half-changed the copy. Forget it and rejoin for the whole session.
+            self.mirror.state = None
+            if self.link is not None:
+                self.link.drop()
+            return
         frame = received.frame
         if isinstance(frame, p.Error):
             self.notify(frame.message, title="The host says", severity="warning", markup=False)
@@ -270,7 +277,10 @@ class WhytreeApp(App[None]):
             self.notify(message, severity="error", timeout=30, markup=False)
             return
         # Refused on the way back in (removed, or the session changed): back to joining.
-        self.session_screen = None
+        session, self.session_screen = self.session_screen, None
+        # A dialog open over the session goes too: the join screen takes the session's place.
+        while session is not None and self.screen is not session and len(self.screen_stack) > 1:
+            await self.pop_screen()
         self.join_screen = JoinScreen(self.url, self.person_name, None, discover=False)
         await self.switch_screen(self.join_screen)
         self.join_screen.show_problem(message)

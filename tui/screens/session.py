@@ -37,6 +37,7 @@ palette):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import ClassVar
@@ -571,6 +572,8 @@ class SessionScreen(Screen[None]):
                 try:
                     minutes = float(result.replace(",", "."))
                 except ValueError:
+                    minutes = math.nan
+                if not math.isfinite(minutes):  # "nan" and "inf" are floats too
                     self.notify("Type the minutes as a number, e.g. 5.", severity="warning", markup=False)
                     return
                 seconds = int(minutes * 60)
