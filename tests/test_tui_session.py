@@ -580,3 +580,22 @@ async def test_removed_with_a_dialog_open_goes_back_to_the_join_screen(
         message = ben.screen.query_one("#join-message", Static)
         await wait_until(lambda: "removed you" in str(message.render()))
         assert [type(screen).__name__ for screen in ben.screen_stack] == ["Screen", "JoinScreen"]
+
+
+async def test_n_on_the_situation_opens_the_action_dialog_with_nothing_ticked(
+    server: Server, wait_until: WaitUntil
+) -> None:
+    ana, ben = facilitator(server), participant(server, "Ben")
+    async with running(wait_until, ana, ben) as (ana_keys, ben_keys):
+        await ana_keys.pause()
+        assert "press s to write it" in tree_of(ana).root.label.plain
+        assert "the facilitator writes it" in tree_of(ben).root.label.plain
+        await to_why_step(ana, wait_until)
+        await add(ana, "Nobody is at home", None, wait_until)
+        send(ana, p.SetPhase(op=DRAFT_OP, phase="act"))
+        await wait_until(lambda: ben.mirror.state is not None and ben.mirror.state.phase == "act")
+        tree_of(ben).select_cause(None)
+        await wait_until(lambda: tree_of(ben).cursor_node is tree_of(ben).root)
+        await ben_keys.press("n")
+        await wait_until(lambda: type(ben.screen).__name__ == "ProposeActionScreen", what="action dialog")
+        assert ben.screen.query_one("#action-causes").selected == []  # type: ignore[attr-defined]

@@ -470,12 +470,11 @@ class SessionScreen(Screen[None]):
     # --- actions ----------------------------------------------------------------------------
 
     def action_propose(self) -> None:
-        cause_id = self._selected_cause("propose an action for it")
-        if cause_id is None:
-            return
+        # On the situation: the dialog opens with no cause ticked yet (it lists them all).
+        cause_id = self.cause_tree.selected_cause
         panel = self._panels[ActionsPanel]
         assert isinstance(panel, ActionsPanel)
-        panel.propose_for(cause_id)
+        panel.propose_for(*([cause_id] if cause_id is not None else []))
 
     # --- facilitator --------------------------------------------------------------------------
 

@@ -188,8 +188,9 @@ class ActionsPanel(Vertical):
         if may(state, me, p.AddAction(op=DRAFT_OP, text="x")):
             hints.append("n: new action")
         if state.actions:
-            hints.append("enter: edit · delete: remove (your own actions)"
-                         if me.role != "facilitator" else "enter: edit · delete: remove")
+            # The keys below act on the list, which Tab reaches from the tree.
+            hints.append("tab: to the list, then enter: edit · delete: remove"
+                         + (" (your own actions)" if me.role != "facilitator" else ""))
             if me.role == "facilitator" and may(state, me, p.SetAgreement(
                     op=DRAFT_OP, action=next(iter(state.actions)), agreed=True)):
                 hints.append("a: agree, with first step, owner and date")

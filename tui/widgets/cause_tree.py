@@ -67,10 +67,12 @@ def cause_label(cause: Cause, state: Session, me: Person | None) -> Text:
     return label
 
 
-def situation_label(state: Session) -> Text:
+def situation_label(state: Session, me: Person | None = None) -> Text:
     """The root's label: the situation, or what to do while there is none yet."""
     if state.situation:
         return Text(state.situation, style="bold")
+    if me is not None and me.role == "facilitator":
+        return Text("(no situation yet — press s to write it)", style="italic")
     return Text("(no situation yet — the facilitator writes it)", style="italic")
 
 
@@ -126,7 +128,7 @@ class CauseTree(Tree[str]):
         self._state, self._me = state, me
         self.clear()
         self._cause_nodes.clear()
-        self.root.set_label(situation_label(state))
+        self.root.set_label(situation_label(state, me))
         self.root.expand()
         for cause in state.causes.values():  # parents always come before their children
             parent = self._cause_nodes.get(cause.parent) if cause.parent is not None else self.root
@@ -162,7 +164,7 @@ class CauseTree(Tree[str]):
                 case p.SetDots(cause=cause_id) | p.SetChange(cause=cause_id):
                     self._relabel(cause_id)
                 case p.SetSituation():
-                    self.root.set_label(situation_label(state))
+                    self.root.set_label(situation_label(state, me))
                 case p.RevealVotes() | p.SetSettings() | p.PersonJoined():
                     relabel_all = True
                 case _:

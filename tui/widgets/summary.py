@@ -1,8 +1,8 @@
 """The closed session's summary: the picture everyone takes home.
 
 `SummaryPanel` shows, on every screen once the facilitator closes the session, the
-situation, the top causes with their dots and "can change" answers, the 2×2 of "matters" ×
-"can change", and the agreed next steps (first step, owner, by when). Where the results
+situation, the agreed next steps (first step, owner, by when), the top causes with their
+dots and "can change" answers, and the 2×2 of "matters" × "can change". Where the results
 were saved is known only on the host, so clients just say they were saved on the
 facilitator's laptop. It reuses the weigh step's `RankingTable` and `MattersGrid`, which
 follow `shared.ranking`, like the saved report. It is read-only: it posts no messages.
@@ -42,7 +42,7 @@ class SummaryPanel(VerticalScroll):
     SummaryPanel #summary-situation { text-style: bold; }
     SummaryPanel.-votes-hidden #summary-grid-heading,
     SummaryPanel.-votes-hidden MattersGrid { display: none; }
-    SummaryPanel #summary-saved { margin-top: 1; color: $success; text-style: bold; }
+    SummaryPanel #summary-saved { color: $success; text-style: bold; }
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
@@ -53,16 +53,17 @@ class SummaryPanel(VerticalScroll):
         def text(widget_id: str, classes: str = "") -> Static:
             return Static(Content(""), id=widget_id, classes=classes, markup=False)
 
+        # What the group leaves with comes first, so a small screen shows it unscrolled.
         yield text("summary-title")
+        yield text("summary-saved")
         yield text("summary-situation-heading", "heading")
         yield text("summary-situation")
+        yield text("summary-steps-heading", "heading")
+        yield text("summary-steps")
         yield text("summary-top-heading", "heading")
         yield RankingTable(limit=TOP_CAUSES, id="summary-ranking")
         yield text("summary-grid-heading", "heading")
         yield MattersGrid(id="summary-grid")
-        yield text("summary-steps-heading", "heading")
-        yield text("summary-steps")
-        yield text("summary-saved")
 
     def show_state(self, state: Session, me: Person) -> None:
         """Show the summary of `state` (the same for every `me`)."""
