@@ -478,6 +478,11 @@ async def test_the_footer_shows_the_keys_of_this_step(server: Server, wait_until
         assert "v Reveal votes" in footer(ana) and "But why?" not in footer(ana)
         assert "+ Dot" in footer(ben) and "c Can change?" in footer(ben) and "Reveal" not in footer(ben)
 
+        await ben_keys.press("d")
+        await wait_until(lambda: ben.mirror.me is not None and ben.mirror.me.done, what="Ben is done")
+        await ben_keys.pause()
+        assert "d Not done" in footer(ben) and "I'm done" not in footer(ben)
+
         tree_of(ben).select_cause(home)
         await wait_until(lambda: tree_of(ben).selected_cause == home)
         await ben_keys.press("plus")

@@ -20,7 +20,7 @@ palette):
 | + / -      | participants | add / take back a "matters" dot                     |
 | c          | participants | cycle "can it change?"                              |
 | n          | participants | propose an action for the selected cause            |
-| d          | participants | "I'm done" with this step (again: not done)         |
+| d          | participants | "I'm done" with this step (again: not done after all)|
 | ?          | everyone     | help for this step                                  |
 | j          | host         | show / hide the join address and code               |
 | s          | facilitator  | the situation and problem/success                   |
@@ -129,7 +129,8 @@ KEYS: tuple[Key, ...] = (
         steps=_in("situation")),
     Key("right_square_bracket", "step(1)", "Next step", "Go to the next step", display="]"),
     Key("x", "reopen", "Reopen", "Reopen the closed session"),
-    Key("d", "done", "I'm done", "Say you are done with this step (or not after all)"),
+    Key("d", "done(True)", "I'm done", "Say you are done with this step"),
+    Key("d", "done(False)", "Not done", "Take back “I'm done”"),
     Key("question_mark", "help", "Help", "What this step is for and what to do now", display="?"),
     Key("j", "toggle_banner", "Join info", "Show or hide the join address and code"),
     Key("left_square_bracket", "step(-1)", "Prev step", "Go back to the previous step", display="[",
@@ -307,7 +308,8 @@ class SessionScreen(Screen[None]):
                 return phase == "act" or (facilitator and phase == "agree")
             case "done":
                 # "I'm done" tells the facilitator who is ready; the facilitator needs none.
-                return not facilitator
+                wanted = bool(parameters[0]) if parameters else not me.done
+                return not facilitator and wanted != me.done
         return True
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -461,9 +463,10 @@ class SessionScreen(Screen[None]):
         ballot = self._state.ballots.get(me)
         return ballot.change.get(cause_id) if ballot else None
 
-    def action_done(self) -> None:
+    def action_done(self, done: bool | None = None) -> None:
         me = self.mirror.me
-        done = not (me is not None and me.done)
+        if done is None:
+            done = not (me is not None and me.done)
         self.send(p.SetDone(op=DRAFT_OP, done=done))
         self.notify("You said “I'm done”." if done else "OK: not done after all.", timeout=2, markup=False)
 
