@@ -22,6 +22,9 @@ from . import protocol as p
 from .apply import apply
 from .model import Person, Session
 
+TRANSIENT_REASONS = frozenset({"storage", "busy"})
+"""Rejections that say "not now" rather than "no": the command stays in the outbox."""
+
 
 class ResyncNeeded(Exception):
     """The event stream has a gap: rejoin (with `since`) to catch up."""
@@ -82,6 +85,11 @@ class Mirror:
         self.outbox[command.op] = command
         return p.encode(command)
 
+    def retry_frame(self, op: str) -> bytes | None:
+        """The frame of a command still waiting for an answer (None once answered)."""
+        command = self.outbox.get(op)
+        return None if command is None else p.encode(command)
+
     def pending_frames(self) -> list[bytes]:
         """Every unanswered command, oldest first: send these again after a rejoin."""
         return [p.encode(command) for command in self.outbox.values()]
@@ -114,9 +122,11 @@ class Mirror:
                 if self.me is not None and self.me.id in self.state.people:
                     self.me = self.state.people[self.me.id]
             case p.Rejected(op=op, reason=reason):
-                # A host that cannot save rejects everything until it can again, then
-                # asks everyone to reconnect: keep the command to send it then.
-                if reason != "storage":
+                # Refusals that pass are kept to send again: a host that cannot save
+                # rejects everything until it can, then asks everyone to reconnect; and a
+                # long queue of offline changes sent at once meets the flood limit
+                # (`retry_frame` after a moment). Every other refusal is final.
+                if reason not in TRANSIENT_REASONS:
                     self.outbox.pop(op, None)
                 result.rejected = frame
             case p.Error():

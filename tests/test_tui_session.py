@@ -604,3 +604,26 @@ async def test_n_on_the_situation_opens_the_action_dialog_with_nothing_ticked(
         await ben_keys.press("n")
         await wait_until(lambda: type(ben.screen).__name__ == "ProposeActionScreen", what="action dialog")
         assert ben.screen.query_one("#action-causes").selected == []  # type: ignore[attr-defined]
+
+
+async def test_a_long_queue_typed_offline_all_arrives(make_server: MakeServer, wait_until: WaitUntil) -> None:
+    """More changes than the host's flood limit lets through at once: none is lost."""
+    server = await make_server()
+    port = server.port
+    ana, ben = facilitator(server), participant(server, "Ben")
+    async with running(wait_until, ana, ben):
+        await to_why_step(ana, wait_until)
+        await wait_until(lambda: ben.mirror.state is not None and ben.mirror.state.phase == "why")
+        await server.stop()
+        assert ben.session_screen is not None
+        status = ben.session_screen.link
+        await wait_until(lambda: "offline since" in str(status.render()), what="offline shown")
+        for n in range(60):
+            send(ben, p.AddCause(op=DRAFT_OP, parent=None, text=f"Reason {n}"))
+        await wait_until(lambda: len(ben.mirror.outbox) == 60, what="60 changes kept")
+
+        restarted = await make_server(port=port)
+        await wait_until(lambda: len(restarted.state.causes) == 60, timeout=15, what="all 60 arrived")
+        await wait_until(lambda: ben.mirror.outbox == {}, what="the outbox emptied")
+        texts = sorted(cause.text for cause in restarted.state.causes.values())
+        assert texts == sorted(f"Reason {n}" for n in range(60))

@@ -18,6 +18,7 @@ The app is the one place where the three parts meet ("attributes down, messages 
 from __future__ import annotations
 
 import dataclasses
+import random
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, ClassVar
 
@@ -49,6 +50,10 @@ REFUSALS: dict[str, str] = {
 }
 """What each join refusal means, for the person reading the screen (others: the
 server's or the link's own sentence)."""
+
+
+BUSY_RETRY = 1.0
+"""Seconds (plus up to one more, at random) before a command refused as `busy` goes again."""
 
 
 class WhytreeApp(App[None]):
@@ -231,8 +236,13 @@ class WhytreeApp(App[None]):
         frame = received.frame
         if isinstance(frame, p.Error):
             self.notify(frame.message, title="The host says", severity="warning", markup=False)
-        if received.rejected is not None:
-            self.notify(received.rejected.message, severity="warning", timeout=5, markup=False)
+        rejected = received.rejected
+        if rejected is not None and rejected.reason == "busy":
+            # Many changes at once (say, a queue typed while offline): the host takes 20 a
+            # second after a burst; send this one again in a moment, quietly.
+            self.set_timer(BUSY_RETRY + random.random(), lambda op=rejected.op: self._retry(op))
+        elif rejected is not None:
+            self.notify(rejected.message, severity="warning", timeout=5, markup=False)
         if self.session_screen is None:
             if isinstance(frame, p.Welcome):
                 await self._welcomed()  # the new screen shows the whole state as it mounts
@@ -240,6 +250,11 @@ class WhytreeApp(App[None]):
         self.session_screen.follow(received)
         if isinstance(frame, p.Welcome):
             self.session_screen.link.connected()
+
+    def _retry(self, op: str) -> None:
+        frame = self.mirror.retry_frame(op)
+        if frame is not None and self.link is not None:
+            self.link.send(frame)
 
     async def _welcomed(self) -> None:
         banner = None
