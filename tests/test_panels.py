@@ -287,6 +287,17 @@ async def test_participants_get_no_facilitator_controls() -> None:
         assert len(app.screen_stack) == 1 and app.sent == []
 
 
+async def test_in_the_agree_step_a_participant_is_offered_no_changes() -> None:
+    app = PanelApp(ActionsPanel(), session(phase="agree"), BEN)
+    async with app.run_test(size=(120, 40)) as pilot:
+        text = screen_text(app)
+        assert "The facilitator records the next steps the group agrees on." in text
+        assert "edit" not in text and "n: new action" not in text
+        app.query_one(ActionList).focus()
+        await pilot.press("down", "down", "enter", "delete", "n")  # even on Ben's own action
+        assert len(app.screen_stack) == 1 and app.sent == []
+
+
 async def test_a_viewer_can_only_read_the_actions() -> None:
     app = PanelApp(ActionsPanel(), session(), PROJECTOR)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -187,13 +187,16 @@ class ActionsPanel(Vertical):
         hints: list[str] = []
         if may(state, me, p.AddAction(op=DRAFT_OP, text="x")):
             hints.append("n: new action")
-        if state.actions:
+        if any(may(state, me, p.RemoveAction(op=DRAFT_OP, action=action_id))
+               for action_id in state.actions):
             # The keys below act on the list, which Tab reaches from the tree.
             hints.append("tab: to the list, then enter: edit · delete: remove"
                          + (" (your own actions)" if me.role != "facilitator" else ""))
-            if me.role == "facilitator" and may(state, me, p.SetAgreement(
-                    op=DRAFT_OP, action=next(iter(state.actions)), agreed=True)):
-                hints.append("a: agree, with first step, owner and date")
+        if state.actions and me.role == "facilitator" and may(state, me, p.SetAgreement(
+                op=DRAFT_OP, action=next(iter(state.actions)), agreed=True)):
+            hints.append("a: agree, with first step, owner and date")
+        if not hints and state.phase == "agree":
+            return "The facilitator records the next steps the group agrees on."
         return " · ".join(hints)
 
     def _show_actions(self, state: Session, me: Person) -> None:
