@@ -557,3 +557,22 @@ async def test_on_a_narrow_panel_the_2x2_boxes_stand_one_under_the_other() -> No
             assert title in text  # whole titles, not "Act…"
         assert "●●●●● Nobody is home until 6 pm" in text
         assert "matters\nmost" not in text and "can change  " not in text
+
+
+async def test_markup_typed_by_people_shows_literally_in_the_header() -> None:
+    from whytree.tui.widgets.status import SessionHeader
+
+    class HeaderApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield SessionHeader(id="header")
+
+        def on_mount(self) -> None:
+            self.query_one(SessionHeader).show_state(marked_up(), FACILITATOR, 0.0)
+
+    app = HeaderApp()
+    async with app.run_test(size=(120, 10)) as pilot:
+        await pilot.pause()
+        text = screen_text(app)
+        assert "[red]Tuesday group  ·  Step 5 Agree" in text
+        assert f"Here: you, {CLICK}Ben[/], Chloe, Anonymous" in text
+        assert app.is_running
