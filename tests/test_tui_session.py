@@ -627,3 +627,29 @@ async def test_a_long_queue_typed_offline_all_arrives(make_server: MakeServer, w
         await wait_until(lambda: ben.mirror.outbox == {}, what="the outbox emptied")
         texts = sorted(cause.text for cause in restarted.state.causes.values())
         assert texts == sorted(f"Reason {n}" for n in range(60))
+
+
+async def test_merging_with_m_shows_which_answer_is_being_merged(
+    server: Server, wait_until: WaitUntil
+) -> None:
+    ana = facilitator(server)
+    async with running(wait_until, ana) as (keys,):
+        await to_why_step(ana, wait_until)
+        park = await add(ana, "No park", None, wait_until)
+        parks = await add(ana, "No parks nearby", None, wait_until)
+        send(ana, p.SetPhase(op=DRAFT_OP, phase="weigh"))  # m is not in this step's footer...
+        await wait_until(lambda: ana.mirror.state is not None and ana.mirror.state.phase == "weigh")
+        tree = tree_of(ana)
+        tree.select_cause(park)
+        await wait_until(lambda: tree.selected_cause == park)
+        await keys.press("m")
+        await keys.pause()
+        assert "◆ merging" in tree.node_for(park).label.plain
+        assert "m Merge" in footer(ana)  # ...but while merging it is
+        assert any("Merging “No park”" in str(n.message) for n in ana._notifications)
+        tree.select_cause(parks)
+        await wait_until(lambda: tree.selected_cause == parks)
+        await keys.press("m")
+        await wait_until(lambda: ana.mirror.state is not None and park not in ana.mirror.state.causes)
+        assert "merging" not in tree.node_for(parks).label.plain
+        assert "m Merge" not in footer(ana)

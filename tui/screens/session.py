@@ -325,6 +325,8 @@ class SessionScreen(Screen[None]):
         phase = state.phase if state is not None else None
         for key, active in bindings.items():
             steps = FOOTER_STEPS.get(active.binding.action)
+            if self.merging is not None and active.binding.action == "merge":
+                continue  # half-way through a merge: m finishes it, whatever the step
             if active.node is self and active.binding.show and steps is not None and phase not in steps:
                 bindings[key] = active._replace(binding=replace(active.binding, show=False))
         return bindings
@@ -534,8 +536,9 @@ class SessionScreen(Screen[None]):
         if self.merging is None or self.merging not in self._state.causes:
             self.merging = cause_id
             self.set_class(True, "-merging")
-            self.notify("Now select the answer to merge it into and press m again (Escape cancels).",
-                        timeout=6, markup=False)
+            self.cause_tree.mark_merging(cause_id)
+            self.notify(f"Merging “{self._state.causes[cause_id].text}”: select the answer to merge "
+                        "it into and press m again (Escape cancels).", timeout=8, markup=False)
             self.refresh_bindings()
             return
         merged, self.merging = self.merging, None
@@ -548,6 +551,7 @@ class SessionScreen(Screen[None]):
     def _stop_merging(self) -> None:
         self.merging = None
         self.set_class(False, "-merging")
+        self.cause_tree.mark_merging(None)
         self.refresh_bindings()
 
     def action_reveal(self, revealed: bool | None = None) -> None:

@@ -37,9 +37,15 @@ DOT = "●"
 MAX_DOTS_SHOWN = 12
 
 
-def cause_label(cause: Cause, state: Session, me: Person | None) -> Text:
-    """One answer's label: its text, who wrote it, and the votes this viewer may see."""
+MERGING_MARK = "  ◆ merging: select where it goes, press m"
+
+
+def cause_label(cause: Cause, state: Session, me: Person | None, *, merging: bool = False) -> Text:
+    """One answer's label: its text, who wrote it, and the votes this viewer may see
+    (and, while the facilitator merges it, a mark saying so)."""
     label = Text(cause.text)
+    if merging:
+        label.append(MERGING_MARK, style="bold reverse")
     if cause.author is not None and not state.settings.anonymous:
         if me is not None and cause.author == me.id:
             name = "you"
@@ -91,6 +97,7 @@ class CauseTree(Tree[str]):
         self._cause_nodes: dict[str, TreeNode[str]] = {}
         self._state: Session | None = None
         self._me: Person | None = None
+        self._merging: str | None = None
 
     # --- what the screen asks ----------------------------------------------------------
 
@@ -118,6 +125,13 @@ class CauseTree(Tree[str]):
             parent.expand()
             parent = parent.parent
         self.call_after_refresh(self.move_cursor, node)
+
+    def mark_merging(self, cause_id: str | None) -> None:
+        """Mark `cause_id` as the answer being merged (None: no mark)."""
+        before, self._merging = self._merging, cause_id
+        for marked in (before, cause_id):
+            if marked is not None and self._state is not None:
+                self._relabel(marked)
 
     # --- following the session ----------------------------------------------------------
 
@@ -176,7 +190,8 @@ class CauseTree(Tree[str]):
     # --- the changes ----------------------------------------------------------------------
 
     def _add(self, parent: TreeNode[str], cause: Cause, *, expanded: bool) -> TreeNode[str]:
-        node = parent.add(cause_label(cause, self._session, self._me), data=cause.id, expand=expanded)
+        label = cause_label(cause, self._session, self._me, merging=cause.id == self._merging)
+        node = parent.add(label, data=cause.id, expand=expanded)
         node.allow_expand = False
         parent.allow_expand = True
         self._cause_nodes[cause.id] = node
@@ -191,7 +206,7 @@ class CauseTree(Tree[str]):
         node = self._cause_nodes.get(cause_id)
         cause = self._session.causes.get(cause_id)
         if node is not None and cause is not None:
-            node.set_label(cause_label(cause, self._session, self._me))
+            node.set_label(cause_label(cause, self._session, self._me, merging=cause_id == self._merging))
 
     def _forget(self, node: TreeNode[str]) -> None:
         for child in node.children:
