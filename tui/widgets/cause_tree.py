@@ -179,8 +179,13 @@ class CauseTree(Tree[str]):
                     self._relabel(cause_id)
                 case p.SetSituation():
                     self.root.set_label(situation_label(state, me))
-                case p.RevealVotes() | p.SetSettings() | p.PersonJoined():
+                case p.RevealVotes() | p.SetSettings():
                     relabel_all = True
+                case p.PersonJoined(person=person):
+                    # Only this person's answers can show a different name.
+                    for cause in state.causes.values():
+                        if cause.author == person.id:
+                            self._relabel(cause.id)
                 case _:
                     pass
         if relabel_all:
