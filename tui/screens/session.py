@@ -20,7 +20,7 @@ palette):
 | + / -      | participants | add / take back a "matters" dot                     |
 | c          | participants | cycle "can it change?"                              |
 | n          | participants | propose an action for the selected cause            |
-| d          | participants | "I'm done" with this step (again: not done after all)|
+| d          | participants | "I'm done" with this step (again: not done)         |
 | ?          | everyone     | help for this step                                  |
 | j          | host         | show / hide the join address and code               |
 | s          | facilitator  | the situation and problem/success                   |
