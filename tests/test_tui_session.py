@@ -653,3 +653,26 @@ async def test_merging_with_m_shows_which_answer_is_being_merged(
         await wait_until(lambda: ana.mirror.state is not None and park not in ana.mirror.state.causes)
         assert "merging" not in tree.node_for(parks).label.plain
         assert "m Merge" not in footer(ana)
+
+
+async def test_the_join_code_is_never_cut_off_on_a_narrow_screen() -> None:
+    from textual.app import App, ComposeResult
+
+    import whytree.tui.app
+    from whytree.tui.widgets.banner import JoinBanner
+
+    class BannerApp(App[None]):
+        CSS_PATH = Path(whytree.tui.app.__file__).with_name("app.tcss")
+
+        def compose(self) -> ComposeResult:
+            yield JoinBanner(["ws://192.168.100.200:8765"], CODE, FACILITATOR_KEY, id="banner")
+
+    for width, stacked in ((80, True), (120, False)):
+        app = BannerApp()
+        async with app.run_test(size=(width, 24)) as keys:
+            await keys.pause()
+            banner = app.query_one(JoinBanner)
+            assert banner.has_class("-stacked") is stacked
+            code = app.query(Digits).last()
+            assert code.value == f"{CODE[:3]} {CODE[3:]}"
+            assert code.region.right <= banner.content_region.right  # wholly on screen

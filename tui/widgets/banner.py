@@ -8,19 +8,36 @@ hide it with `j` once everyone is in.
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.renderables.digits import Digits as DigitsRenderable
 from textual.widgets import Digits, Static
 
 _DIGITS_CAN_SHOW = set(" 0123456789+-^x:ABCDEF$£€().")
 
 
+def _shows_as_digits(text: str) -> bool:
+    return bool(text) and set(text.upper()) <= _DIGITS_CAN_SHOW
+
+
 def _big(text: str, *, classes: str) -> Static | Digits:
     """Large digits when every character has a large form, else large-ish bold text."""
-    if text and set(text.upper()) <= _DIGITS_CAN_SHOW:
+    if _shows_as_digits(text):
         return Digits(text.upper(), classes=classes)
     return Static(Content(" ".join(text)), classes=classes + " big-text")
+
+
+def _big_width(text: str) -> int:
+    """Cells `_big(text)` takes on one line."""
+    if _shows_as_digits(text):
+        return DigitsRenderable.get_width(text.upper())
+    return len(" ".join(text))
+
+
+ADDRESS_CODE_GAP = 6
+"""Cells between the address and the code (the address's right margin in app.tcss)."""
 
 
 def address_for_people(url: str) -> str:
@@ -45,6 +62,14 @@ class JoinBanner(Vertical):
         self.urls = urls
         self.code = code
         self.facilitator_key = facilitator_key
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Side by side when both fit; otherwise the code goes under the address, so that
+        # neither is cut off on a narrow screen (the code is what everyone must read).
+        shown = self.urls[:1]
+        address = max((_big_width(address_for_people(url)) for url in shown), default=0)
+        needed = address + ADDRESS_CODE_GAP + _big_width(spaced_code(self.code))
+        self.set_class(needed > self.content_size.width, "-stacked")
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="banner-row"):
