@@ -133,6 +133,8 @@ class SimClient:
     rejected: dict[str, str] = field(default_factory=dict)
     """op -> reason of the latest rejection of each op."""
     errors: list[str] = field(default_factory=list)
+    retry_later: list[str] = field(default_factory=list)
+    """Ops refused as `busy`: sent again a moment later, as the TUI does."""
     resyncs: int = 0
     _ops: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -366,6 +368,8 @@ class Net:
             client.acked.add((frame.by, frame.op))
         elif isinstance(frame, p.Rejected):
             client.rejected[frame.op] = frame.reason
+            if frame.reason == "busy":
+                client.retry_later.append(frame.op)
         elif isinstance(frame, p.Error):
             client.errors.append(frame.code)
             if frame.code in FATAL:
@@ -380,7 +384,23 @@ class Net:
             and not self.dead_links()
             and all(not link.up and not link.down for link in self.links.values())
             and all(client.welcomed or not client.active for client in self.clients)
+            and all(not client.retry_later for client in self.clients)
         )
+
+    def retry_busy(self) -> None:
+        """Each connected client sends again what was refused as `busy` (the TUI does this
+        after about a second; `settle` ticks the clock a second per round)."""
+        for client in self.clients:
+            link = client.link
+            if not client.active:  # shut out: nothing of theirs will go anywhere
+                client.retry_later.clear()
+            if link is None or not client.welcomed:
+                continue
+            for op in client.retry_later:
+                frame = client.mirror.retry_frame(op)
+                if frame is not None:
+                    link.up.append(frame)
+            client.retry_later.clear()
 
     def settle(self, max_rounds: int = 500) -> None:
         """Run the link without faults until it is quiet: every live client connected and
@@ -393,6 +413,7 @@ class Net:
             for client in self.clients:
                 if client.link is None and client.active:
                     self.connect(client)
+            self.retry_busy()
             for link in list(self.links.values()):
                 while link.up:
                     self.server_take(link)
