@@ -50,9 +50,14 @@ def situation_prompt(mode: Mode) -> str:
     return "Describe the success in one sentence (e.g. “The teen centre next door is always full”)."
 
 
-def step_help(phase: Phase, mode: Mode) -> str:
-    """What this step is for and what to do now, in plain words (one short paragraph)."""
+def step_help(phase: Phase, mode: Mode, revealed: bool = False) -> str:
+    """What this step is for and what to do now, in plain words (one short paragraph);
+    `revealed`: the votes show (it changes what to do in the weigh step)."""
     causes = cause_word(mode, plural=True)
+    if phase == "weigh" and revealed:
+        return (f"The votes are revealed. Look together at the {causes} that matter most and "
+                f"whether they can change: the 2×2 shows where to act first. Voting is closed "
+                f"while the votes show; the facilitator can hide them to reopen it.")
     match phase:
         case "situation":
             return (

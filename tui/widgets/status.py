@@ -41,14 +41,8 @@ def people_line(state: Session, me: Person | None) -> str:
 
 
 def step_help(state: Session) -> str:
-    """What this step is for and what to do now (`wording.step_help`), and once the votes
-    show in the weigh step, what to do with them."""
-    if state.phase == "weigh" and state.revealed:
-        causes = wording.cause_word(state.mode, plural=True)
-        return (f"The votes are revealed. Look together at the {causes} that matter most and "
-                f"whether they can change: the 2×2 shows where to act first. Voting is closed "
-                f"while the votes show; the facilitator can hide them to reopen it.")
-    return wording.step_help(state.phase, state.mode)
+    """What this step is for and what to do now, for this state of the session."""
+    return wording.step_help(state.phase, state.mode, state.revealed)
 
 
 def timer_text(ends_at: float | None, server_offset: float, now: float | None = None) -> str:
