@@ -42,6 +42,8 @@ CODE_DIGITS = 6
 # chance in a two-hour session, while someone who mistyped once just tries again.
 WRONG_PER_ADDRESS = (5, 60.0)
 WRONG_OVERALL = (30, 600.0)
+MAX_THROTTLED_ADDRESSES = 1024
+"""Addresses remembered for throttling before those with no recent wrong code are dropped."""
 
 # A person's command rate: a burst of 40, then 20 a second. A facilitator clicking fast or
 # a queue of offline commands resent after a rejoin fits; a flood does not.
@@ -242,6 +244,9 @@ class Hub:
     # --- joining -----------------------------------------------------------------------
 
     def _join(self, conn: ConnId, state: _Conn, join: p.Join, now: float) -> list[Output]:
+        if len(self._wrong_by_address) > MAX_THROTTLED_ADDRESSES:  # forget the forgiven
+            self._wrong_by_address = {address: throttle for address, throttle in self._wrong_by_address.items()
+                                      if throttle.blocked(now) or throttle.times}
         address_throttle = self._wrong_by_address.setdefault(state.address, _Throttle(*WRONG_PER_ADDRESS))
         if address_throttle.blocked(now) or (
             self._wrong_overall.blocked(now) and address_throttle.times
