@@ -245,7 +245,9 @@ class Hub:
 
     def _join(self, conn: ConnId, state: _Conn, join: p.Join, now: float) -> list[Output]:
         if len(self._wrong_by_address) > MAX_THROTTLED_ADDRESSES:  # forget the forgiven
-            self._wrong_by_address = {address: throttle for address, throttle in self._wrong_by_address.items()
+            remembered = self._wrong_by_address.items()
+            # `blocked` first drops the failures that are old enough to forget.
+            self._wrong_by_address = {address: throttle for address, throttle in remembered
                                       if throttle.blocked(now) or throttle.times}
         address_throttle = self._wrong_by_address.setdefault(state.address, _Throttle(*WRONG_PER_ADDRESS))
         if address_throttle.blocked(now) or (
