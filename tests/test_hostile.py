@@ -974,3 +974,14 @@ async def test_fuzzed_frames_never_break_the_server(
         await server.stop()
     assert examples >= 350
     assert threading.active_count() < 50
+
+
+def test_the_throttle_forgets_addresses_it_no_longer_needs() -> None:
+    door = Door()
+    _, window = hub.WRONG_PER_ADDRESS
+    _, overall_window = hub.WRONG_OVERALL
+    for i in range(3 * hub.MAX_THROTTLED_ADDRESSES):  # many laptops, one typo each, long ago
+        door.knock(f"10.{i // 65536}.{i // 256 % 256}.{i % 256}", "000000", at=i * 0.001)
+    later = max(window, overall_window) + 10.0
+    assert door.knock("10.9.9.9", CODE, at=later) == "welcome"
+    assert len(door.hub._wrong_by_address) <= hub.MAX_THROTTLED_ADDRESSES + 1
