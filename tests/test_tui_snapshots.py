@@ -71,3 +71,77 @@ def test_session_screen_in_the_why_step(snap_compare: Any, tmp_path: Path) -> No
         await _no_blink(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=grow_a_tree)
+
+
+STEPS = ("situation", "weigh", "act", "agree", "closed")
+
+
+async def _session_up_to(pilot: Pilot[None], app: WhytreeApp, step: str) -> None:
+    """The facilitator runs a session for the room (scribe mode) up to `step`."""
+    await _until(pilot, lambda: app.session_screen is not None)
+    await pilot.press("j")  # hide the join banner (it shows the random port)
+
+    def state() -> Any:
+        return app.mirror.state
+
+    await _until(pilot, lambda: state() is not None)
+    start, sent = state().seq, 0
+
+    def send(command: p.ClientCommand) -> None:
+        nonlocal sent
+        sent += 1
+        app.post_message(SendCommand(command))
+
+    async def settled() -> None:
+        """Every command sent so far is answered (each one here is accepted: one event each)."""
+        target = start + sent
+        await _until(pilot, lambda: state() is not None and state().seq >= target and not app.mirror.outbox)
+
+    send(p.SetSituation(op=DRAFT_OP, text="Our fifth graders get into trouble after school"))
+    await settled()
+    if step != "situation":
+        send(p.SetPhase(op=DRAFT_OP, phase="why"))
+        send(p.AddCause(op=DRAFT_OP, parent=None, text="Nobody is at home after school"))
+        send(p.AddCause(op=DRAFT_OP, parent=None, text="The park is closed"))
+        await settled()
+        home, park = list(state().causes)
+        send(p.AddCause(op=DRAFT_OP, parent=home, text="Parents work until six"))
+        send(p.SetPhase(op=DRAFT_OP, phase="weigh"))
+        send(p.SetDots(op=DRAFT_OP, cause=home, dots=2))
+        send(p.SetChange(op=DRAFT_OP, cause=home, answer="we"))
+        send(p.SetDots(op=DRAFT_OP, cause=park, dots=1))
+        send(p.SetChange(op=DRAFT_OP, cause=park, answer="others"))
+        send(p.RevealVotes(op=DRAFT_OP, revealed=True))
+        await settled()
+        if step != "weigh":
+            send(p.SetPhase(op=DRAFT_OP, phase="act"))
+            send(p.AddAction(op=DRAFT_OP, text="An after-school club in the library", causes=[home],
+                             by="inside", who="parents' group"))
+            send(p.AddAction(op=DRAFT_OP, text="Ask the city to reopen the park", causes=[park],
+                             by="outside", who="the city council"))
+            await settled()
+        if step in ("agree", "closed"):
+            club = next(iter(state().actions))
+            send(p.SetPhase(op=DRAFT_OP, phase="agree"))
+            send(p.SetAgreement(op=DRAFT_OP, action=club, agreed=True, first_step="Ask the librarian",
+                                owner="Ana", due="next Friday"))
+            await settled()
+        if step == "closed":
+            send(p.Close(op=DRAFT_OP))
+            await settled()
+    await _until(pilot, lambda: state() is not None and state().phase == step)
+    await pilot.pause(0.2)
+    app.clear_notifications()  # "results saved in <temporary folder>" differs every run
+    await _no_blink(pilot)
+
+
+def test_session_screen_in_each_step(snap_compare: Any, tmp_path: Path) -> None:
+    for step in STEPS:
+        config = ServerConfig(data_dir=tmp_path / step, port=0, bind="127.0.0.1", title="Tuesday group",
+                              code=CODE, facilitator_key=FACILITATOR_KEY, advertise=False)
+        app = WhytreeApp(name="Fran", host=config)
+
+        async def run_before(pilot: Pilot[None], app: WhytreeApp = app, step: str = step) -> None:
+            await _session_up_to(pilot, app, step)
+
+        assert snap_compare(app, terminal_size=SIZE, run_before=run_before), f"the {step} step"

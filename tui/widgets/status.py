@@ -34,7 +34,8 @@ def people_line(state: Session, me: Person | None) -> str:
     if me is not None and me.role == "facilitator":
         done = sum(1 for p in online if p.done and p.role != "facilitator")
         others = sum(1 for p in online if p.role != "facilitator")
-        line += f"  ·  {done} of {others} said “I'm done”"
+        if others:
+            line += f"  ·  {done} of {others} said “I'm done”"
     elif me is not None and me.done:
         line += "  ·  you said “I'm done”"
     return line
