@@ -676,3 +676,25 @@ async def test_the_join_code_is_never_cut_off_on_a_narrow_screen() -> None:
             code = app.query(Digits).last()
             assert code.value == f"{CODE[:3]} {CODE[3:]}"
             assert code.region.right <= banner.content_region.right  # wholly on screen
+
+
+async def test_a_long_answer_cut_in_the_tree_is_shown_whole_under_it(
+    server: Server, wait_until: WaitUntil
+) -> None:
+    ana = facilitator(server)
+    long_text = ("They have nowhere to go because the youth centre on Mill Street closed last spring "
+                 "and the library shuts at four [bold]on weekdays[/bold]")
+    async with ana.run_test(size=(80, 24)) as keys:
+        await wait_until(lambda: ana.session_screen is not None, what="joined")
+        await to_why_step(ana, wait_until)
+        cause = await add(ana, long_text, None, wait_until)
+        tree = tree_of(ana)
+        tree.select_cause(cause)
+        await wait_until(lambda: tree.selected_cause == cause)
+        await keys.pause()
+        screen = "\n".join(strip.text for strip in ana.screen._compositor.render_strips())
+        tree_line = next(line for line in screen.splitlines() if "They have nowhere" in line)
+        assert "on weekdays" not in tree_line  # cut at the tree's edge...
+        whole = " ".join(screen.split())
+        assert f"Selected: {long_text}" in whole  # ...and whole, literally, just under it
+        assert "a reason for: Our fifth graders get into trouble after school" in whole

@@ -187,6 +187,8 @@ class SessionScreen(Screen[None]):
         self._header = SessionHeader(id="header")
         self._link = LinkStatus(id="link")
         self._panels_box = Vertical(id="panels")
+        self._selected_full = Static(id="selected-full")
+        """The selected answer in full: tree lines are cut at the panel's edge."""
         self._why_bar = Vertical(id="why-bar")
         self._why_bar.display = False
         self._why_prompt = Static(id="why-prompt")
@@ -201,6 +203,7 @@ class SessionScreen(Screen[None]):
         with Horizontal(id="main"):
             with Vertical(id="tree-side"):
                 yield self._tree
+                yield self._selected_full
                 with self._why_bar:
                     yield self._why_prompt
                     yield self._why_input
@@ -266,7 +269,20 @@ class SessionScreen(Screen[None]):
                 panel.show_state(state, me)
         self._panels_box.display = shown_any
         self.set_class(state.phase == "closed", "-closed")
+        self._show_selected()
         self.refresh_bindings()
+
+    def _show_selected(self) -> None:
+        """Under the tree, the whole text of the selected answer and where it sits."""
+        state, cause_id = self.mirror.state, self.cause_tree.selected_cause
+        cause = state.causes.get(cause_id) if state is not None and cause_id is not None else None
+        self._selected_full.display = cause is not None
+        if state is not None and cause is not None:
+            parent = state.causes.get(cause.parent) if cause.parent is not None else None
+            under = parent.text if parent is not None else state.situation or "the situation"
+            self._selected_full.update(Content.assemble(
+                ("Selected: ", "bold"), cause.text, ("   ← a reason for: ", "dim"), (under, "dim"),
+            ))
 
     # --- which keys apply now ------------------------------------------------------------
 
@@ -636,4 +652,5 @@ class SessionScreen(Screen[None]):
 
     @on(Tree.NodeHighlighted)
     def _highlighted(self) -> None:
+        self._show_selected()
         self.refresh_bindings()
