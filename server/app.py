@@ -35,6 +35,7 @@ from whytree.shared import protocol as p
 from whytree.shared.model import Session
 from whytree.shared.text import clean
 
+from .discovery import Advertiser, lan_addresses
 from .hub import ConnId, Disconnect, Hub, Output, Record, Send, new_code, new_key
 from .journal import Journal, JournalDamaged, JournalError
 
@@ -92,12 +93,17 @@ class Server:
         self._flush_handle: asyncio.Handle | None = None
         self._probe_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
-        self._advertiser: object | None = None
+        self._advertiser: Advertiser | None = None
 
     @property
     def local_url(self) -> str:
         scheme = "wss" if self.config.tls else "ws"
         return f"{scheme}://127.0.0.1:{self.port}"
+
+    @property
+    def advertising(self) -> bool:
+        """Announced on the local network (it takes a moment after `start`)."""
+        return self._advertiser is not None and self._advertiser.advertising
 
     @property
     def state(self) -> Session:
@@ -191,16 +197,12 @@ class Server:
                 await task
         if self._advertiser is not None:
             with contextlib.suppress(Exception):
-                await self._advertiser.stop()  # type: ignore[attr-defined]
+                await self._advertiser.stop()
         if self._journal is not None:
             self._journal.close()
             self._journal = None
 
     async def _advertise(self) -> None:
-        try:
-            from .discovery import Advertiser
-        except ImportError:  # pragma: no cover - discovery is optional
-            return
         try:
             advertiser = Advertiser()
             self._advertiser = advertiser
@@ -387,10 +389,6 @@ class Server:
 def _addresses(bind: str) -> list[str]:
     if bind not in ("", "0.0.0.0", "::"):
         return [bind]
-    try:
-        from .discovery import lan_addresses
-    except ImportError:  # pragma: no cover
-        return ["127.0.0.1"]
     try:
         return lan_addresses() or ["127.0.0.1"]
     except Exception:  # noqa: BLE001 - an address list is a convenience

@@ -4,11 +4,12 @@
 so that the advertiser and the browser behave like two machines joined by a cable. Each
 mode prints one JSON line on stdout; log lines go to stderr.
 
-    serve TITLE           websocket echo server on port 0 (TLS, certificate in a temporary
-                          folder) advertised with Advertiser; prints {"ready": ...}, then
-                          runs until stdin is closed
-    browse TIMEOUT        browse(), then connect to the first session found, check its
-                          certificate against the advertised prefix and echo one message
+    serve TITLE           the real whytree server (TLS, data in a temporary folder, join
+                          code 135792) on port 0, announced on the network; prints
+                          {"ready": ...}, then runs until stdin is closed
+    browse TIMEOUT        browse(), then two participants join the first session found over
+                          wss (its certificate checked against the advertised prefix) with
+                          the code, as two people on the guest "laptop" would
     no-interface          Advertiser.start and browse() with every interface down
     port-busy             the same with UDP port 5353 held by a socket that will not share
 """
@@ -25,15 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.client import connect
-from websockets.asyncio.server import ServerConnection, serve
 
+from whytree.server.app import Server, ServerConfig
 from whytree.server.discovery import Advertiser, browse, lan_addresses
-from whytree.server.tls import (
-    client_ssl_context,
-    ensure_certificate,
-    peer_fingerprint,
-    server_ssl_context,
-)
+from whytree.server.tls import client_ssl_context, peer_fingerprint
 
 
 def say(payload: dict[str, Any]) -> None:
@@ -41,23 +37,21 @@ def say(payload: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-async def echo(connection: ServerConnection) -> None:
-    async for message in connection:
-        await connection.send(message)
+CODE = "135792"
 
 
 async def run_server(title: str) -> None:
-    addresses = lan_addresses()
     with tempfile.TemporaryDirectory() as data_dir:
-        info = ensure_certificate(Path(data_dir))
-        async with serve(echo, addresses[0], 0, ssl=server_ssl_context(info)) as server:
-            port = server.sockets[0].getsockname()[1]
-            advertiser = Advertiser()
-            advertised = await advertiser.start(title, port, True, fingerprint=info.fingerprint)
-            say({"ready": advertised, "addresses": addresses, "port": port,
-                 "fingerprint": info.fingerprint, "name": advertiser.service_name})
-            await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-            await advertiser.stop()
+        server = Server(ServerConfig(data_dir=Path(data_dir), port=0, title=title, code=CODE, tls=True))
+        await server.start()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 8.0
+        while not server.advertising and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        say({"ready": server.advertising, "addresses": lan_addresses(), "port": server.port,
+             "fingerprint": server.fingerprint, "urls": server.urls})
+        await loop.run_in_executor(None, sys.stdin.read)
+        await server.stop()
 
 
 async def run_browser(timeout: float) -> None:
@@ -71,10 +65,20 @@ async def run_browser(timeout: float) -> None:
         "lan_addresses": lan_addresses(),
     }
     if found:
-        async with connect(found[0].url, ssl=client_ssl_context(), open_timeout=3) as connection:
-            result["peer_fingerprint"] = peer_fingerprint(connection)
-            await connection.send("hello across the veth")
-            result["echo"] = await asyncio.wait_for(connection.recv(), 3)
+        people = []
+        for name in ("Ana", "Ben"):
+            connection = await connect(found[0].url, ssl=client_ssl_context(), open_timeout=3,
+                                       compression=None)
+            result.setdefault("peer_fingerprints", []).append(peer_fingerprint(connection))
+            await connection.send(json.dumps({"type": "join", "code": CODE, "name": name}))
+            welcome = json.loads(await asyncio.wait_for(connection.recv(), 3))
+            result.setdefault("welcomed", []).append(welcome["you"]["name"])
+            people.append(connection)
+        # Ana, already in, sees Ben arrive: both are in the same live session.
+        arrived = json.loads(await asyncio.wait_for(people[0].recv(), 3))
+        result["ana_saw"] = arrived["command"]["person"]["name"]
+        for connection in people:
+            await connection.close()
     say(result)
 
 

@@ -342,9 +342,12 @@ def check_discovery_and_join(server: subprocess.Popen[str], guest_ns: str, title
         "fingerprint_prefix": ready["fingerprint"][:32],
         "url": f"wss://10.231.0.1:{ready['port']}",
     }]
-    # The participant connected to what it found, over TLS, and saw the host's certificate.
-    assert result["peer_fingerprint"] == ready["fingerprint"]
-    assert result["echo"] == "hello across the veth"
+    assert ready["urls"] == [f"wss://10.231.0.1:{ready['port']}"]  # what the host's screen shows
+    # Two participants joined what they found, over TLS, checking the host's certificate,
+    # with the code, and are in the same live session.
+    assert result["peer_fingerprints"] == [ready["fingerprint"]] * 2
+    assert result["welcomed"] == ["Ana", "Ben"]
+    assert result["ana_saw"] == "Ben"
 
 
 @pytest.mark.slow
