@@ -7,9 +7,10 @@ mode prints one JSON line on stdout; log lines go to stderr.
     serve TITLE           the real whytree server (TLS, data in a temporary folder, join
                           code 135792) on port 0, announced on the network; prints
                           {"ready": ...}, then runs until stdin is closed
-    browse TIMEOUT        browse(), then two participants join the first session found over
-                          wss (its certificate checked against the advertised prefix) with
-                          the code, as two people on the guest "laptop" would
+    browse TIMEOUT NAME [WAIT]
+                          browse(), then join the first session found over wss as NAME
+                          (its certificate checked against the advertised prefix) with the
+                          code; with WAIT, stay until someone else joins and say who
     no-interface          Advertiser.start and browse() with every interface down
     port-busy             the same with UDP port 5353 held by a socket that will not share
 """
@@ -54,7 +55,7 @@ async def run_server(title: str) -> None:
         await server.stop()
 
 
-async def run_browser(timeout: float) -> None:
+async def run_browser(timeout: float, name: str, wait: bool) -> None:
     found = await browse(timeout)
     result: dict[str, Any] = {
         "sessions": [
@@ -65,20 +66,19 @@ async def run_browser(timeout: float) -> None:
         "lan_addresses": lan_addresses(),
     }
     if found:
-        people = []
-        for name in ("Ana", "Ben"):
-            connection = await connect(found[0].url, ssl=client_ssl_context(), open_timeout=3,
-                                       compression=None)
-            result.setdefault("peer_fingerprints", []).append(peer_fingerprint(connection))
+        async with connect(found[0].url, ssl=client_ssl_context(), open_timeout=3,
+                           compression=None) as connection:
+            result["peer_fingerprint"] = peer_fingerprint(connection)
             await connection.send(json.dumps({"type": "join", "code": CODE, "name": name}))
             welcome = json.loads(await asyncio.wait_for(connection.recv(), 3))
-            result.setdefault("welcomed", []).append(welcome["you"]["name"])
-            people.append(connection)
-        # Ana, already in, sees Ben arrive: both are in the same live session.
-        arrived = json.loads(await asyncio.wait_for(people[0].recv(), 3))
-        result["ana_saw"] = arrived["command"]["person"]["name"]
-        for connection in people:
-            await connection.close()
+            result["welcomed"] = welcome["you"]["name"]
+            if wait:
+                say({"joined": True})  # the test starts the other participant now
+                while True:
+                    frame = json.loads(await asyncio.wait_for(connection.recv(), 15))
+                    if frame.get("command", {}).get("type") == "person_joined":
+                        result["saw"] = frame["command"]["person"]["name"]
+                        break
     say(result)
 
 
@@ -113,7 +113,7 @@ def main(argv: list[str]) -> None:
     if mode == "serve":
         asyncio.run(run_server(argv[1]))
     elif mode == "browse":
-        asyncio.run(run_browser(float(argv[1])))
+        asyncio.run(run_browser(float(argv[1]), argv[2], len(argv) > 3))
     elif mode == "no-interface":
         asyncio.run(run_no_interface())
     elif mode == "port-busy":
