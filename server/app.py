@@ -37,7 +37,7 @@ from whytree.shared.text import clean
 
 from .discovery import Advertiser, lan_addresses
 from .hub import ConnId, Disconnect, Hub, Output, Record, Send, new_code, new_key
-from .journal import Journal, JournalDamaged, JournalError
+from .journal import Journal, JournalDamaged, JournalError, SessionRow
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class Server:
         self.results_dir: Path | None = None
         self.hub: Hub | None = None
         self._journal: Journal | None = None
-        self._session_id = ""
+        self._session_row: SessionRow | None = None
         self._server: WebsocketServer | None = None
         self._sockets: dict[ConnId, ServerConnection] = {}
         self._ids = itertools.count(1)
@@ -99,6 +99,11 @@ class Server:
     def local_url(self) -> str:
         scheme = "wss" if self.config.tls else "ws"
         return f"{scheme}://127.0.0.1:{self.port}"
+
+    @property
+    def _session_id(self) -> str:
+        assert self._session_row is not None, "the server is not started"
+        return self._session_row.id
 
     @property
     def advertising(self) -> bool:
@@ -118,19 +123,9 @@ class Server:
         row = None if config.new else journal.latest_open_session()
         if row is not None:
             self.resumed = True
-            state = Session(id=row.id, title=row.title, created_at=row.created_at)
-            hub = Hub(state, row.code, row.facilitator_key)
-            for record in journal.records(row.id):
-                try:
-                    hub.replay(record)
-                except Exception as exc:  # a record that decodes but cannot apply
-                    raise JournalDamaged(
-                        f"The journal {journal.path} does not replay at event "
-                        f"{record.event.seq if record.event else '?'} of session {row.id} ({exc!r}). "
-                        "Nothing was changed; keep the file for recovery, or start with --new."
-                    ) from exc
+            hub = _replayed(journal, row)
             hub.resume()  # nobody is connected yet; written with the first turn's records
-            log.info("resumed session %s at event %d", row.id, state.seq)
+            log.info("resumed session %s at event %d", row.id, hub.state.seq)
         else:
             row = journal.create_session(
                 session_id=secrets.token_hex(6),
@@ -138,11 +133,10 @@ class Server:
                 code=config.code or new_code(),
                 facilitator_key=config.facilitator_key or new_key(),
             )
-            state = Session(id=row.id, title=row.title, created_at=row.created_at)
-            hub = Hub(state, row.code, row.facilitator_key)
+            hub = Hub(_initial_state(row), row.code, row.facilitator_key)
             hub.begin(anonymous=config.anonymous)  # in the journal, so a restart keeps it
             journal.write(row.id, hub.take_unsaved())
-        self.hub, self._session_id = hub, row.id
+        self.hub, self._session_row = hub, row
         self.code, self.facilitator_key = hub.code, hub.facilitator_key
 
         ssl_context: ssl.SSLContext | None = None
@@ -337,18 +331,8 @@ class Server:
         hub, journal = self.hub, self._journal
         assert hub is not None and journal is not None
         log.error("journal write failed: %s", message)
-        fresh = Hub(Session(id=hub.state.id, title=hub.state.title, created_at=hub.state.created_at),
-                    hub.code, hub.facilitator_key)
-        for record in journal.records(self._session_id):
-            fresh.replay(record)
-        hub.state, hub.tokens, hub.accepted = fresh.state, fresh.tokens, fresh.accepted
-        hub.recent = fresh.recent
-        hub.unsaved = []
-        hub.rejections.clear()
-        for conn in list(hub.conns):
-            if hub.conns[conn].person is not None and hub.conns[conn].person not in hub.state.people:
-                hub.conns[conn].person = None  # joined in the lost turn: must join again
-        hub.storage_error = message
+        assert self._session_row is not None
+        hub.roll_back(_replayed(journal, self._session_row), message)
         error = p.encode(p.Error(code="storage", message=message)).decode()
         websockets.broadcast(list(self._sockets.values()), error)
         self._notice(message)
@@ -384,6 +368,26 @@ class Server:
         task = asyncio.get_running_loop().create_task(run())
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+
+def _initial_state(row: SessionRow) -> Session:
+    """A session before its first event (what the journal's session row says)."""
+    return Session(id=row.id, title=row.title, created_at=row.created_at)
+
+
+def _replayed(journal: Journal, row: SessionRow) -> Hub:
+    """A hub holding exactly what the journal holds for `row`'s session."""
+    hub = Hub(_initial_state(row), row.code, row.facilitator_key)
+    for record in journal.records(row.id):
+        try:
+            hub.replay(record)
+        except Exception as exc:  # a record that decodes but cannot apply
+            raise JournalDamaged(
+                f"The journal {journal.path} does not replay at event "
+                f"{record.event.seq if record.event else '?'} of session {row.id} ({exc!r}). "
+                "Nothing was changed; keep the file for recovery, or start with --new."
+            ) from exc
+    return hub
 
 
 def _addresses(bind: str) -> list[str]:

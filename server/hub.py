@@ -169,6 +169,18 @@ class Hub:
         if event.by is not None and event.op is not None and record.digest:
             self.accepted[(event.by, event.op)] = (record.digest, event.seq)
 
+    def roll_back(self, journaled: Hub, reason: str) -> None:
+        """The journal could not be written: become `journaled` (a hub rebuilt from what the
+        journal holds), keep the connections, and take no changes until `storage_error`
+        is cleared. Nothing unsaved was sent, so every client already agrees."""
+        self.state, self.tokens, self.accepted = journaled.state, journaled.tokens, journaled.accepted
+        self.recent, self.unsaved = journaled.recent, []
+        self.rejections.clear()
+        for conn in self.conns.values():
+            if conn.person is not None and conn.person not in self.state.people:
+                conn.person = None  # joined in the lost turn: must join again
+        self.storage_error = reason
+
     def begin(self, *, anonymous: bool) -> None:
         """A new session's settings from the command line, journaled as its first event
         so that a restarted host resumes them (the initial state is not in the journal)."""
