@@ -13,8 +13,12 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from whytree.shared.protocol import MAX_TITLE
+
+if TYPE_CHECKING:  # the server is imported only by the commands that run it
+    from whytree.server.app import ServerConfig
 
 DEFAULT_PORT = 8765
 
@@ -104,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
-def _config(args: argparse.Namespace, data_dir: Path) -> object:
+def _config(args: argparse.Namespace, data_dir: Path) -> ServerConfig:
     from whytree.server.app import ServerConfig
 
     return ServerConfig(
@@ -115,12 +119,11 @@ def _config(args: argparse.Namespace, data_dir: Path) -> object:
 
 
 def _serve(args: argparse.Namespace, data_dir: Path) -> int:
-    from whytree.server.app import Server, ServerConfig
+    from whytree.server.app import Server
     from whytree.server.journal import JournalDamaged, JournalError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     config = _config(args, data_dir)
-    assert isinstance(config, ServerConfig)
 
     async def run() -> None:
         server = Server(config)
@@ -162,11 +165,9 @@ def _serve(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _host(args: argparse.Namespace, data_dir: Path) -> int:
-    from whytree.server.app import ServerConfig
     from whytree.tui.app import WhytreeApp
 
     config = _config(args, data_dir)
-    assert isinstance(config, ServerConfig)
     logging.basicConfig(level=logging.WARNING, filename=str(_log_file(data_dir)))
     WhytreeApp(host=config).run()
     return 0
@@ -188,14 +189,8 @@ def _sessions(data_dir: Path) -> int:
         print(f"No saved sessions in {data_dir} yet. A session is saved when the facilitator closes it.")
         return 0
     for item in saved:
-        print(_describe(item))
+        print(f"{item.id}  {item.title or item.situation or '(untitled)'}")
     return 0
-
-
-def _describe(item: object) -> str:
-    fields = {name: getattr(item, name, "") for name in ("id", "title", "situation")}
-    label = fields["title"] or fields["situation"] or "(untitled)"
-    return f"{fields['id']}  {label}"
 
 
 def _report(data_dir: Path, wanted: str) -> int:
