@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import msgspec
+
 from . import protocol as p
-from .model import Action, Ballot, Cause, Person, Session, Tally
+from .model import Action, Ballot, Cause, Session, Tally
 from .rules import merge_votes, remove_votes
 
 
@@ -144,10 +146,8 @@ def _apply_body(state: Session, body: p.EventBody, by: str | None) -> None:
             state.phase, state.closed_at = "agree", None
 
         case p.PersonJoined(person=person):
-            state.people[person.id] = Person(
-                id=person.id, name=person.name, role=person.role, online=person.online,
-                done=person.done, removed=person.removed,
-            )
+            # A copy: the event's Person must not change when this person's state does.
+            state.people[person.id] = msgspec.structs.replace(person)
 
         case p.Presence(person=person_id, online=online):
             if person_id in state.people:
