@@ -149,6 +149,18 @@ class Session(msgspec.Struct, kw_only=True):
             current = cause.parent if cause else None
         return False
 
+    def height(self, cause_id: str) -> int:
+        """Levels from `cause_id` down to its deepest answer: 1 for an answer with none."""
+        below: dict[str | None, list[str]] = {}
+        for cause in self.causes.values():
+            below.setdefault(cause.parent, []).append(cause.id)
+        height = 0
+        level = [cause_id]
+        while level:
+            height += 1
+            level = [child for current in level for child in below.get(current, ())]
+        return height
+
     def subtree(self, cause_id: str) -> list[str]:
         """`cause_id` and every cause below it."""
         below: dict[str | None, list[str]] = {}

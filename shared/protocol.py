@@ -42,6 +42,9 @@ MAX_CAUSES = 2000
 MAX_ACTIONS = 500
 MAX_PEOPLE = 200
 MAX_CAUSES_PER_ACTION = 20
+MAX_DEPTH = 50
+"""Answers in one chain below the situation ("But why?" asked 50 times in a row); deeper
+would not fit on any screen."""
 MAX_DOTS = 99
 MAX_TIMER_SECONDS = 4 * 60 * 60
 MAX_SEQ = 2**53
@@ -323,6 +326,7 @@ REASONS: dict[str, str] = {
     "budget": "no \"matters\" dots left",
     "cap": "the most dots one person may put on one cause",
     "cycle": "the merge would put a cause under itself",
+    "too_deep": "the answer would be deeper than the deepest chain of answers allowed",
     "closed": "the session is closed and read-only",
     "revealed": "votes are revealed; hide them to change votes",
     "full": "the session holds as many causes, actions or people as it can",

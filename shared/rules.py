@@ -129,6 +129,9 @@ def _check(
                 return _missing("cause")
             if len(state.causes) >= p.MAX_CAUSES:
                 return refuse("full", "This tree holds as many answers as it can.")
+            too_deep = depth_refusal(state, parent, None)
+            if too_deep is not None:
+                return too_deep
             text = clean(text)
             if not text:
                 return refuse("invalid", "An answer can't be empty.")
@@ -156,6 +159,9 @@ def _check(
                 return _missing("cause")
             if state.is_descendant(into, cause_id):
                 return refuse("cycle", "An answer can't be merged into itself or an answer below it.")
+            deepest_child = max((state.height(c.id) for c in state.children(cause_id)), default=0)
+            if state.depth(into) + deepest_child > p.MAX_DEPTH:
+                return _too_deep()
             ballots = _ballots_after(state, lambda b: merge_votes(b, cause_id, into))
             return replace(command, voters=_count_voters(ballots), tally=_tally_if_revealed(state, ballots))
 
@@ -340,6 +346,19 @@ def _action_fields(
     if any(cause_id not in state.causes for cause_id in unique):
         return _missing("cause")
     return text, unique, clean(doers)
+
+
+def depth_refusal(state: Session, parent: str | None, cause_id: str | None) -> Refusal | None:
+    """Refuse putting a new answer (`cause_id` None) or the answer `cause_id` with everything
+    below it under `parent` when its chain would go deeper than `MAX_DEPTH`."""
+    above = 0 if parent is None else state.depth(parent)
+    height = 1 if cause_id is None else state.height(cause_id)
+    return _too_deep() if above + height > p.MAX_DEPTH else None
+
+
+def _too_deep() -> Refusal:
+    return refuse("too_deep", f"This chain of answers is as deep as it can go ({p.MAX_DEPTH} levels); "
+                              "add the answer higher up in the tree.")
 
 
 def _missing(what: str) -> Refusal:
