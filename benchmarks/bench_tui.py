@@ -1,0 +1,471 @@
+"""How fast the terminal client feels: start to painted, and a key in one screen to the
+answer painted on another, next to the floor that Textual and websockets set.
+
+    .venv/bin/python benchmarks/bench_tui.py [--answers 0,500,2000] [--starts 5] [--keys 12]
+
+Everything runs as a person would see it: real `whytree join` processes, each in its own
+pseudo-terminal of 100×30 (what a terminal emulator gives them), against a real
+`whytree serve` on 127.0.0.1 whose journal holds a tree of 0, 500 or 2,000 answers. The
+script reads what each program writes to its terminal, as the terminal would, and times:
+
+* **start**: from starting `whytree join URL --name .. --code ..` to the session (its
+  situation) painted on the terminal;
+* **key**: from the Enter that sends an answer in one participant's screen to that answer
+  painted on another participant's screen.
+
+In the same run it measures the **floor** for each: a minimal Textual app with a `Tree` of
+the same shape (start), and two minimal Textual apps joined by a bare websockets relay, a
+key in one adding a `Tree` node in the other (key). The table puts each whytree number
+next to its floor, with the ratio; it asserts nothing and is not part of the test suite.
+
+Bounded and local: only loopback, every wait has a deadline, every child is killed at the
+end (and when the script is interrupted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import codecs
+import contextlib
+import fcntl
+import os
+import pty
+import random
+import re
+import signal
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+COLS, ROWS = 100, 30
+CODE = "424242"
+KEY = "bench-tui-facilitator-key"
+SITUATION = "Benchmark situation zqroot"
+ANCHORS = 12
+"""Leaf answers at the top of the tree; each measured key adds its answer under one of
+them, last anchor first, so the new answer always lands in view (row <= ANCHORS + 2)."""
+DEADLINE = 20.0
+"""Seconds any single wait may take before the run gives up on it."""
+
+HERE = Path(__file__).resolve()
+PYTHON = sys.executable
+WHYTREE = str(Path(PYTHON).with_name("whytree"))
+
+
+# --- a program in a pseudo-terminal ------------------------------------------------------------
+
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
+    r"|\x1b[\]PX^_][^\x07\x1b]*(?:\x07|\x1b\\)"  # OSC, DCS, SOS, PM, APC
+    r"|\x1b[ -/]*[0-~]"  # other escapes
+    r"|[\x00-\x08\x0b-\x1f\x7f]"
+)
+
+
+class Terminal:
+    """A child process on its own pseudo-terminal of COLS×ROWS. A reader thread keeps the
+    text it has written (escape sequences removed) with the time each piece arrived."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], cols: int = COLS, rows: int = ROWS) -> None:
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env,
+                                        start_new_session=True, close_fds=True)
+        os.close(slave)
+        self._fd = master
+        self._lock = threading.Lock()
+        self._text = ""
+        self._marks: list[tuple[int, float]] = []  # (length of text after a read, time)
+        self._pending = ""
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self._fd, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            now = time.perf_counter()
+            data = self._pending + self._decoder.decode(chunk)
+            cut = data.rfind("\x1b")
+            if cut != -1 and len(data) - cut < 512 and not _ESCAPES.match(data, cut):
+                data, self._pending = data[:cut], data[cut:]  # an escape split across reads
+            else:
+                self._pending = ""
+            plain = _ESCAPES.sub("", data)
+            with self._lock:
+                self._text += plain
+                self._marks.append((len(self._text), now))
+
+    @property
+    def position(self) -> int:
+        with self._lock:
+            return len(self._text)
+
+    def wait_for(self, needle: str, after: int = 0, timeout: float = DEADLINE) -> float:
+        """The time the text `needle` was first written after position `after`."""
+        deadline = time.perf_counter() + timeout
+        while True:
+            with self._lock:
+                found = self._text.find(needle, after)
+                if found != -1:
+                    end = found + len(needle)
+                    return next(t for length, t in self._marks if length >= end)
+            if time.perf_counter() > deadline or self.process.poll() is not None:
+                tail = self._text[-400:] if self._text else ""
+                raise TimeoutError(f"{needle!r} never appeared; the screen's last text: {tail!r}")
+            time.sleep(0.001)
+
+    def type(self, keys: str) -> float:
+        os.write(self._fd, keys.encode())
+        return time.perf_counter()
+
+    def close(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(5)
+        with contextlib.suppress(OSError):
+            os.close(self._fd)
+
+
+# --- the tree every measurement uses ----------------------------------------------------------
+
+
+def tree_shape(answers: int) -> list[int | None]:
+    """Parents (index into this list, or None for the situation) of `answers` answers: the
+    anchors first, then a bushy tree up to six levels deep, the same in every run."""
+    rng = random.Random(answers)
+    parents: list[int | None] = [None] * min(ANCHORS, answers)
+    depth: list[int] = [1] * len(parents)
+    while len(parents) < answers:
+        candidates = [i for i in range(ANCHORS, len(parents)) if depth[i] < 6]
+        parent = rng.choice(candidates) if candidates and rng.random() < 0.8 else None
+        parents.append(parent)
+        depth.append(1 if parent is None else depth[parent] + 1)
+    return parents
+
+
+def answer_text(index: int) -> str:
+    return f"Anchor {index + 1}" if index < ANCHORS else f"Answer {index + 1} about the situation"
+
+
+def seed_journal(data_dir: Path, answers: int) -> None:
+    """A journal holding a session in the "why" step with `answers` answers, written by the
+    real hub (with a made-up clock, so the flood limit never bites) into the real journal."""
+    from whytree.server.app import _initial_state
+    from whytree.server.hub import Hub
+    from whytree.server.journal import Journal
+    from whytree.shared import protocol as p
+
+    journal = Journal(data_dir)
+    row = journal.create_session(session_id="bench", title="Benchmark", code=CODE, facilitator_key=KEY)
+    hub = Hub(_initial_state(row), row.code, row.facilitator_key)
+    now = time.time()
+    hub.connect(1, "127.0.0.1", now)
+    hub.receive(1, p.encode(p.Join(facilitator_key=KEY, name="Facilitator")), now)
+    ops = iter(range(1, 10**6))
+
+    def send(command: p.ClientCommand) -> None:
+        nonlocal now
+        now += 0.06  # under the flood limit of 20 a second
+        hub.receive(1, p.encode(command), now)
+
+    send(p.SetSituation(op=f"s{next(ops)}", text=SITUATION))
+    send(p.SetPhase(op=f"s{next(ops)}", phase="why"))
+    ids: list[str] = []
+    for index, parent in enumerate(tree_shape(answers)):
+        before = set(hub.state.causes)
+        send(p.AddCause(op=f"s{next(ops)}", parent=None if parent is None else ids[parent],
+                        text=answer_text(index)))
+        (new_id,) = set(hub.state.causes) - before
+        ids.append(new_id)
+    hub.disconnect(1)
+    journal.write(row.id, hub.take_unsaved())
+    journal.close()
+
+
+# --- the floor: minimal Textual apps and a bare relay -------------------------------------------
+
+
+def floor_tree_app(answers: int, relay: str | None) -> None:
+    """A minimal Textual app: a `Tree` of the benchmark's shape; with a relay, each message
+    `k|text` adds `text` under anchor k."""
+    from textual.app import App, ComposeResult
+    from textual.widgets import Tree
+
+    class TreeApp(App[None]):
+        def compose(self) -> ComposeResult:
+            tree: Tree[None] = Tree(SITUATION)
+            tree.root.expand()
+            nodes = []
+            for index, parent in enumerate(tree_shape(answers)):
+                under = tree.root if parent is None else nodes[parent]
+                node = under.add(answer_text(index), expand=True)
+                nodes.append(node)
+            self.anchors = nodes[:ANCHORS]
+            yield tree
+
+        def on_mount(self) -> None:
+            if relay is not None:
+                self.run_worker(self.listen(), exclusive=True)
+
+        async def listen(self) -> None:
+            from websockets.asyncio.client import connect
+
+            async with connect(relay) as ws:
+                async for message in ws:
+                    anchor, _, text = str(message).partition("|")
+                    under = self.anchors[int(anchor)] if int(anchor) >= 0 else self.query_one(Tree).root
+                    under.add_leaf(text)
+
+    TreeApp().run()
+
+
+def floor_input_app(relay: str) -> None:
+    """A minimal Textual app: an `Input`; Enter sends its text to the relay."""
+    from textual.app import App, ComposeResult
+    from textual.widgets import Input
+
+    class InputApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Input(placeholder="type")
+
+        async def on_mount(self) -> None:
+            from websockets.asyncio.client import connect
+
+            self.ws = await connect(relay)
+
+        async def on_input_submitted(self, event: Input.Submitted) -> None:
+            await self.ws.send(event.value)
+            event.input.value = ""
+
+    InputApp().run()
+
+
+def relay_child() -> None:
+    """A bare websockets relay on 127.0.0.1: every message goes to every other connection.
+    Prints its port; exits when its stdin closes."""
+    from websockets.asyncio.server import broadcast, serve
+    from websockets.exceptions import ConnectionClosed
+
+    async def main() -> None:
+        peers = set()
+
+        async def handler(ws):  # type: ignore[no-untyped-def]
+            peers.add(ws)
+            try:
+                async for message in ws:
+                    broadcast([peer for peer in peers if peer is not ws], message)
+            except ConnectionClosed:
+                pass
+            finally:
+                peers.discard(ws)
+
+        async with serve(handler, "127.0.0.1", 0, compression=None) as server:
+            print(next(iter(server.sockets)).getsockname()[1], flush=True)
+            await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+
+    asyncio.run(main())
+
+
+# --- running the measurements ---------------------------------------------------------------------
+
+
+class Children:
+    """Every child process started, killed at the end."""
+
+    def __init__(self) -> None:
+        self.terminals: list[Terminal] = []
+        self.processes: list[subprocess.Popen[str]] = []
+
+    def terminal(self, argv: list[str], env: dict[str, str]) -> Terminal:
+        terminal = Terminal(argv, env)
+        self.terminals.append(terminal)
+        return terminal
+
+    def close(self) -> None:
+        for terminal in self.terminals:
+            terminal.close()
+        for process in self.processes:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(5)
+        self.terminals.clear()
+        self.processes.clear()
+
+
+def _server(children: Children, data_dir: Path, env: dict[str, str]) -> str:
+    argv = [WHYTREE, "serve", "--data-dir", str(data_dir), "--port", "0", "--bind", "127.0.0.1",
+            "--code", CODE, "--facilitator-key", KEY, "--no-discovery"]
+    process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True, env=env)
+    children.processes.append(process)
+    assert process.stdout is not None
+    deadline = time.monotonic() + DEADLINE
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        match = re.search(r"port:\s+(\d+)", line)
+        if match:
+            return f"ws://127.0.0.1:{match.group(1)}"
+    raise RuntimeError("whytree serve did not say its port")
+
+
+def _join(children: Children, url: str, name: str, env: dict[str, str]) -> Terminal:
+    return children.terminal([WHYTREE, "join", url, "--name", name, "--code", CODE], env)
+
+
+Times = tuple[list[float], list[float]]
+"""Start times and key times, in milliseconds."""
+
+
+def measure_whytree(answers: int, starts: int, keys: int, env: dict[str, str]) -> Times:
+    """Start and key times (ms) for whytree with a tree of `answers` answers."""
+    children = Children()
+    try:
+        with tempfile.TemporaryDirectory(prefix="whytree-bench-") as folder:
+            data_dir = Path(folder) / "host"
+            seed_journal(data_dir, answers)  # `main` leaves room for the timed answers
+            url = _server(children, data_dir, env)
+            start_times = []
+            for index in range(starts):
+                terminal = _join(children, url, f"Starter {index + 1}", env)
+                painted = terminal.wait_for(SITUATION)
+                start_times.append((painted - terminal.started) * 1000)
+                terminal.close()
+            author = _join(children, url, "Ana", env)
+            watcher = _join(children, url, "Ben", env)
+            author.wait_for(SITUATION)
+            watcher.wait_for(SITUATION)
+            time.sleep(0.5)  # let both settle (presence, first paint)
+            key_times = []
+            for rep in range(min(keys, ANCHORS)):
+                # Under the last anchor first, so every new answer lands in view (with no
+                # anchors, the empty tree, under the situation).
+                anchor = min(ANCHORS, answers) - rep
+                marker = f"zq{answers}r{rep}x"
+                author.type("\x1b[A" * (ANCHORS + 3))  # up to the situation
+                author.type("\x1b[B" * max(anchor, 0))  # down to the anchor
+                mark = author.position
+                author.type("w")
+                author.wait_for("Escape cancels", after=mark)
+                author.type(marker)
+                author.wait_for(marker, after=mark)
+                time.sleep(0.05)
+                seen_from = watcher.position
+                sent = author.type("\r")
+                painted = watcher.wait_for(marker, after=seen_from)
+                key_times.append((painted - sent) * 1000)
+                time.sleep(0.1)
+            return start_times, key_times
+    finally:
+        children.close()
+
+
+def measure_floor(answers: int, starts: int, keys: int, env: dict[str, str]) -> Times:
+    """The same two measurements for the minimal Textual apps."""
+    children = Children()
+    try:
+        start_times = []
+        for _ in range(starts):
+            terminal = children.terminal([PYTHON, str(HERE), "--floor-tree", str(answers)], env)
+            painted = terminal.wait_for(SITUATION)
+            start_times.append((painted - terminal.started) * 1000)
+            terminal.close()
+        relay = subprocess.Popen([PYTHON, str(HERE), "--relay"], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+        children.processes.append(relay)
+        assert relay.stdout is not None
+        url = f"ws://127.0.0.1:{relay.stdout.readline().strip()}"
+        receiver = children.terminal(
+            [PYTHON, str(HERE), "--floor-tree", str(answers), "--relay-url", url], env)
+        sender = children.terminal([PYTHON, str(HERE), "--floor-input", url], env)
+        receiver.wait_for(SITUATION)
+        sender.wait_for("type")
+        time.sleep(0.5)
+        key_times = []
+        for rep in range(min(keys, ANCHORS)):
+            anchor = min(ANCHORS, answers) - rep - 1 if answers else -1
+            marker = f"zq{answers}r{rep}x"
+            mark = sender.position
+            sender.type(f"{anchor}|{marker}")
+            sender.wait_for(marker, after=mark)
+            time.sleep(0.05)
+            seen_from = receiver.position
+            sent = sender.type("\r")
+            painted = receiver.wait_for(marker, after=seen_from)
+            key_times.append((painted - sent) * 1000)
+            time.sleep(0.1)
+        return start_times, key_times
+    finally:
+        children.close()
+
+
+def _stats(values: list[float]) -> tuple[float, float, float]:
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return statistics.median(ordered), p95, ordered[-1]
+
+
+def _rows(answers: int, what: str, ours: list[float], floor: list[float]) -> Iterator[str]:
+    o50, o95, omax = _stats(ours)
+    f50, f95, fmax = _stats(floor)
+    yield (f"{what:<6} {answers:>7} {len(ours):>3}  {o50:>8.1f} {o95:>8.1f} {omax:>8.1f}   "
+           f"{f50:>8.1f} {f95:>8.1f} {fmax:>8.1f}   {o50 / f50:>6.2f}× {o95 / f95:>6.2f}×")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--answers", default="0,500,2000", help="tree sizes (comma-separated)")
+    parser.add_argument("--starts", type=int, default=5, help="starts timed per size")
+    parser.add_argument("--keys", type=int, default=ANCHORS,
+                        help=f"answers timed per size (at most {ANCHORS})")
+    parser.add_argument("--floor-tree", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--relay-url", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--floor-input", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--relay", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.floor_tree is not None:
+        return floor_tree_app(args.floor_tree, args.relay_url)
+    if args.floor_input is not None:
+        return floor_input_app(args.floor_input)
+    if args.relay:
+        return relay_child()
+
+    env = dict(os.environ, TERM="xterm-256color", COLORTERM="truecolor", LANG="C.UTF-8")
+    home = tempfile.mkdtemp(prefix="whytree-bench-home-")
+    env.update(XDG_DATA_HOME=home, XDG_CONFIG_HOME=home, XDG_CACHE_HOME=home, HOME=home)
+    from whytree.shared.protocol import MAX_CAUSES
+
+    keys = min(args.keys, ANCHORS)
+    # A session holds at most MAX_CAUSES answers: the largest tree is seeded so that it
+    # reaches that with the timed answers.
+    sizes = [min(int(size), MAX_CAUSES - keys) for size in args.answers.split(",")]
+    print(f"terminal {COLS}×{ROWS}; times in ms; floor = minimal Textual apps (+ bare websockets relay)")
+    print(f"{'what':<6} {'answers':>7} {'n':>3}  {'p50':>8} {'p95':>8} {'max':>8}   "
+          f"{'floor50':>8} {'floor95':>8} {'floormax':>8}   {'×p50':>7} {'×p95':>7}")
+    for answers in sizes:
+        floor_start, floor_key = measure_floor(answers, args.starts, keys, env)
+        start, key = measure_whytree(answers, args.starts, keys, env)
+        for line in (*_rows(answers, "start", start, floor_start), *_rows(answers, "key", key, floor_key)):
+            print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()
