@@ -7,7 +7,7 @@ else's answer and its author is told. Every screen in the session shows the resu
 
 from __future__ import annotations
 
-from conftest import WaitUntil
+from conftest import CODE, WaitUntil
 from test_tui_session import add, cause_id, facilitator, participant, running, shown, to_why_step, tree_of
 
 from whytree.server.app import Server
@@ -115,10 +115,13 @@ async def test_the_facilitator_confirms_a_removal_and_the_author_is_told(
     server: Server, wait_until: WaitUntil
 ) -> None:
     ana, ben = facilitator(server), participant(server, "Ben")
-    async with running(wait_until, ana, ben) as (keys, _):
+    projector = WhytreeApp(url=server.local_url, code=CODE, viewer=True, discover=False)
+    async with running(wait_until, ana, ben, projector) as (keys, _, _):
         await to_why_step(ana, wait_until)
+        await add(ana, "Nobody is at home", None, wait_until)
         await add(ben, "Something off topic", None, wait_until)
-        await wait_until(lambda: shown(ana, "Something off topic"))
+        await add(ana, "The park is closed", None, wait_until)
+        await wait_until(lambda: shown(projector, "The park is closed"))
         await select(ana, "Something off topic", wait_until)
         await keys.press("delete")
         await wait_until(lambda: isinstance(ana.screen, RemoveScreen), what="asked first")
@@ -133,6 +136,11 @@ async def test_the_facilitator_confirms_a_removal_and_the_author_is_told(
         await wait_until(lambda: cause_id(ben, "Something off topic") is None, what="removed at Ben's")
         await wait_until(lambda: any("The facilitator removed your answer “Something off topic”" in n
                                      for n in notices(ben)), what="Ben told")
+        await wait_until(lambda: cause_id(projector, "Something off topic") is None, what="gone")
+        assert not any("removed" in n for n in notices(projector))  # nothing said on the wall
         await keys.press("u")
-        await wait_until(lambda: shown(ben, "Something off topic"), what="back at Ben's")
+        for app in (ana, ben, projector):
+            await wait_until(lambda app=app: shown(app, "Something off topic"), what="back")
+            assert children_texts(app, None) == ["Nobody is at home", "Something off topic",
+                                                 "The park is closed"]
         await wait_until(lambda: any("is back" in n for n in notices(ben)), what="Ben told it is back")
