@@ -46,6 +46,20 @@ FRAME_NOTES: dict[str, str] = {
             "`facilitator_key`. Answered by `welcome`, or by `error` and a close.",
     "add_cause": "An answer to \"But why?\": a new cause under `parent`.",
     "edit_cause": "Rewords a cause.",
+    "remove_cause": "Nobody removes other people's words: a participant may remove an answer only "
+                    "when it and every answer below it are their own (otherwise `not_allowed`; the "
+                    "facilitator can remove it). Votes on the removed answers are dropped and "
+                    "actions no longer name them, until the removal is undone.",
+    "move_cause": "For an answer typed under the wrong parent. Refused with `cycle` under the answer "
+                  "itself or an answer below it, `too_deep` when the branch would go deeper than "
+                  "the deepest chain allowed, `invalid` when it is already under `parent`.",
+    "restore_cause": "Only the last removal can be undone, by the person who removed it (a participant "
+                     "who removed their own words decides for them; the facilitator cannot bring "
+                     "them back). It is `not_found` after another removal, after the answer it was "
+                     "under went away, after anonymity changed and after the session was closed "
+                     "(removed words are not saved in the results). A person who spent the freed "
+                     "dots elsewhere meanwhile gets back those that fit their budget and the cap per "
+                     "cause. `too_deep` and `full` as for `add_cause`.",
     "set_dots": "This person's \"matters\" dots on one cause (0 takes them all back). The "
                 "budget per person and the cap per cause are in `settings`.",
     "set_change": "This person's answer to \"can it change?\" for one cause: `we` (by us), "
@@ -198,7 +212,7 @@ def server_bodies() -> list[type[p.Frame]]:
 
 def shared_structs() -> list[type[msgspec.Struct]]:
     return [model.Person, model.Session, model.Settings, model.Cause, model.Action, model.Ballot,
-            model.Tally]
+            model.Tally, model.Removal]
 
 
 def attribute_docs(module: ModuleType) -> dict[tuple[str, str], str]:
@@ -349,6 +363,9 @@ def who_may(kind: type[p.ClientCommand]) -> str:
         parts.append(f"facilitator ({_steps(facilitator_steps)})")
     ownership = {
         p.EditCause: "; a participant only their own causes",
+        p.MoveCause: "; a participant only their own causes",
+        p.RemoveCause: "; a participant only their own causes with only their own causes below",
+        p.RestoreCause: "; only the person who made the removal",
         p.EditAction: "; a participant only their own actions",
         p.RemoveAction: "; a participant only their own actions",
     }.get(kind, "")
@@ -530,6 +547,10 @@ def _document() -> Iterator[str]:
         "carries the room's totals per cause (`tally`), never anyone's ballot.",
         "- **Anonymous sessions.** Nobody but the person learns who wrote what: `author` of causes and "
         "actions, an event's `by`, and other people's names are null or empty for everyone else.",
+        "- **The last removal.** `state.last_removal` holds the answers removed last, so that whoever "
+        "removed them can undo it; each person receives it as they saw it: only their own votes in "
+        "its `ballots` and, in anonymous sessions, no `author` and no `removed_by` but their own. "
+        "Clients build it themselves from the `remove_cause` event, as `apply` does.",
         "- An event's `op` goes to the author only. In anonymous sessions the `op` inside other "
         f"people's commands is replaced by `\"{HIDDEN_OP}\"` too, since one client's ops would tie "
         "together everything it sent.",

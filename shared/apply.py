@@ -17,8 +17,8 @@ from collections.abc import Callable
 import msgspec
 
 from . import protocol as p
-from .model import Action, Ballot, Cause, Session, Tally
-from .rules import merge_votes, remove_votes
+from .model import Action, Ballot, Cause, Removal, Session, Tally
+from .rules import merge_votes, remove_votes, restore_votes
 
 
 def apply(state: Session, event: p.Event) -> Session:
@@ -38,6 +38,7 @@ def _apply_body(state: Session, body: p.EventBody, by: str | None) -> None:
             state.causes[cause_id].text = text
 
         case p.RemoveCause(cause=cause_id):
+            state.last_removal = _removal(state, cause_id, by)
             gone = set(state.subtree(cause_id))
             for gone_id in gone:
                 del state.causes[gone_id]
@@ -57,6 +58,23 @@ def _apply_body(state: Session, body: p.EventBody, by: str | None) -> None:
                     merged = [into if c == merged_id else c for c in action.causes]
                     action.causes = list(dict.fromkeys(merged))
             _derived_votes(state, body.voters, body.tally, {merged_id})
+
+        case p.MoveCause(cause=cause_id, parent=parent):
+            state.causes[cause_id].parent = parent
+            # Last among its new siblings, with everything below it after it: a parent
+            # always comes before its answers in the session's order.
+            moved = set(state.subtree(cause_id))
+            for moved_id in [c for c in state.causes if c in moved]:
+                state.causes[moved_id] = state.causes.pop(moved_id)
+
+        case p.RestoreCause():
+            if state.last_removal is not None:
+                _restore(state, state.last_removal)
+            state.last_removal = None
+            if body.voters is not None:
+                state.voters = body.voters
+            if body.tally is not None:
+                state.tally = dict(body.tally)
 
         case p.SetDots(cause=cause_id, dots=dots, voters=voters):
             if by is not None:
@@ -114,6 +132,8 @@ def _apply_body(state: Session, body: p.EventBody, by: str | None) -> None:
                     person.done = False
 
         case p.SetSettings():
+            if body.anonymous != state.settings.anonymous:
+                state.last_removal = None  # kept as its viewers could see it then
             state.settings.dots_per_person = body.dots_per_person
             state.settings.dots_per_cause = body.dots_per_cause
             state.settings.anonymous = body.anonymous
@@ -141,6 +161,7 @@ def _apply_body(state: Session, body: p.EventBody, by: str | None) -> None:
 
         case p.Close(closed_at=closed_at):
             state.phase, state.closed_at, state.timer_ends = "closed", closed_at, None
+            state.last_removal = None  # removed words stay out of the saved results
 
         case p.Reopen():
             state.phase, state.closed_at = "agree", None
@@ -152,6 +173,52 @@ def _apply_body(state: Session, body: p.EventBody, by: str | None) -> None:
         case p.Presence(person=person_id, online=online):
             if person_id in state.people:
                 state.people[person_id].online = online
+
+
+def _removal(state: Session, cause_id: str, by: str | None) -> Removal:
+    """What `restore_cause` needs to bring back `cause_id` and everything below it."""
+    top = state.causes[cause_id]
+    gone = set(state.subtree(cause_id))
+    siblings = [c.id for c in state.causes.values() if c.parent == top.parent]
+    place = siblings.index(cause_id)
+    ballots: dict[str, Ballot] = {}
+    for person_id, ballot in state.ballots.items():
+        saved = Ballot(dots={c: d for c, d in ballot.dots.items() if c in gone},
+                       change={c: a for c, a in ballot.change.items() if c in gone})
+        if not saved.is_empty():
+            ballots[person_id] = saved
+    return Removal(
+        removed_by=by,
+        causes=[top, *(c for c in state.causes.values() if c.id in gone and c.id != cause_id)],
+        before=siblings[place + 1] if place + 1 < len(siblings) else None,
+        links={a.id: list(a.causes) for a in state.actions.values() if gone.intersection(a.causes)},
+        ballots=ballots,
+    )
+
+
+def _restore(state: Session, removal: Removal) -> None:
+    """Put a removed branch back where it was, with its action links and votes."""
+    top = removal.causes[0]
+    branch = {cause.id: cause for cause in removal.causes}
+    before = state.causes.get(removal.before) if removal.before is not None else None
+    if before is None or before.parent != top.parent:
+        state.causes.update(branch)  # its next sibling moved away: it comes last
+    else:
+        causes = list(state.causes.items())
+        state.causes.clear()
+        for cause_id, cause in causes:
+            if cause_id == before.id:
+                state.causes.update(branch)
+            state.causes[cause_id] = cause
+    for action_id, linked in removal.links.items():
+        action = state.actions.get(action_id)
+        if action is not None:
+            now = action.causes
+            merged = [c for c in linked if c in branch or c in now] + [c for c in now if c not in linked]
+            action.causes = merged[: p.MAX_CAUSES_PER_ACTION]
+    for person_id, saved in removal.ballots.items():
+        restore_votes(state.ballots.setdefault(person_id, Ballot()), saved, state.settings)
+        _drop_if_empty(state, person_id)
 
 
 def _each_ballot(state: Session, change: Callable[[Ballot], None]) -> None:

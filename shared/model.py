@@ -88,6 +88,26 @@ class Tally(msgspec.Struct, kw_only=True):
         return self.we + self.others + self.no
 
 
+class Removal(msgspec.Struct, kw_only=True):
+    """The last answer removed, with everything below it: what `restore_cause` brings back.
+
+    Kept until the next removal, a change of anonymity, or the close (so that removed words
+    do not reach the saved results)."""
+
+    removed_by: str | None = None
+    """Who removed it: the only person who may undo it (None when this viewer may not know)."""
+    causes: list[Cause] = []
+    """The removed answer first (its `parent` says where it was), then the answers below it,
+    in the session's order."""
+    before: str | None = None
+    """The answer that came right after it under the same parent, for its place among its
+    siblings; None when it was the last."""
+    links: dict[str, list[str]] = {}
+    """Action id -> that action's causes before the removal, for each action that lost some."""
+    ballots: dict[str, Ballot] = {}
+    """Person id -> their votes on the removed answers (a client holds only its own)."""
+
+
 class Settings(msgspec.Struct, kw_only=True):
     """What the facilitator decides before voting starts."""
 
@@ -118,6 +138,8 @@ class Session(msgspec.Struct, kw_only=True):
     tally: dict[str, Tally] = {}
     """Cause id -> the room's votes; filled while the votes are revealed, else empty."""
     locked: bool = False
+    last_removal: Removal | None = None
+    """The last removal, while it can still be undone (see `Removal`)."""
     timer_ends: float | None = None
     """Server wall-clock time (seconds since the epoch) when the step timer ends."""
     created_at: float = 0.0

@@ -101,7 +101,8 @@ class EditCause(Command, tag="edit_cause"):
 
 
 class RemoveCause(Command, tag="remove_cause"):
-    """Removes the cause and every answer below it."""
+    """Removes the cause and every answer below it. The session keeps the branch as its
+    `last_removal`, so that whoever removed it can bring it back with `restore_cause`."""
 
     cause: Id
     voters: Count | None = None
@@ -115,6 +116,28 @@ class MergeCauses(Command, tag="merge_causes"):
 
     cause: Id
     into: Id
+    voters: Count | None = None
+    """Server fills."""
+    tally: TallyMap | None = None
+    """Server fills while votes are revealed."""
+
+
+class MoveCause(Command, tag="move_cause"):
+    """Puts `cause`, with every answer below it, under another `parent`. Its votes and
+    actions stay with it; it comes last among the answers of its new parent."""
+
+    cause: Id
+    parent: Id | None
+    """The cause it answers from now on, or null for the situation itself."""
+
+
+class RestoreCause(Command, tag="restore_cause"):
+    """Undoes the last removal: brings back the removed branch exactly as it was (texts,
+    authors, place among its siblings, action links) with its votes, as far as each
+    person's dots still allow."""
+
+    cause: Id
+    """The removed answer to bring back: the top of the session's `last_removal`."""
     voters: Count | None = None
     """Server fills."""
     tally: TallyMap | None = None
@@ -230,6 +253,8 @@ ClientCommand: TypeAlias = (
     | EditCause
     | RemoveCause
     | MergeCauses
+    | MoveCause
+    | RestoreCause
     | SetDots
     | SetChange
     | AddAction
@@ -325,7 +350,7 @@ REASONS: dict[str, str] = {
     "invalid": "a value is empty, too long or makes no sense here",
     "budget": "no \"matters\" dots left",
     "cap": "the most dots one person may put on one cause",
-    "cycle": "the merge would put a cause under itself",
+    "cycle": "the merge or move would put a cause under itself or under an answer below it",
     "too_deep": "the answer would be deeper than the deepest chain of answers allowed",
     "closed": "the session is closed and read-only",
     "revealed": "votes are revealed; hide them to change votes",

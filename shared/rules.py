@@ -15,6 +15,25 @@ The rules are kept as data where they are data:
 
 and as a few checks per command below, in one `match`, for everything else (ownership,
 budget, per-cause cap, cycles, sizes, a closed session).
+
+Fixing mistakes in the tree:
+
+* `move_cause` puts an answer, with everything below it, under another parent (or the
+  situation): the facilitator in every open step, its author while asking why. Never under
+  itself or an answer below it (`cycle`), never deeper than `MAX_DEPTH` (`too_deep`). Votes
+  and actions stay with it (they name it by id); it comes last among its new siblings.
+* `remove_cause`: the facilitator removes any answer with everything below it; a
+  participant, while asking why, only an answer of their own with nothing below it but
+  their own answers -- nobody removes other people's words (they ask the facilitator).
+* The session keeps the last removal (`Session.last_removal`: the branch, its place among
+  its siblings, the action links and everyone's votes on it) and `restore_cause` brings it
+  back exactly, undone by the person who removed it and nobody else (the author's choice
+  to remove their words stands). Votes come back as far as each person's dots allow: a
+  person who has since spent the freed dots elsewhere gets back the ones that still fit.
+  The record is kept until the next removal, a change of anonymity or the close.
+
+`may_move`, `move_refusal`, `may_remove` and `may_restore` answer the same questions for
+the screens, so that they offer only what the rules allow.
 """
 
 from __future__ import annotations
@@ -25,7 +44,7 @@ from collections.abc import Callable
 import msgspec
 
 from . import protocol as p
-from .model import PHASES, Ballot, Person, Phase, Role, Session, Tally
+from .model import PHASES, Ballot, Cause, Person, Phase, Role, Session, Settings, Tally
 from .text import clean
 
 
@@ -43,11 +62,12 @@ ROLE_MAY: dict[type[p.ClientCommand], frozenset[Role]] = {
     **{
         kind: frozenset({"participant", "facilitator"})
         for kind in (p.AddCause, p.EditCause, p.SetDots, p.SetChange, p.AddAction,
-                     p.EditAction, p.RemoveAction, p.SetDone)
+                     p.EditAction, p.RemoveAction, p.SetDone, p.MoveCause, p.RemoveCause,
+                     p.RestoreCause)
     },
     **{
         kind: frozenset({"facilitator"})
-        for kind in (p.RemoveCause, p.MergeCauses, p.SetAgreement, p.SetSituation,
+        for kind in (p.MergeCauses, p.SetAgreement, p.SetSituation,
                      p.SetPhase, p.SetSettings, p.RevealVotes, p.SetTimer, p.LockRoom,
                      p.RemovePerson, p.Close, p.Reopen)
     },
@@ -58,6 +78,9 @@ OPEN_IN: dict[type[p.ClientCommand], tuple[frozenset[Phase], frozenset[Phase]]] 
     # command:        (participant,                      facilitator)
     p.AddCause: (frozenset({"why"}), OPEN),
     p.EditCause: (frozenset({"why", "weigh"}), OPEN),
+    p.MoveCause: (frozenset({"why"}), OPEN),
+    p.RemoveCause: (frozenset({"why"}), OPEN),
+    p.RestoreCause: (frozenset({"why"}), OPEN),
     p.SetDots: (_VOTING, _VOTING),
     p.SetChange: (_VOTING, _VOTING),
     p.AddAction: (frozenset({"act"}), frozenset({"act", "agree"})),
@@ -83,6 +106,9 @@ _STEP_NAMES: dict[Phase, str] = {
 _WHEN: dict[type[p.ClientCommand], str] = {
     p.AddCause: "Answers are added while asking why.",
     p.EditCause: "Answers can be edited while asking why or weighing.",
+    p.MoveCause: "Answers are moved while asking why.",
+    p.RemoveCause: "Answers are removed while asking why.",
+    p.RestoreCause: "Answers are brought back while asking why.",
     p.SetDots: "Votes are cast in the weigh step.",
     p.SetChange: "Votes are cast in the weigh step.",
     p.AddAction: "Actions are proposed in the act step.",
@@ -103,7 +129,15 @@ def decide(
     state: Session, who: Person, command: p.ClientCommand, now: float
 ) -> p.ClientCommand | Refusal:
     """Accept `command` from `who` (returning it normalized) or refuse it."""
-    kind = type(command)
+    refusal = permitted(state, who, type(command))
+    if refusal is not None:
+        return refusal
+    return _check(state, who, command, now)
+
+
+def permitted(state: Session, who: Person, kind: type[p.ClientCommand]) -> Refusal | None:
+    """Whether `who`'s role may send `kind` at all in this step (None: yes); the checks of
+    the command itself come on top."""
     if who.role not in ROLE_MAY[kind]:
         if who.role == "viewer":
             return refuse("not_allowed", "This screen is a read-only view.")
@@ -115,7 +149,67 @@ def decide(
     if state.phase not in open_now:
         when = _WHEN.get(kind, "")
         return refuse("wrong_phase", f"Not now: we are {_STEP_NAMES[state.phase]}. {when}".strip())
-    return _check(state, who, command, now)
+    return None
+
+
+def may_move(state: Session, who: Person, cause_id: str) -> Refusal | None:
+    """Whether `who` may move the answer `cause_id` now (somewhere: the place is checked
+    when they choose it)."""
+    refusal = permitted(state, who, p.MoveCause)
+    if refusal is not None:
+        return refusal
+    cause = state.causes.get(cause_id)
+    if cause is None:
+        return _missing("cause")
+    if who.role != "facilitator" and cause.author != who.id:
+        return refuse("not_allowed", "Only its author or the facilitator can move an answer.")
+    return None
+
+
+def move_refusal(state: Session, who: Person, cause_id: str, parent: str | None) -> Refusal | None:
+    """Whether `who` may move the answer `cause_id` under `parent` (None: the situation)."""
+    refusal = may_move(state, who, cause_id)
+    if refusal is not None:
+        return refusal
+    if parent is not None and parent not in state.causes:
+        return _missing("cause")
+    if parent == state.causes[cause_id].parent:
+        return refuse("invalid", "It is already there: select the answer it should go under "
+                                 "(or the situation).")
+    if parent is not None and state.is_descendant(parent, cause_id):
+        return refuse("cycle", "An answer can't go under itself or under an answer below it.")
+    return depth_refusal(state, parent, cause_id)
+
+
+def may_remove(state: Session, who: Person, cause_id: str) -> Refusal | None:
+    """Whether `who` may remove the answer `cause_id` (and everything below it) now."""
+    refusal = permitted(state, who, p.RemoveCause)
+    if refusal is not None:
+        return refusal
+    cause = state.causes.get(cause_id)
+    if cause is None:
+        return _missing("cause")
+    if who.role == "facilitator":
+        return None
+    if cause.author != who.id:
+        return refuse("not_allowed", "Only its author or the facilitator can remove an answer.")
+    if any(state.causes[below].author != who.id for below in state.subtree(cause_id)):
+        return refuse("not_allowed", "Other people's answers are below this one, so only the "
+                                     "facilitator can remove it.")
+    return None
+
+
+def may_restore(state: Session, who: Person) -> Refusal | None:
+    """Whether `who` may undo the last removal now."""
+    refusal = permitted(state, who, p.RestoreCause)
+    if refusal is not None:
+        return refusal
+    removal = state.last_removal
+    if removal is None or not removal.causes:
+        return refuse("not_found", "There is no removed answer to bring back.")
+    if removal.removed_by != who.id:
+        return refuse("not_allowed", "Only the person who removed an answer can bring it back.")
+    return None
 
 
 def _check(
@@ -149,8 +243,9 @@ def _check(
             return replace(command, text=text)
 
         case p.RemoveCause(cause=cause_id):
-            if cause_id not in state.causes:
-                return _missing("cause")
+            refusal = may_remove(state, who, cause_id)
+            if refusal is not None:
+                return refusal
             ballots = _ballots_after(state, lambda b: remove_votes(b, set(state.subtree(cause_id))))
             return replace(command, voters=_count_voters(ballots), tally=_tally_if_revealed(state, ballots))
 
@@ -163,6 +258,32 @@ def _check(
             if state.depth(into) + deepest_child > p.MAX_DEPTH:
                 return _too_deep()
             ballots = _ballots_after(state, lambda b: merge_votes(b, cause_id, into))
+            return replace(command, voters=_count_voters(ballots), tally=_tally_if_revealed(state, ballots))
+
+        case p.MoveCause(cause=cause_id, parent=parent):
+            refusal = move_refusal(state, who, cause_id, parent)
+            return command if refusal is None else refusal
+
+        case p.RestoreCause(cause=cause_id):
+            refusal = may_restore(state, who)
+            if refusal is not None:
+                return refusal
+            assert state.last_removal is not None
+            removal = state.last_removal
+            top = removal.causes[0]
+            if top.id != cause_id:
+                return refuse("not_found", "That removal can't be undone any more: something "
+                                           "else was removed after it.")
+            if top.parent is not None and top.parent not in state.causes:
+                return refuse("not_found", "The answer it was under is gone, so it can't come back.")
+            if len(state.causes) + len(removal.causes) > p.MAX_CAUSES:
+                return refuse("full", "This tree holds as many answers as it can.")
+            above = 0 if top.parent is None else state.depth(top.parent)
+            if above + branch_height(removal.causes) > p.MAX_DEPTH:
+                return _too_deep()
+            ballots = copy.deepcopy(state.ballots)
+            for person_id, saved in removal.ballots.items():
+                restore_votes(ballots.setdefault(person_id, Ballot()), saved, state.settings)
             return replace(command, voters=_count_voters(ballots), tally=_tally_if_revealed(state, ballots))
 
         case p.SetDots(cause=cause_id, dots=dots):
@@ -301,6 +422,29 @@ def merge_votes(ballot: Ballot, cause_id: str, into: str) -> None:
     answer = ballot.change.pop(cause_id, None)
     if answer is not None:
         ballot.change.setdefault(into, answer)
+
+
+def restore_votes(ballot: Ballot, saved: Ballot, settings: Settings) -> None:
+    """Put one person's votes on a restored branch back on their ballot: every "can it
+    change?" answer, and the dots as far as the cap per cause and their budget allow now."""
+    for cause_id, dots in saved.dots.items():
+        room = settings.dots_per_person - sum(ballot.dots.values())
+        dots = min(dots, settings.dots_per_cause, room)
+        if dots > 0:
+            ballot.dots[cause_id] = dots
+    ballot.change.update(saved.change)
+
+
+def branch_height(causes: list[Cause]) -> int:
+    """Levels in a removed branch (`causes[0]` its top): 1 for a single answer."""
+    below: dict[str | None, list[str]] = {}
+    for cause in causes[1:]:
+        below.setdefault(cause.parent, []).append(cause.id)
+    height, level = 0, [causes[0].id] if causes else []
+    while level:
+        height += 1
+        level = [child for current in level for child in below.get(current, ())]
+    return height
 
 
 def compute_tally(ballots: dict[str, Ballot]) -> dict[str, Tally]:

@@ -6,7 +6,11 @@ Two rules decide what leaves the server:
   only how many people have voted (`VotesCast`), until the facilitator reveals the votes;
   the reveal carries the room's totals, never anyone's ballot.
 * **Anonymous sessions.** Nobody learns who wrote what: `author`, an event's `by` and
-  `op`, and other people's names are sent to nobody but the person themselves.
+  `op`, who removed an answer (`removed_by`), and other people's names are sent to nobody
+  but the person themselves.
+
+The last removal (`Session.last_removal`) follows both rules: each person holds the
+removed branch as they saw it, with only their own votes on it.
 
 Both sides stay equal through this: for every viewer,
 `apply(project(state, v), redact(event, v)) == project(apply(state, event), v)`,
@@ -38,12 +42,26 @@ def project(state: Session, viewer: str) -> Session:
             for action_id, action in actions.items()
         }
     people = {pid: see_person(person, viewer, anonymous) for pid, person in state.people.items()}
+    removal = state.last_removal
+    if removal is not None:
+        # The removed branch as this viewer saw it: their own votes on it, and (anonymous)
+        # no author and no remover but themselves.
+        kept = removal.ballots.get(viewer)
+        removal = msgspec.structs.replace(removal, ballots={viewer: kept} if kept is not None else {})
+        if anonymous:
+            removal = msgspec.structs.replace(
+                removal,
+                removed_by=_own(removal.removed_by, viewer),
+                causes=[msgspec.structs.replace(cause, author=_own(cause.author, viewer))
+                        for cause in removal.causes],
+            )
     seen = msgspec.structs.replace(
         state,
         causes=causes,
         actions=actions,
         people=people,
         ballots={viewer: mine} if mine is not None else {},
+        last_removal=removal,
     )
     # A deep copy, so that the viewer's mirror never shares objects with the server's state.
     return msgspec.convert(msgspec.to_builtins(seen), Session)

@@ -70,7 +70,8 @@ def step_help(phase: Phase, mode: Mode, revealed: bool = False) -> str:
             return (
                 f"Ask “{why_prompt(mode)}” and answer it. Select the situation or any answer "
                 f"and press w to add a reason under it; then ask “But why?” again about that "
-                f"answer. Keep going for as long as you find {causes}."
+                f"answer. Keep going for as long as you find {causes}. Misplaced? g moves "
+                f"it; del removes it."
             )
         case "weigh":
             return (

@@ -501,8 +501,9 @@ GARBAGE: tuple[bytes, ...] = (
 """Frames a joined client may send that the server cannot accept at all."""
 
 _PARTICIPANT_KINDS = ("add_cause", "edit_cause", "set_dots", "set_change", "add_action",
-                      "edit_action", "remove_action", "set_done")
-_FACILITATOR_KINDS = ("remove_cause", "merge_causes", "set_agreement", "set_situation",
+                      "edit_action", "remove_action", "set_done", "remove_cause", "move_cause",
+                      "restore_cause")
+_FACILITATOR_KINDS = ("merge_causes", "set_agreement", "set_situation",
                       "set_phase", "set_settings", "reveal_votes", "set_timer", "lock_room",
                       "remove_person", "close", "reopen")
 _COMMANDS: dict[str, type[p.ClientCommand]] = {
@@ -514,7 +515,7 @@ _WEIGHTS = {
     "edit_action": 2, "remove_action": 1, "set_done": 2, "remove_cause": 1.5,
     "merge_causes": 1.5, "set_agreement": 2, "set_situation": 1, "set_phase": 5,
     "set_settings": 1.5, "reveal_votes": 2.5, "set_timer": 1, "lock_room": 0.7,
-    "remove_person": 0.15, "close": 0.4, "reopen": 2,
+    "remove_person": 0.15, "close": 0.4, "reopen": 2, "move_cause": 4, "restore_cause": 2,
 }
 
 
@@ -551,6 +552,9 @@ def random_command(
         weights = [w * 4 if k == "set_phase" else w for k, w in zip(kinds, weights, strict=True)]
     if not causes and not actions:  # settings are chosen early, while they still can change
         weights = [w * 6 if k == "set_settings" else w for k, w in zip(kinds, weights, strict=True)]
+    removal = state.last_removal
+    if removal is not None and removal.removed_by == client.person:  # "oops": undo it, often
+        weights = [w * 8 if k == "restore_cause" else w for k, w in zip(kinds, weights, strict=True)]
     kind = rnd.choices(kinds, weights=weights)[0]
     op = client.new_op()
     if client.sent and rnd.random() < 0.01:
@@ -599,6 +603,14 @@ def random_command(
             return p.RemoveCause(op=op, cause=cause())
         case "merge_causes":
             return p.MergeCauses(op=op, cause=cause(), into=cause())
+        case "move_cause":  # mostly one's own answer (participants may move only those)
+            own = [c.id for c in state.causes.values() if c.author == client.person]
+            moved = rnd.choice(own) if own and rnd.random() < 0.7 else cause()
+            return p.MoveCause(op=op, cause=moved, parent=None if rnd.random() < 0.2 else cause())
+        case "restore_cause":
+            if removal is not None and removal.causes and rnd.random() < 0.9:
+                return p.RestoreCause(op=op, cause=removal.causes[0].id)
+            return p.RestoreCause(op=op, cause=cause())
         case "set_agreement":
             return p.SetAgreement(op=op, action=action(), agreed=rnd.random() < 0.7,
                                   first_step=short(), owner=short(), due=short())

@@ -148,8 +148,8 @@ def check_private(net: Net, client: SimClient, start: int = 0) -> None:
         if is_event:
             assert frame["by"] in (None, me), f"`by` in an anonymous session: {where}"
         for _, key, value in walk(frame):
-            if key == "author":
-                assert value in (None, me), f"an author in an anonymous session: {where}"
+            if key in ("author", "removed_by"):
+                assert value in (None, me), f"an {key} in an anonymous session: {where}"
             if key == "op":
                 assert value not in ops_of_others, f"another person's op in an anonymous session: {where}"
             if isinstance(value, str):

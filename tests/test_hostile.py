@@ -665,6 +665,8 @@ TEMPLATES: list[dict[str, Any]] = [
     {"type": "edit_cause", "op": "f", "cause": "@cause:0", "text": "edited"},
     {"type": "remove_cause", "op": "f", "cause": "@cause:1"},
     {"type": "merge_causes", "op": "f", "cause": "@cause:1", "into": "@cause:0"},
+    {"type": "move_cause", "op": "f", "cause": "@cause:1", "parent": "@cause:0"},
+    {"type": "restore_cause", "op": "f", "cause": "@cause:1"},
     {"type": "set_dots", "op": "f", "cause": "@cause:0", "dots": 1},
     {"type": "set_change", "op": "f", "cause": "@cause:0", "answer": "we"},
     {"type": "add_action", "op": "f", "text": "do", "causes": ["@cause:0"], "by": "inside", "who": "us"},

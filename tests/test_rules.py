@@ -111,6 +111,8 @@ def one_of_each(cause: str, action: str, person: str) -> list[p.ClientCommand]:
         p.EditCause(op=op(), cause=cause, text="Edited"),
         p.RemoveCause(op=op(), cause=cause),
         p.MergeCauses(op=op(), cause=cause, into=cause),
+        p.MoveCause(op=op(), cause=cause, parent=None),
+        p.RestoreCause(op=op(), cause=cause),
         p.SetDots(op=op(), cause=cause, dots=1),
         p.SetChange(op=op(), cause=cause, answer="we"),
         p.AddAction(op=op(), text="Ask the city", causes=[cause], by="outside", who="City"),
@@ -326,7 +328,7 @@ def test_facilitator_only_commands_are_refused_to_everyone_else(
 
 def test_the_facilitator_only_list_is_what_the_design_says() -> None:
     assert {kind.__name__ for kind in FACILITATOR_ONLY} == {
-        "RemoveCause", "MergeCauses", "SetAgreement", "SetSituation", "SetPhase", "SetSettings",
+        "MergeCauses", "SetAgreement", "SetSituation", "SetPhase", "SetSettings",
         "RevealVotes", "SetTimer", "LockRoom", "RemovePerson", "Close", "Reopen",
     }
     assert set(ROLE_MAY) == set(ALL_COMMANDS)

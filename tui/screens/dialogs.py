@@ -1,5 +1,5 @@
-"""Small modal dialogs of the session screen: help, confirm, situation, settings, timer,
-and people.
+"""Small modal dialogs of the session screen: help, confirm, remove, situation, settings,
+timer, and people.
 
 Each dialog returns what the person chose through `dismiss` (None when they cancelled);
 the session screen turns that into a command. None of them talks to the network.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -213,3 +213,13 @@ class PeopleScreen(Dialog):
     @on(OptionList.OptionSelected)
     def _pick(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
+
+
+class RemoveScreen(ConfirmScreen):
+    """Removing an answer: the question, with the button that removes as the default
+    (Enter removes; it can be undone right after, so the asked-for answer comes first)."""
+
+    @on(events.Mount)
+    def _focus_remove(self, event: events.Mount) -> None:
+        event.prevent_default()  # ConfirmScreen's own on_mount would focus "No"
+        self.query_one("#yes", Button).focus()

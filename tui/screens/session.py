@@ -25,7 +25,9 @@ palette):
 | j          | host         | show / hide the join address and code               |
 | s          | facilitator  | the situation and problem/success                   |
 | ] / [      | facilitator  | next / previous step                                |
-| delete     | facilitator  | remove the selected answer (and those below it)     |
+| g          | author/facil.| move: pick the answer up, select its new place, Enter|
+| delete     | author/facil.| remove the selected answer (asks first)             |
+| u          | who removed  | undo the last removal                               |
 | m          | facilitator  | merge: mark the answer, select the target, m again  |
 | v          | facilitator  | reveal the votes / hide them again                  |
 | o          | facilitator  | voting settings (dots, anonymous)                   |
@@ -55,11 +57,13 @@ from whytree.shared import protocol as p
 from whytree.shared import wording
 from whytree.shared.mirror import Mirror, Received
 from whytree.shared.model import CHANGE_ANSWERS, PHASES, Change, Phase, Session
+from whytree.shared.rules import may_move, may_remove, may_restore, move_refusal
 from whytree.tui.messages import DRAFT_OP, SendCommand
 from whytree.tui.screens.dialogs import (
     ConfirmScreen,
     HelpScreen,
     PeopleScreen,
+    RemoveScreen,
     SettingsScreen,
     SituationScreen,
     TextScreen,
@@ -116,6 +120,7 @@ def _in(*steps: Phase) -> frozenset[Phase]:
 # The footer shows the keys in this order: what this step is about first.
 KEYS: tuple[Key, ...] = (
     Key("w", "why", "But why?", "Add an answer under the selected node", steps=_in("why")),
+    Key("u", "undo", "Undo removal", "Bring back the answer removed last"),
     Key("e", "edit", "Edit", "Edit the selected answer", show=False),
     Key("plus,equals_sign", "dot(1)", "Dot", "Put a “matters” dot on the selected cause", display="+"),
     Key("minus", "dot(-1)", "Undo dot", "Take back a “matters” dot", display="-"),
@@ -125,6 +130,10 @@ KEYS: tuple[Key, ...] = (
     Key("v", "reveal(False)", "Hide votes", "Hide the votes again (people can change them)",
         steps=_in("weigh")),
     Key("m", "merge", "Merge", "Merge the selected answer into another one", steps=_in("why")),
+    Key("g", "move", "Move", "Move the selected answer under another one (or the situation)",
+        steps=_in("why")),
+    Key("delete", "remove", "Remove", "Remove the selected answer (it asks first; u undoes it)",
+        display="del", steps=_in("why")),
     Key("s", "situation", "Situation", "Write the situation; choose problem or success",
         steps=_in("situation")),
     Key("right_square_bracket", "step(1)", "Next step", "Go to the next step", display="]"),
@@ -134,8 +143,6 @@ KEYS: tuple[Key, ...] = (
     Key("question_mark", "help", "Help", "What this step is for and what to do now", display="?"),
     Key("j", "toggle_banner", "Join info", "Show or hide the join address and code"),
     Key("left_square_bracket", "step(-1)", "Prev step", "Go back to the previous step", display="[",
-        show=False),
-    Key("delete", "remove", "Remove", "Remove the selected answer", display="del",
         show=False),
     Key("o", "settings", "Settings", "Dots per person and per cause; anonymous", show=False),
     Key("t", "timer", "Timer", "Start or stop a timer for this step", show=False),
@@ -148,7 +155,7 @@ KEYS: tuple[Key, ...] = (
 FOOTER_STEPS: dict[str, frozenset[Phase]] = {k.action: k.steps for k in KEYS if k.steps is not None}
 KEY_ACTIONS = frozenset(k.name for k in KEYS)
 FACILITATOR_ONLY = frozenset({
-    "situation", "step", "remove", "merge", "reveal", "settings", "timer", "lock", "people",
+    "situation", "step", "merge", "reveal", "settings", "timer", "lock", "people",
     "close_session", "reopen",
 })
 NEXT_CHANGE: dict[Change | None, Change | None] = {
@@ -179,6 +186,8 @@ class SessionScreen(Screen[None]):
         self._bar_mode: tuple[str, str | None] | None = None
         """While the bar is open: ("why", parent id) or ("edit", cause id)."""
         self.merging: str | None = None
+        self.moving: str | None = None
+        """The answer picked up with g, while its new place is chosen."""
         self._panels: dict[type[StepPanel], StepPanel] = {
             kind: kind(classes="step-panel") for kind in PANEL_PHASES
         }
@@ -251,6 +260,9 @@ class SessionScreen(Screen[None]):
             self.cause_tree.apply_events(state, self.mirror.me, received.applied)
             if self.merging is not None and self.merging not in state.causes:
                 self._stop_merging()
+            if self.moving is not None and self.moving not in state.causes:
+                self._stop_moving()
+            self._tell_about_fixes(received.applied)
         else:
             return
         self._refresh_around()
@@ -293,7 +305,7 @@ class SessionScreen(Screen[None]):
         if action in ("help", "toggle_banner"):
             return action == "help" or self.banner is not None
         if action == "cancel":
-            return self._bar_mode is not None or self.merging is not None
+            return self._bar_mode is not None or self.merging is not None or self.moving is not None
         if self._bar_mode is not None:
             return False  # typing an answer: its keys are letters in the input
         if state is None or me is None or self.viewer or me.role == "viewer":
@@ -326,6 +338,14 @@ class SessionScreen(Screen[None]):
                 # "I'm done" tells the facilitator who is ready; the facilitator needs none.
                 wanted = bool(parameters[0]) if parameters else not me.done
                 return not facilitator and wanted != me.done
+            case "move" | "remove":
+                if action == "move" and self.moving is not None:
+                    return True  # g again puts it down
+                cause_id = self.cause_tree.selected_cause
+                ask = may_move if action == "move" else may_remove
+                return cause_id is not None and ask(state, me, cause_id) is None
+            case "undo":
+                return may_restore(state, me) is None
         return True
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -343,6 +363,8 @@ class SessionScreen(Screen[None]):
             steps = FOOTER_STEPS.get(active.binding.action)
             if self.merging is not None and active.binding.action == "merge":
                 continue  # half-way through a merge: m finishes it, whatever the step
+            if self.moving is not None and active.binding.action == "move":
+                continue  # the same for a move
             if active.node is self and active.binding.show and steps is not None and phase not in steps:
                 bindings[key] = active._replace(binding=replace(active.binding, show=False))
         return bindings
@@ -441,6 +463,9 @@ class SessionScreen(Screen[None]):
             self._close_bar()
         elif self.merging is not None:
             self._stop_merging()
+        elif self.moving is not None:
+            self._stop_moving()
+            self.notify("Move cancelled.", timeout=2, markup=False)
 
     # --- votes ------------------------------------------------------------------------------
 
@@ -524,26 +549,112 @@ class SessionScreen(Screen[None]):
         if target in ("situation", "why", "weigh", "act", "agree"):
             self.send(p.SetPhase(op=DRAFT_OP, phase=target))
 
-    def action_remove(self) -> None:
-        cause_id = self._selected_cause("remove it")
+
+    # --- fixing mistakes: move, remove, undo (authors and the facilitator) ------------------------
+
+    def action_move(self) -> None:
+        """g picks the selected answer up; g or Enter on its new place puts it down there."""
+        if self.moving is not None:
+            self._drop()
+            return
+        cause_id = self._selected_cause("move it")
         if cause_id is None:
             return
+        self.moving = cause_id
+        self.set_class(True, "-moving")
+        self.cause_tree.mark_moving(cause_id)
+        self.notify(f"Moving “{self._state.causes[cause_id].text}”: select the answer it explains "
+                    "(or the situation at the top) and press Enter (Escape cancels).",
+                    timeout=8, markup=False)
+        self.refresh_bindings()
+
+    @on(Tree.NodeSelected)
+    def _node_selected(self, event: Tree.NodeSelected[str]) -> None:
+        if self.moving is not None:
+            event.stop()
+            self._drop()
+
+    def _drop(self) -> None:
+        moving, me = self.moving, self.mirror.me
+        if moving is None or me is None:
+            return
+        parent = self.cause_tree.selected_cause
+        if parent == moving:
+            self._stop_moving()
+            self.notify("Move cancelled.", timeout=2, markup=False)
+            return
+        refusal = move_refusal(self._state, me, moving, parent)
+        if refusal is not None:  # stay picked up: another place may do
+            self.notify(refusal.message, severity="warning", markup=False)
+            return
+        self._stop_moving()
+        self.send(p.MoveCause(op=DRAFT_OP, cause=moving, parent=parent))
+
+    def _stop_moving(self) -> None:
+        self.moving = None
+        self.set_class(False, "-moving")
+        self.cause_tree.mark_moving(None)
+        self.refresh_bindings()
+
+    def action_remove(self) -> None:
+        cause_id = self._selected_cause("remove it")
+        me = self.mirror.me
+        if cause_id is None or me is None:
+            return
         state = self._state
-        below = len(state.subtree(cause_id)) - 1
-        if below == 0:
-            self.send(p.RemoveCause(op=DRAFT_OP, cause=cause_id))
+        refusal = may_remove(state, me, cause_id)
+        if refusal is not None:
+            self.notify(refusal.message, severity="warning", markup=False)
             return
 
         def confirmed(yes: object) -> None:
             if yes is True:
                 self.send(p.RemoveCause(op=DRAFT_OP, cause=cause_id))
 
-        text = state.causes[cause_id].text
-        self.app.push_screen(
-            ConfirmScreen(f"Remove “{text}” and the {below} answer{'s' if below > 1 else ''} below it?",
-                          "Remove them"),
-            confirmed,
-        )
+        below = len(state.subtree(cause_id)) - 1
+        what = f"“{state.causes[cause_id].text}”"
+        if below:
+            what += f" and the {below} answer{'s' if below > 1 else ''} below it"
+        self.app.push_screen(RemoveScreen(f"Remove {what}? (u brings it back right after.)",
+                                          "Remove" if not below else "Remove them"), confirmed)
+
+    def action_undo(self) -> None:
+        removal = self._state.last_removal
+        if removal is not None and removal.causes:
+            self.send(p.RestoreCause(op=DRAFT_OP, cause=removal.causes[0].id))
+
+    def _tell_about_fixes(self, events: list[p.Event]) -> None:
+        """Say what a move, a removal or its undo did: to whoever did it (with how to undo a
+        removal), and to the author of an answer someone else removed or brought back."""
+        state, me = self._state, self.mirror.me
+        if me is None or self.viewer:
+            return
+        for event in events:
+            body = event.command
+            if isinstance(body, p.MoveCause) and event.by == me.id and body.cause in state.causes:
+                self.cause_tree.select_cause(body.cause)  # the cursor goes with it
+            elif isinstance(body, p.RemoveCause):
+                removal = state.last_removal
+                if removal is None or not removal.causes or removal.causes[0].id != body.cause:
+                    continue
+                top = removal.causes[0].text
+                mine = [cause.text for cause in removal.causes if cause.author == me.id]
+                if event.by == me.id:
+                    self.notify(f"Removed “{top}”. Press u to undo.", timeout=10, markup=False)
+                elif mine:
+                    self.notify(f"The facilitator removed your answer “{mine[0]}”"
+                                + (f" and {len(mine) - 1} more of yours." if len(mine) > 1 else "."),
+                                severity="warning", timeout=15, markup=False)
+            elif isinstance(body, p.RestoreCause) and body.cause in state.causes:
+                text = state.causes[body.cause].text
+                if event.by == me.id:
+                    self.notify(f"“{text}” is back.", timeout=4, markup=False)
+                    self.cause_tree.select_cause(body.cause)
+                else:
+                    mine = [state.causes[c].text for c in state.subtree(body.cause)
+                            if state.causes[c].author == me.id]
+                    if mine:
+                        self.notify(f"Your answer “{mine[0]}” is back.", timeout=6, markup=False)
 
     def action_merge(self) -> None:
         cause_id = self._selected_cause("merge it")

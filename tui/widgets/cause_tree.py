@@ -2,7 +2,8 @@
 
 The tree follows the session event by event: an answer added is one node added, an edit
 is one `set_label`, a removal removes one node with everything below it, a merge moves the
-merged answer's children under the answer it went into. Only a `welcome` that carries a
+merged answer's children under the answer it went into, a move moves one node with
+everything below it, an undone removal puts the branch back in its place. Only a `welcome` that carries a
 whole state rebuilds it -- and even then every answer keeps its fold (expanded or
 collapsed) and the cursor stays on the same answer, found by cause id.
 
@@ -38,14 +39,18 @@ MAX_DOTS_SHOWN = 12
 
 
 MERGING_MARK = "  ◆ merging: select where it goes, press m"
+MOVING_MARK = "  ◆ moving: select its new place, press Enter"
 
 
-def cause_label(cause: Cause, state: Session, me: Person | None, *, merging: bool = False) -> Text:
+def cause_label(cause: Cause, state: Session, me: Person | None, *, merging: bool = False,
+                moving: bool = False) -> Text:
     """One answer's label: its text, who wrote it, and the votes this viewer may see
-    (and, while the facilitator merges it, a mark saying so)."""
+    (and, while someone merges or moves it, a mark saying so)."""
     label = Text(cause.text)
     if merging:
         label.append(MERGING_MARK, style="bold reverse")
+    if moving:
+        label.append(MOVING_MARK, style="bold reverse")
     if cause.author is not None and not state.settings.anonymous:
         if me is not None and cause.author == me.id:
             name = "you"
@@ -98,6 +103,7 @@ class CauseTree(Tree[str]):
         self._state: Session | None = None
         self._me: Person | None = None
         self._merging: str | None = None
+        self._moving: str | None = None
 
     # --- what the screen asks ----------------------------------------------------------
 
@@ -129,6 +135,13 @@ class CauseTree(Tree[str]):
     def mark_merging(self, cause_id: str | None) -> None:
         """Mark `cause_id` as the answer being merged (None: no mark)."""
         before, self._merging = self._merging, cause_id
+        for marked in (before, cause_id):
+            if marked is not None and self._state is not None:
+                self._relabel(marked)
+
+    def mark_moving(self, cause_id: str | None) -> None:
+        """Mark `cause_id` as the answer being moved (None: no mark)."""
+        before, self._moving = self._moving, cause_id
         for marked in (before, cause_id):
             if marked is not None and self._state is not None:
                 self._relabel(marked)
@@ -175,6 +188,11 @@ class CauseTree(Tree[str]):
                 case p.MergeCauses(cause=cause_id, into=into):
                     self._merge(cause_id, into)
                     relabel_all = relabel_all or state.revealed
+                case p.MoveCause(cause=cause_id):
+                    self._move(cause_id)
+                case p.RestoreCause(cause=cause_id):
+                    self._restore(cause_id)
+                    relabel_all = relabel_all or state.revealed
                 case p.SetDots(cause=cause_id) | p.SetChange(cause=cause_id):
                     self._relabel(cause_id)
                 case p.SetSituation():
@@ -194,9 +212,11 @@ class CauseTree(Tree[str]):
 
     # --- the changes ----------------------------------------------------------------------
 
-    def _add(self, parent: TreeNode[str], cause: Cause, *, expanded: bool) -> TreeNode[str]:
-        label = cause_label(cause, self._session, self._me, merging=cause.id == self._merging)
-        node = parent.add(label, data=cause.id, expand=expanded)
+    def _add(self, parent: TreeNode[str], cause: Cause, *, expanded: bool,
+             before: TreeNode[str] | None = None) -> TreeNode[str]:
+        label = cause_label(cause, self._session, self._me, merging=cause.id == self._merging,
+                            moving=cause.id == self._moving)
+        node = parent.add(label, data=cause.id, expand=expanded, before=before)
         node.allow_expand = False
         parent.allow_expand = True
         self._cause_nodes[cause.id] = node
@@ -211,7 +231,8 @@ class CauseTree(Tree[str]):
         node = self._cause_nodes.get(cause_id)
         cause = self._session.causes.get(cause_id)
         if node is not None and cause is not None:
-            node.set_label(cause_label(cause, self._session, self._me, merging=cause_id == self._merging))
+            node.set_label(cause_label(cause, self._session, self._me, merging=cause_id == self._merging,
+                                       moving=cause_id == self._moving))
 
     def _forget(self, node: TreeNode[str]) -> None:
         for child in node.children:
@@ -265,6 +286,45 @@ class CauseTree(Tree[str]):
             selected = into
         if selected is not None and selected in self._cause_nodes:
             self.select_cause(selected)  # unfolds `into` when the cursor moved with it
+
+    def _move(self, cause_id: str) -> None:
+        """`cause_id` went under another parent, last among its new siblings."""
+        node = self._cause_nodes.get(cause_id)
+        cause = self._session.causes.get(cause_id)
+        target = self.root if cause is None or cause.parent is None else self._cause_nodes.get(cause.parent)
+        if node is None or target is None:
+            return
+        selected = self.cursor_node.data if self.cursor_node is not None else None
+        folds = {cause_id: node.is_expanded}
+        stack = list(node.children)
+        while stack:
+            child = stack.pop()
+            if child.data:
+                folds[child.data] = child.is_expanded
+            stack.extend(child.children)
+        old_parent = node.parent or self.root
+        self._forget(node)
+        node.remove()
+        old_parent.allow_expand = bool(old_parent.children) or old_parent.is_root
+        self._add_subtree(target, cause_id, folds, self._session)
+        if selected is not None and selected in self._cause_nodes:
+            self.select_cause(selected)  # the cursor follows a moved answer
+
+    def _restore(self, cause_id: str) -> None:
+        """An undone removal: the branch comes back in its place among its siblings."""
+        state = self._session
+        cause = state.causes.get(cause_id)
+        if cause is None or cause_id in self._cause_nodes:
+            return
+        parent = self.root if cause.parent is None else self._cause_nodes.get(cause.parent)
+        if parent is None:
+            return
+        siblings = [c.id for c in state.children(cause.parent)]
+        after = siblings[siblings.index(cause_id) + 1:]
+        before = next((self._cause_nodes[c] for c in after if c in self._cause_nodes), None)
+        node = self._add(parent, cause, expanded=True, before=before)
+        for child in state.children(cause_id):
+            self._add_subtree(node, child.id, {}, state)
 
     def _add_subtree(
         self, parent: TreeNode[str], cause_id: str, folds: dict[str, bool], state: Session
