@@ -519,7 +519,12 @@ def _document() -> Iterator[str]:
            "other invisible format characters are removed; line breaks and runs of spaces become one "
            "space; the ends are trimmed. Markup characters such as `[bold]` are kept as they are: "
            "clients must show text as plain text. A cause or action that is empty after cleaning is "
-           "refused (`invalid`). Bounds on text count characters, before cleaning.")
+           "refused (`invalid`). Bounds on text count characters (Unicode code points), and hold both on "
+           "what a client sends and on what the server stores and sends: cleaning normalises to NFC, "
+           "which writes a few characters as two or three (U+FB2C becomes three), so a command whose "
+           "cleaned text no longer fits its bound is refused (`invalid`, \"too long once its letters are "
+           "written out in full\"), and a name or session title that no longer fits is cut to fit, "
+           "never inside a letter and its accents or an emoji sequence.")
     yield ""
     yield "## What each person receives"
     yield ""

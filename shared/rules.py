@@ -132,10 +132,12 @@ def _check(
             too_deep = depth_refusal(state, parent, None)
             if too_deep is not None:
                 return too_deep
-            text = clean(text)
-            if not text:
+            answer = _cleaned(text, p.MAX_CAUSE_TEXT, "This answer")
+            if isinstance(answer, Refusal):
+                return answer
+            if not answer:
                 return refuse("invalid", "An answer can't be empty.")
-            return replace(command, text=text, id="c" + new_id)
+            return replace(command, text=answer, id="c" + new_id)
 
         case p.EditCause(cause=cause_id, text=text):
             cause = state.causes.get(cause_id)
@@ -143,10 +145,12 @@ def _check(
                 return _missing("cause")
             if who.role != "facilitator" and cause.author != who.id:
                 return refuse("not_allowed", "Only its author or the facilitator can edit an answer.")
-            text = clean(text)
-            if not text:
+            answer = _cleaned(text, p.MAX_CAUSE_TEXT, "This answer")
+            if isinstance(answer, Refusal):
+                return answer
+            if not answer:
                 return refuse("invalid", "An answer can't be empty.")
-            return replace(command, text=text)
+            return replace(command, text=answer)
 
         case p.RemoveCause(cause=cause_id):
             if cause_id not in state.causes:
@@ -230,11 +234,20 @@ def _check(
         case p.SetAgreement(action=action_id):
             if action_id not in state.actions:
                 return _missing("action")
-            return replace(command, first_step=clean(command.first_step),
-                           owner=clean(command.owner), due=clean(command.due))
+            plan: dict[str, str] = {}
+            for name, what in (("first_step", "The first step"), ("owner", "Who takes it"),
+                               ("due", "By when")):
+                value = _cleaned(getattr(command, name), p.MAX_SHORT_TEXT, what)
+                if isinstance(value, Refusal):
+                    return value
+                plan[name] = value
+            return replace(command, **plan)
 
         case p.SetSituation(text=text):
-            return replace(command, text=clean(text))
+            situation = _cleaned(text, p.MAX_SITUATION_TEXT, "The situation")
+            if isinstance(situation, Refusal):
+                return situation
+            return replace(command, text=situation)
 
         case p.SetPhase():
             return command
@@ -339,13 +352,30 @@ def _tally_if_revealed(state: Session, ballots: dict[str, Ballot]) -> dict[str, 
 def _action_fields(
     state: Session, text: str, causes: list[str], doers: str
 ) -> tuple[str, list[str], str] | Refusal:
-    text = clean(text)
-    if not text:
+    cleaned = _cleaned(text, p.MAX_ACTION_TEXT, "This action")
+    if isinstance(cleaned, Refusal):
+        return cleaned
+    if not cleaned:
         return refuse("invalid", "An action can't be empty.")
+    who = _cleaned(doers, p.MAX_SHORT_TEXT, "Who can do it")
+    if isinstance(who, Refusal):
+        return who
     unique = list(dict.fromkeys(causes))
     if any(cause_id not in state.causes for cause_id in unique):
         return _missing("cause")
-    return text, unique, clean(doers)
+    return cleaned, unique, who
+
+
+def _cleaned(text: str, limit: int, what: str) -> str | Refusal:
+    """`text` cleaned, or a refusal when cleaning made it longer than the field's bound (NFC
+    turns a few characters into two or three; see `text`): every accepted event must fit the
+    bounds it is sent and journaled with."""
+    cleaned = clean(text)
+    if len(cleaned) > limit:
+        return refuse("invalid", f"{what} is too long once its letters are written out in full: some "
+                                 f"letters and signs count as two or three characters, and {limit} "
+                                 "fit. Please shorten it a little.")
+    return cleaned
 
 
 def depth_refusal(state: Session, parent: str | None, cause_id: str | None) -> Refusal | None:
