@@ -623,6 +623,8 @@ def _bounds_table() -> Iterator[tuple[str, str]]:
     yield "an id", f"{p.MAX_ID} characters"
     yield "the join code / the facilitator key or a token", f"{p.MAX_CODE} / {p.MAX_SECRET} characters"
     yield "causes in a session", str(p.MAX_CAUSES)
+    yield ("answers in one chain below the situation (`add_cause` and `merge_causes` that would go "
+           "deeper are refused with `too_deep`)", str(p.MAX_DEPTH))
     yield "actions in a session", str(p.MAX_ACTIONS)
     yield "people in a session", str(p.MAX_PEOPLE)
     yield "causes per action", str(p.MAX_CAUSES_PER_ACTION)
