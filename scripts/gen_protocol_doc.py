@@ -242,6 +242,10 @@ def field_note(kind: type[msgspec.Struct], field: str) -> str:
     return own
 
 
+PATTERN_WORDS = {p.OP_PATTERN: "ASCII letters, digits and `_` `.` `:` `-` only"}
+"""Each string pattern of the protocol, in words."""
+
+
 def _number(value: float) -> str:
     if value == p.MAX_SEQ:
         return "2^53"
@@ -271,8 +275,10 @@ def _ordered(values: Iterable[Any]) -> list[Any]:
 def type_text(t: mi.Type) -> str:
     """A field's type, with its bounds, in words."""
     match t:
-        case mi.StrType(min_length=low, max_length=high):
+        case mi.StrType(min_length=low, max_length=high, pattern=pattern):
             bounds = _bounds(low, high, " chars")
+            if pattern is not None:
+                bounds += f"; {PATTERN_WORDS[pattern]}"
             return f"string ({bounds})" if bounds else "string"
         case mi.IntType(ge=low, le=high):
             bounds = _bounds(low, high)
@@ -489,7 +495,8 @@ def _document() -> Iterator[str]:
     yield "## Commands and `op`"
     yield ""
     yield from [
-        f"Every command carries `op`, an id the client chooses (1–{p.MAX_OP} characters), unique for "
+        f"Every command carries `op`, an id the client chooses (1–{p.MAX_OP} characters: "
+        f"{PATTERN_WORDS[p.OP_PATTERN]}; anything else is refused as `bad_frame`), unique for "
         "this person for the life of the session (for instance a random prefix and a counter). It "
         "matches the answer to the command and makes sending it again harmless:",
         "",
@@ -532,7 +539,11 @@ def _document() -> Iterator[str]:
         "- **Hidden votes.** A person's dots and \"can it change\" answers go to that person only, in "
         "`welcome.state.ballots` and in their own `set_dots` / `set_change` events. Everyone else "
         "receives a `votes_cast` event with the number of people who have voted. `reveal_votes` "
-        "carries the room's totals per cause (`tally`), never anyone's ballot.",
+        "carries the room's totals per cause (`tally`), never anyone's ballot. While votes are hidden, "
+        "`remove_cause` and `merge_causes` carry no new count (`voters` is null): a drop in the count "
+        "would tell the room whose votes were on the removed answer. Someone whose votes all went "
+        "with it still counts as having voted (their ballot is kept, empty) until they take their "
+        "own votes back.",
         "- **Anonymous sessions.** Nobody but the person learns who wrote what: `author` of causes and "
         "actions, an event's `by`, and other people's names are null or empty for everyone else.",
         "- An event's `op` goes to the author only. In anonymous sessions the `op` inside other "
@@ -619,7 +630,7 @@ def _bounds_table() -> Iterator[tuple[str, str]]:
     yield "a cause, an action, the situation", f"{p.MAX_CAUSE_TEXT} characters"
     yield "who can do an action, first step, owner, due", f"{p.MAX_SHORT_TEXT} characters"
     yield "a name", f"{p.MAX_NAME} characters"
-    yield "`op`", f"{p.MAX_OP} characters"
+    yield "`op`", f"{p.MAX_OP} characters, {PATTERN_WORDS[p.OP_PATTERN]}"
     yield "an id", f"{p.MAX_ID} characters"
     yield "the join code / the facilitator key or a token", f"{p.MAX_CODE} / {p.MAX_SECRET} characters"
     yield "causes in a session", str(p.MAX_CAUSES)

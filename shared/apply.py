@@ -41,7 +41,8 @@ def _apply_body(state: Session, body: p.EventBody, by: str | None) -> None:
             gone = set(state.subtree(cause_id))
             for gone_id in gone:
                 del state.causes[gone_id]
-            _each_ballot(state, lambda ballot: remove_votes(ballot, gone))
+            # Hidden votes: no recount (`rules._voters_after`), so emptied ballots stay.
+            _each_ballot(state, lambda ballot: remove_votes(ballot, gone), keep_empty=body.voters is None)
             for action in state.actions.values():
                 action.causes = [c for c in action.causes if c not in gone]
             _derived_votes(state, body.voters, body.tally, gone)
@@ -51,7 +52,8 @@ def _apply_body(state: Session, body: p.EventBody, by: str | None) -> None:
                 if child.parent == merged_id:
                     child.parent = into
             del state.causes[merged_id]
-            _each_ballot(state, lambda ballot: merge_votes(ballot, merged_id, into))
+            _each_ballot(state, lambda ballot: merge_votes(ballot, merged_id, into),
+                         keep_empty=body.voters is None)
             for action in state.actions.values():
                 if merged_id in action.causes:
                     merged = [into if c == merged_id else c for c in action.causes]
@@ -154,10 +156,11 @@ def _apply_body(state: Session, body: p.EventBody, by: str | None) -> None:
                 state.people[person_id].online = online
 
 
-def _each_ballot(state: Session, change: Callable[[Ballot], None]) -> None:
+def _each_ballot(state: Session, change: Callable[[Ballot], None], *, keep_empty: bool) -> None:
     for person_id in list(state.ballots):
         change(state.ballots[person_id])
-        _drop_if_empty(state, person_id)
+        if not keep_empty:
+            _drop_if_empty(state, person_id)
 
 
 def _drop_if_empty(state: Session, person_id: str) -> None:

@@ -155,8 +155,10 @@ def _check(
         case p.RemoveCause(cause=cause_id):
             if cause_id not in state.causes:
                 return _missing("cause")
+            if not state.revealed:
+                return replace(command, voters=None, tally=None)  # see `_voters_after`
             ballots = _ballots_after(state, lambda b: remove_votes(b, set(state.subtree(cause_id))))
-            return replace(command, voters=_count_voters(ballots), tally=_tally_if_revealed(state, ballots))
+            return replace(command, voters=_count_voters(ballots), tally=compute_tally(ballots))
 
         case p.MergeCauses(cause=cause_id, into=into):
             if cause_id not in state.causes or into not in state.causes:
@@ -166,8 +168,10 @@ def _check(
             deepest_child = max((state.height(c.id) for c in state.children(cause_id)), default=0)
             if state.depth(into) + deepest_child > p.MAX_DEPTH:
                 return _too_deep()
+            if not state.revealed:
+                return replace(command, voters=None, tally=None)  # see `_voters_after`
             ballots = _ballots_after(state, lambda b: merge_votes(b, cause_id, into))
-            return replace(command, voters=_count_voters(ballots), tally=_tally_if_revealed(state, ballots))
+            return replace(command, voters=_count_voters(ballots), tally=compute_tally(ballots))
 
         case p.SetDots(cause=cause_id, dots=dots):
             if cause_id not in state.causes:
@@ -333,8 +337,12 @@ def _count_voters(ballots: dict[str, Ballot]) -> int:
 
 
 def _voters_after(state: Session, person_id: str, after: Ballot) -> int:
-    before = state.ballots.get(person_id)
-    was_voter = before is not None and not before.is_empty()
+    """The voter count after one person's vote. While votes are hidden, removing or merging
+    answers publishes no new count -- a drop would tell the room whose votes were on the
+    removed answer -- so a person whose votes all went with it keeps an empty ballot and
+    stays counted ("has voted") until they take their own votes back: a voter is whoever
+    has a ballot, and `voters == len(ballots)` on the server."""
+    was_voter = person_id in state.ballots
     return state.voters + (not after.is_empty()) - was_voter
 
 
@@ -343,10 +351,6 @@ def _ballots_after(state: Session, change: Callable[[Ballot], None]) -> dict[str
     for ballot in ballots.values():
         change(ballot)
     return ballots
-
-
-def _tally_if_revealed(state: Session, ballots: dict[str, Ballot]) -> dict[str, Tally] | None:
-    return compute_tally(ballots) if state.revealed else None
 
 
 def _action_fields(
