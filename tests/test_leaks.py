@@ -4,8 +4,9 @@
   ASCII letters, digits and `_ . : -`, so it can carry no escape sequence or message.
 * While votes are hidden, removing (or merging) an answer publishes no new voter count: a
   drop would tell the room that somebody's votes were all on that answer.
+* The people line marks the facilitator in a way no name can imitate.
 
-All against the real server, with real clients.
+All against the real server, with real clients and real Textual apps.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ import json
 
 from conftest import CODE, FACILITATOR_KEY, MakeServer, WaitUntil
 from netclient import NetClient
+from rich.style import Style
 
 from whytree.server.app import Server
 from whytree.shared import protocol as p
 from whytree.shared.mirror import Mirror
 from whytree.shared.views import HIDDEN_OP
+from whytree.tui.app import WhytreeApp
 
 BAD_OPS = ["\x1b]52;c;SGVsbG8=\x07", "op 1", "op\n", "Ana said hi", "é", "op\x00", "\u202eop"]
 
@@ -100,3 +103,42 @@ async def test_removing_an_answer_while_votes_are_hidden_keeps_the_voter_count(
     assert again_server.state.voters == 2
     assert again_server.state.ballots == state.ballots
     assert again_server.state.tally == state.tally
+
+
+def badge_segments(app: WhytreeApp) -> list[tuple[str, bool]]:
+    """The header's people line as (text, shown in reverse video) pieces, as drawn."""
+    assert app.session_screen is not None
+    header = app.session_screen.query_one("#header-people")
+    region = header.region
+    pieces: list[tuple[str, bool]] = []
+    for strip in app.screen._compositor.render_strips()[region.y: region.y + region.height]:
+        for segment in strip:
+            style = segment.style or Style()
+            if segment.text.strip():
+                pieces.append((segment.text, bool(style.reverse)))
+    return pieces
+
+
+async def test_a_name_cannot_pose_as_the_facilitator(server: Server, wait_until: WaitUntil) -> None:
+    ana, mallory = NetClient(server.local_url), NetClient(server.local_url)
+    ben = WhytreeApp(url=server.local_url, name="Ben", code=CODE, discover=False)
+    try:
+        await ana.join(facilitator_key=FACILITATOR_KEY, name="Ana")
+        await mallory.join(code=CODE, name="Ana facilitator")
+        async with ben.run_test(size=(120, 40)) as keys:
+            await wait_until(lambda: ben.session_screen is not None, what="Ben in the session")
+            await wait_until(lambda: ben.mirror.state is not None and len(ben.mirror.state.people) == 3,
+                             what="everyone listed")
+            await keys.pause()
+            pieces = badge_segments(ben)
+            line = "".join(text for text, _ in pieces)
+            assert "Here: Ana" in line and "Ana facilitator, you" in line
+            # Only the real facilitator's badge is drawn in reverse video; the name that
+            # imitates it is plain text.
+            marked = [text for text, reverse in pieces if reverse]
+            assert [text.strip() for text in marked] == ["facilitator"]
+            before_badge = line[: line.index(marked[0])]
+            assert before_badge.rstrip().endswith("Here: Ana")
+    finally:
+        await ana.close()
+        await mallory.close()
