@@ -256,6 +256,10 @@ def field_note(kind: type[msgspec.Struct], field: str) -> str:
     return own
 
 
+PATTERN_WORDS = {p.OP_PATTERN: "ASCII letters, digits and `_` `.` `:` `-` only"}
+"""Each string pattern of the protocol, in words."""
+
+
 def _number(value: float) -> str:
     if value == p.MAX_SEQ:
         return "2^53"
@@ -285,8 +289,10 @@ def _ordered(values: Iterable[Any]) -> list[Any]:
 def type_text(t: mi.Type) -> str:
     """A field's type, with its bounds, in words."""
     match t:
-        case mi.StrType(min_length=low, max_length=high):
+        case mi.StrType(min_length=low, max_length=high, pattern=pattern):
             bounds = _bounds(low, high, " chars")
+            if pattern is not None:
+                bounds += f"; {PATTERN_WORDS[pattern]}"
             return f"string ({bounds})" if bounds else "string"
         case mi.IntType(ge=low, le=high):
             bounds = _bounds(low, high)
@@ -506,7 +512,8 @@ def _document() -> Iterator[str]:
     yield "## Commands and `op`"
     yield ""
     yield from [
-        f"Every command carries `op`, an id the client chooses (1–{p.MAX_OP} characters), unique for "
+        f"Every command carries `op`, an id the client chooses (1–{p.MAX_OP} characters: "
+        f"{PATTERN_WORDS[p.OP_PATTERN]}; anything else is refused as `bad_frame`), unique for "
         "this person for the life of the session (for instance a random prefix and a counter). It "
         "matches the answer to the command and makes sending it again harmless:",
         "",
@@ -536,7 +543,12 @@ def _document() -> Iterator[str]:
            "other invisible format characters are removed; line breaks and runs of spaces become one "
            "space; the ends are trimmed. Markup characters such as `[bold]` are kept as they are: "
            "clients must show text as plain text. A cause or action that is empty after cleaning is "
-           "refused (`invalid`). Bounds on text count characters, before cleaning.")
+           "refused (`invalid`). Bounds on text count characters (Unicode code points), and hold both on "
+           "what a client sends and on what the server stores and sends: cleaning normalises to NFC, "
+           "which writes a few characters as two or three (U+FB2C becomes three), so a command whose "
+           "cleaned text no longer fits its bound is refused (`invalid`, \"too long once its letters are "
+           "written out in full\"), and a name or session title that no longer fits is cut to fit, "
+           "never inside a letter and its accents or an emoji sequence.")
     yield ""
     yield "## What each person receives"
     yield ""
@@ -544,7 +556,11 @@ def _document() -> Iterator[str]:
         "- **Hidden votes.** A person's dots and \"can it change\" answers go to that person only, in "
         "`welcome.state.ballots` and in their own `set_dots` / `set_change` events. Everyone else "
         "receives a `votes_cast` event with the number of people who have voted. `reveal_votes` "
-        "carries the room's totals per cause (`tally`), never anyone's ballot.",
+        "carries the room's totals per cause (`tally`), never anyone's ballot. While votes are hidden, "
+        "`remove_cause` and `merge_causes` carry no new count (`voters` is null): a drop in the count "
+        "would tell the room whose votes were on the removed answer. Someone whose votes all went "
+        "with it still counts as having voted (their ballot is kept, empty) until they take their "
+        "own votes back.",
         "- **Anonymous sessions.** Nobody but the person learns who wrote what: `author` of causes and "
         "actions, an event's `by`, and other people's names are null or empty for everyone else.",
         "- **The last removal.** `state.last_removal` holds the answers removed last, so that whoever "
@@ -635,10 +651,12 @@ def _bounds_table() -> Iterator[tuple[str, str]]:
     yield "a cause, an action, the situation", f"{p.MAX_CAUSE_TEXT} characters"
     yield "who can do an action, first step, owner, due", f"{p.MAX_SHORT_TEXT} characters"
     yield "a name", f"{p.MAX_NAME} characters"
-    yield "`op`", f"{p.MAX_OP} characters"
+    yield "`op`", f"{p.MAX_OP} characters, {PATTERN_WORDS[p.OP_PATTERN]}"
     yield "an id", f"{p.MAX_ID} characters"
     yield "the join code / the facilitator key or a token", f"{p.MAX_CODE} / {p.MAX_SECRET} characters"
     yield "causes in a session", str(p.MAX_CAUSES)
+    yield ("answers in one chain below the situation (`add_cause` and `merge_causes` that would go "
+           "deeper are refused with `too_deep`)", str(p.MAX_DEPTH))
     yield "actions in a session", str(p.MAX_ACTIONS)
     yield "people in a session", str(p.MAX_PEOPLE)
     yield "causes per action", str(p.MAX_CAUSES_PER_ACTION)

@@ -33,7 +33,7 @@ from websockets.exceptions import ConnectionClosed
 
 from whytree.shared import protocol as p
 from whytree.shared.model import Session
-from whytree.shared.text import clean
+from whytree.shared.text import clean, fit
 
 from .discovery import Advertiser, lan_addresses
 from .hub import ConnId, Disconnect, Hub, Output, Record, Send, new_code, new_key
@@ -129,7 +129,7 @@ class Server:
         else:
             row = journal.create_session(
                 session_id=secrets.token_hex(6),
-                title=clean(config.title)[: p.MAX_TITLE],
+                title=fit(clean(config.title), p.MAX_TITLE),
                 code=config.code or new_code(),
                 facilitator_key=config.facilitator_key or new_key(),
             )

@@ -29,7 +29,7 @@ from whytree.shared import protocol as p
 from whytree.shared.apply import apply
 from whytree.shared.model import Person, Role, Session
 from whytree.shared.rules import Refusal, decide
-from whytree.shared.text import clean
+from whytree.shared.text import clean, fit
 from whytree.shared.views import project, redact
 
 ConnId = int
@@ -297,7 +297,7 @@ class Hub:
                 return self._refuse(conn, "locked", "The facilitator has locked the room.")
             if len(self.state.people) >= p.MAX_PEOPLE:
                 return self._refuse(conn, "full", "The session has as many people as it can hold.")
-            person = Person(id=f"p{self.state.seq + 1}", name=clean(join.name)[: p.MAX_NAME], role=role)
+            person = Person(id=f"p{self.state.seq + 1}", name=fit(clean(join.name), p.MAX_NAME), role=role)
             out += self._commit(None, None, p.PersonJoined(person=person))
         elif not person.online:
             out += self._commit(None, None, p.Presence(person=person.id, online=True))

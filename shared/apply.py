@@ -18,7 +18,7 @@ import msgspec
 
 from . import protocol as p
 from .model import Action, Ballot, Cause, Removal, Session, Tally
-from .rules import merge_votes, remove_votes, restore_votes
+from .rules import merge_votes, remove_votes, restore_ballot
 
 
 def apply(state: Session, event: p.Event) -> Session:
@@ -42,7 +42,8 @@ def _apply_body(state: Session, body: p.EventBody, by: str | None) -> None:
             gone = set(state.subtree(cause_id))
             for gone_id in gone:
                 del state.causes[gone_id]
-            _each_ballot(state, lambda ballot: remove_votes(ballot, gone))
+            # Hidden votes: no recount (`rules._voters_after`), so emptied ballots stay.
+            _each_ballot(state, lambda ballot: remove_votes(ballot, gone), keep_empty=body.voters is None)
             for action in state.actions.values():
                 action.causes = [c for c in action.causes if c not in gone]
             _derived_votes(state, body.voters, body.tally, gone)
@@ -52,7 +53,8 @@ def _apply_body(state: Session, body: p.EventBody, by: str | None) -> None:
                 if child.parent == merged_id:
                     child.parent = into
             del state.causes[merged_id]
-            _each_ballot(state, lambda ballot: merge_votes(ballot, merged_id, into))
+            _each_ballot(state, lambda ballot: merge_votes(ballot, merged_id, into),
+                         keep_empty=body.voters is None)
             for action in state.actions.values():
                 if merged_id in action.causes:
                     merged = [into if c == merged_id else c for c in action.causes]
@@ -217,14 +219,14 @@ def _restore(state: Session, removal: Removal) -> None:
             merged = [c for c in linked if c in branch or c in now] + [c for c in now if c not in linked]
             action.causes = merged[: p.MAX_CAUSES_PER_ACTION]
     for person_id, saved in removal.ballots.items():
-        restore_votes(state.ballots.setdefault(person_id, Ballot()), saved, state.settings)
-        _drop_if_empty(state, person_id)
+        restore_ballot(state.ballots, person_id, saved, state.settings)
 
 
-def _each_ballot(state: Session, change: Callable[[Ballot], None]) -> None:
+def _each_ballot(state: Session, change: Callable[[Ballot], None], *, keep_empty: bool) -> None:
     for person_id in list(state.ballots):
         change(state.ballots[person_id])
-        _drop_if_empty(state, person_id)
+        if not keep_empty:
+            _drop_if_empty(state, person_id)
 
 
 def _drop_if_empty(state: Session, person_id: str) -> None:

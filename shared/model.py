@@ -133,7 +133,9 @@ class Session(msgspec.Struct, kw_only=True):
     ballots: dict[str, Ballot] = {}
     """Person id -> ballot. A client holds only its own; the server holds everyone's."""
     voters: int = 0
-    """How many people have cast at least one vote (dots or "can change")."""
+    """How many people have cast at least one vote (dots or "can change"). While votes are
+    hidden, someone whose votes all went with a removed answer still counts: a recount would
+    tell the room whose votes those were."""
     revealed: bool = False
     tally: dict[str, Tally] = {}
     """Cause id -> the room's votes; filled while the votes are revealed, else empty."""

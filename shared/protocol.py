@@ -49,7 +49,11 @@ MAX_DOTS = 99
 MAX_TIMER_SECONDS = 4 * 60 * 60
 MAX_SEQ = 2**53
 
-Op = Annotated[str, Meta(min_length=1, max_length=MAX_OP)]
+OP_PATTERN = r"^[A-Za-z0-9_.:-]+$(?!\n)"
+"""An `op` is ASCII letters, digits and `_ . : -` only: it is sent back to its author and,
+in anonymous sessions, replaced for everyone else, but it must never carry text that a
+screen or a log would show. (`(?!\n)`: Python's `$` also matches before a final newline.)"""
+Op = Annotated[str, Meta(min_length=1, max_length=MAX_OP, pattern=OP_PATTERN)]
 Id = Annotated[str, Meta(min_length=1, max_length=MAX_ID)]
 CauseText = Annotated[str, Meta(max_length=MAX_CAUSE_TEXT)]
 ActionText = Annotated[str, Meta(max_length=MAX_ACTION_TEXT)]
@@ -106,7 +110,8 @@ class RemoveCause(Command, tag="remove_cause"):
 
     cause: Id
     voters: Count | None = None
-    """Server fills."""
+    """Server fills while votes are revealed; null while they are hidden (the count stays:
+    a recount would tell the room whose votes were on the removed answers)."""
     tally: TallyMap | None = None
     """Server fills while votes are revealed."""
 
@@ -117,7 +122,7 @@ class MergeCauses(Command, tag="merge_causes"):
     cause: Id
     into: Id
     voters: Count | None = None
-    """Server fills."""
+    """Server fills while votes are revealed; null while they are hidden."""
     tally: TallyMap | None = None
     """Server fills while votes are revealed."""
 

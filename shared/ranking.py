@@ -72,7 +72,8 @@ class RankedCause(msgspec.Struct, frozen=True, kw_only=True):
 
 def tree_order(state: Session) -> list[tuple[Cause, int]]:
     """Every cause with its depth, in the order the tree is read: depth first, siblings in
-    the order they were added."""
+    the order they were added. Iterative: a chain of any depth (an old journal may hold one
+    far deeper than `MAX_DEPTH`) cannot exhaust the stack."""
     below: dict[str | None, list[Cause]] = {}
     for cause in state.causes.values():
         below.setdefault(cause.parent, []).append(cause)
@@ -80,11 +81,14 @@ def tree_order(state: Session) -> list[tuple[Cause, int]]:
     seen: set[str] = set()
 
     def visit(parent: str | None, depth: int) -> None:
-        for cause in below.get(parent, ()):
-            if cause.id not in seen:
-                seen.add(cause.id)
-                found.append((cause, depth))
-                visit(cause.id, depth + 1)
+        stack = [(cause, depth) for cause in reversed(below.get(parent, ()))]
+        while stack:
+            cause, level = stack.pop()
+            if cause.id in seen:
+                continue
+            seen.add(cause.id)
+            found.append((cause, level))
+            stack.extend((child, level + 1) for child in reversed(below.get(cause.id, ())))
 
     visit(None, 1)
     # The rules keep every parent present and the tree acyclic; should a saved state break

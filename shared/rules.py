@@ -226,10 +226,12 @@ def _check(
             too_deep = depth_refusal(state, parent, None)
             if too_deep is not None:
                 return too_deep
-            text = clean(text)
-            if not text:
+            answer = _cleaned(text, p.MAX_CAUSE_TEXT, "This answer")
+            if isinstance(answer, Refusal):
+                return answer
+            if not answer:
                 return refuse("invalid", "An answer can't be empty.")
-            return replace(command, text=text, id="c" + new_id)
+            return replace(command, text=answer, id="c" + new_id)
 
         case p.EditCause(cause=cause_id, text=text):
             cause = state.causes.get(cause_id)
@@ -237,17 +239,21 @@ def _check(
                 return _missing("cause")
             if who.role != "facilitator" and cause.author != who.id:
                 return refuse("not_allowed", "Only its author or the facilitator can edit an answer.")
-            text = clean(text)
-            if not text:
+            answer = _cleaned(text, p.MAX_CAUSE_TEXT, "This answer")
+            if isinstance(answer, Refusal):
+                return answer
+            if not answer:
                 return refuse("invalid", "An answer can't be empty.")
-            return replace(command, text=text)
+            return replace(command, text=answer)
 
         case p.RemoveCause(cause=cause_id):
             refusal = may_remove(state, who, cause_id)
             if refusal is not None:
                 return refusal
+            if not state.revealed:
+                return replace(command, voters=None, tally=None)  # see `_voters_after`
             ballots = _ballots_after(state, lambda b: remove_votes(b, set(state.subtree(cause_id))))
-            return replace(command, voters=_count_voters(ballots), tally=_tally_if_revealed(state, ballots))
+            return replace(command, voters=_count_voters(ballots), tally=compute_tally(ballots))
 
         case p.MergeCauses(cause=cause_id, into=into):
             if cause_id not in state.causes or into not in state.causes:
@@ -257,8 +263,10 @@ def _check(
             deepest_child = max((state.height(c.id) for c in state.children(cause_id)), default=0)
             if state.depth(into) + deepest_child > p.MAX_DEPTH:
                 return _too_deep()
+            if not state.revealed:
+                return replace(command, voters=None, tally=None)  # see `_voters_after`
             ballots = _ballots_after(state, lambda b: merge_votes(b, cause_id, into))
-            return replace(command, voters=_count_voters(ballots), tally=_tally_if_revealed(state, ballots))
+            return replace(command, voters=_count_voters(ballots), tally=compute_tally(ballots))
 
         case p.MoveCause(cause=cause_id, parent=parent):
             refusal = move_refusal(state, who, cause_id, parent)
@@ -283,8 +291,10 @@ def _check(
                 return _too_deep()
             ballots = copy.deepcopy(state.ballots)
             for person_id, saved in removal.ballots.items():
-                restore_votes(ballots.setdefault(person_id, Ballot()), saved, state.settings)
-            return replace(command, voters=_count_voters(ballots), tally=_tally_if_revealed(state, ballots))
+                restore_ballot(ballots, person_id, saved, state.settings)
+            # A voter is whoever holds a ballot (see `_voters_after`).
+            tally = compute_tally(ballots) if state.revealed else None
+            return replace(command, voters=len(ballots), tally=tally)
 
         case p.SetDots(cause=cause_id, dots=dots):
             if cause_id not in state.causes:
@@ -351,11 +361,20 @@ def _check(
         case p.SetAgreement(action=action_id):
             if action_id not in state.actions:
                 return _missing("action")
-            return replace(command, first_step=clean(command.first_step),
-                           owner=clean(command.owner), due=clean(command.due))
+            plan: dict[str, str] = {}
+            for name, what in (("first_step", "The first step"), ("owner", "Who takes it"),
+                               ("due", "By when")):
+                value = _cleaned(getattr(command, name), p.MAX_SHORT_TEXT, what)
+                if isinstance(value, Refusal):
+                    return value
+                plan[name] = value
+            return replace(command, **plan)
 
         case p.SetSituation(text=text):
-            return replace(command, text=clean(text))
+            situation = _cleaned(text, p.MAX_SITUATION_TEXT, "The situation")
+            if isinstance(situation, Refusal):
+                return situation
+            return replace(command, text=situation)
 
         case p.SetPhase():
             return command
@@ -424,6 +443,16 @@ def merge_votes(ballot: Ballot, cause_id: str, into: str) -> None:
         ballot.change.setdefault(into, answer)
 
 
+def restore_ballot(ballots: dict[str, Ballot], person_id: str, saved: Ballot, settings: Settings) -> None:
+    """Give `person_id` back the `saved` votes that fit (`restore_votes`). A ballot that
+    was there stays, even if nothing fits; a new one is kept only if something did."""
+    had_ballot = person_id in ballots
+    ballot = ballots.setdefault(person_id, Ballot())
+    restore_votes(ballot, saved, settings)
+    if not had_ballot and ballot.is_empty():
+        del ballots[person_id]
+
+
 def restore_votes(ballot: Ballot, saved: Ballot, settings: Settings) -> None:
     """Put one person's votes on a restored branch back on their ballot: every "can it
     change?" answer, and the dots as far as the cap per cause and their budget allow now."""
@@ -464,8 +493,12 @@ def _count_voters(ballots: dict[str, Ballot]) -> int:
 
 
 def _voters_after(state: Session, person_id: str, after: Ballot) -> int:
-    before = state.ballots.get(person_id)
-    was_voter = before is not None and not before.is_empty()
+    """The voter count after one person's vote. While votes are hidden, removing or merging
+    answers publishes no new count -- a drop would tell the room whose votes were on the
+    removed answer -- so a person whose votes all went with it keeps an empty ballot and
+    stays counted ("has voted") until they take their own votes back: a voter is whoever
+    has a ballot, and `voters == len(ballots)` on the server."""
+    was_voter = person_id in state.ballots
     return state.voters + (not after.is_empty()) - was_voter
 
 
@@ -476,20 +509,33 @@ def _ballots_after(state: Session, change: Callable[[Ballot], None]) -> dict[str
     return ballots
 
 
-def _tally_if_revealed(state: Session, ballots: dict[str, Ballot]) -> dict[str, Tally] | None:
-    return compute_tally(ballots) if state.revealed else None
-
-
 def _action_fields(
     state: Session, text: str, causes: list[str], doers: str
 ) -> tuple[str, list[str], str] | Refusal:
-    text = clean(text)
-    if not text:
+    cleaned = _cleaned(text, p.MAX_ACTION_TEXT, "This action")
+    if isinstance(cleaned, Refusal):
+        return cleaned
+    if not cleaned:
         return refuse("invalid", "An action can't be empty.")
+    who = _cleaned(doers, p.MAX_SHORT_TEXT, "Who can do it")
+    if isinstance(who, Refusal):
+        return who
     unique = list(dict.fromkeys(causes))
     if any(cause_id not in state.causes for cause_id in unique):
         return _missing("cause")
-    return text, unique, clean(doers)
+    return cleaned, unique, who
+
+
+def _cleaned(text: str, limit: int, what: str) -> str | Refusal:
+    """`text` cleaned, or a refusal when cleaning made it longer than the field's bound (NFC
+    turns a few characters into two or three; see `text`): every accepted event must fit the
+    bounds it is sent and journaled with."""
+    cleaned = clean(text)
+    if len(cleaned) > limit:
+        return refuse("invalid", f"{what} is too long once its letters are written out in full: some "
+                                 f"letters and signs count as two or three characters, and {limit} "
+                                 "fit. Please shorten it a little.")
+    return cleaned
 
 
 def depth_refusal(state: Session, parent: str | None, cause_id: str | None) -> Refusal | None:

@@ -5,6 +5,12 @@ through `clean` before it accepts a command, so no client ever receives a termin
 sequence, a C0/C1 control character, a NUL or a bidi override from another person. Markup
 characters such as `[bold]` are left alone on purpose: they are harmless as long as every
 screen shows user text as plain text, which the TUI does.
+
+Cleaning normalises to NFC, and NFC can make text *longer*: a few characters (U+FB2C, a
+Hebrew letter with two marks, say) have no composed form and become three. So the length
+bound of a field must be checked again on the cleaned text: the rules refuse a command whose
+cleaned text no longer fits, and `fit` cuts a name or title that has no way to be refused,
+never inside what reads as one character.
 """
 
 from __future__ import annotations
@@ -46,3 +52,41 @@ def clean(text: str) -> str:
     text = "".join(char if _allowed(char) else (" " if char in "\t\n\r\v\f" else "")
                    for char in text)
     return _WHITESPACE.sub(" ", text).strip()
+
+
+_ZWJ = "\u200d"
+
+
+def fit(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, at a place that does not split what a
+    person reads as one character (a letter and its accents, an emoji sequence, a flag),
+    and trimmed."""
+    if len(text) <= limit:
+        return text
+    end = limit
+    while end > 0 and _inside_cluster(text, end):
+        end -= 1
+    if end == 0:  # one "character" longer than the limit (a letter under 300 accents)
+        end = limit
+    return text[:end].rstrip()
+
+
+def _inside_cluster(text: str, at: int) -> bool:
+    """Would a cut between `text[at - 1]` and `text[at]` split one visible character?"""
+    before, after = text[at - 1], text[at]
+    if unicodedata.category(after) in ("Mn", "Mc", "Me"):  # accents, vowel signs, selectors
+        return True
+    if _ZWJ in (before, after) or "\U0001f3fb" <= after <= "\U0001f3ff":  # emoji ZWJ, skin tones
+        return True
+    if "\u1100" <= before <= "\u11ff" and "\u1160" <= after <= "\u11ff":  # Hangul jamo
+        return True
+    if _regional(before) and _regional(after):  # a flag is a pair of regional indicators
+        run = 0
+        while run < at and _regional(text[at - 1 - run]):
+            run += 1
+        return run % 2 == 1
+    return False
+
+
+def _regional(char: str) -> bool:
+    return "\U0001f1e6" <= char <= "\U0001f1ff"

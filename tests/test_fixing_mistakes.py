@@ -144,7 +144,9 @@ def test_undo_brings_back_the_branch_exactly() -> None:
     action = add_action(state, ANN, [first, below])
     before, voters = snapshot(state), state.voters
     decision = ok(state, FAC, p.RemoveCause(op=op(), cause=gone))
-    assert isinstance(decision, p.RemoveCause) and decision.voters == 1
+    # Votes are hidden: no new count is published (Ann keeps an empty ballot until then).
+    assert isinstance(decision, p.RemoveCause) and decision.voters is None
+    assert state.voters == voters
     assert order(state, None) == ["First", "Third"]
     assert state.actions[action].causes == [first]
     assert may_restore(state, FAC) is None

@@ -57,7 +57,7 @@ from whytree.shared import protocol as p
 from whytree.shared import wording
 from whytree.shared.mirror import Mirror, Received
 from whytree.shared.model import CHANGE_ANSWERS, PHASES, Change, Phase, Session
-from whytree.shared.rules import may_move, may_remove, may_restore, move_refusal
+from whytree.shared.rules import depth_refusal, may_move, may_remove, may_restore, move_refusal
 from whytree.tui.messages import DRAFT_OP, SendCommand
 from whytree.tui.screens.dialogs import (
     ConfirmScreen,
@@ -407,6 +407,10 @@ class SessionScreen(Screen[None]):
     def action_why(self) -> None:
         parent = self.cause_tree.selected_cause
         state = self._state
+        too_deep = depth_refusal(state, parent, None)
+        if too_deep is not None:  # say so now, before anyone types an answer in vain
+            self.notify(too_deep.message, severity="warning", markup=False)
+            return
         under = state.causes[parent].text if parent is not None else (state.situation or "the situation")
         self._open_bar(("why", parent), f"{wording.why_prompt(state.mode)}  ⟵  {under}", "")
 

@@ -10,6 +10,12 @@ collapsed) and the cursor stays on the same answer, found by cause id.
 Every label is built from plain text (`rich.text.Text(text)`), never from markup: what
 people type is shown exactly as typed.
 
+Depth. The rules keep a chain of answers within `MAX_DEPTH`, but a journal written before
+that limit may hold a chain a thousand deep, and Textual's `Tree` walks its nodes
+recursively (laying out lines, removing a node): such a chain would crash the app with a
+`RecursionError`. So the tree gives nodes to answers down to `MAX_SHOWN_DEPTH` only; the
+deepest shown answer says how many more lie below it. Every walk here is iterative.
+
 Bindings (on top of `Tree`'s):
 
 | key   | action                                                      |
@@ -30,6 +36,7 @@ from textual.widgets.tree import TreeNode
 from whytree.shared import protocol as p
 from whytree.shared import wording
 from whytree.shared.model import Cause, Change, Person, Session
+from whytree.shared.ranking import tree_order
 
 ROOT = ""
 """`data` of the root node (the situation); every other node holds its cause id."""
@@ -40,6 +47,9 @@ MAX_DOTS_SHOWN = 12
 
 MERGING_MARK = "  ◆ merging: select where it goes, press m"
 MOVING_MARK = "  ◆ moving: select its new place, press Enter"
+
+MAX_SHOWN_DEPTH = p.MAX_DEPTH
+"""Answers deeper than this get no node (see the module docstring)."""
 
 
 def cause_label(cause: Cause, state: Session, me: Person | None, *, merging: bool = False,
@@ -100,6 +110,8 @@ class CauseTree(Tree[str]):
         self.guide_depth = 3
         self.auto_expand = False
         self._cause_nodes: dict[str, TreeNode[str]] = {}
+        self._depths: dict[str, int] = {}
+        """Cause id -> its depth in the tree (1 under the situation), for shown answers."""
         self._state: Session | None = None
         self._me: Person | None = None
         self._merging: str | None = None
@@ -155,9 +167,12 @@ class CauseTree(Tree[str]):
         self._state, self._me = state, me
         self.clear()
         self._cause_nodes.clear()
+        self._depths.clear()
         self.root.set_label(situation_label(state, me))
         self.root.expand()
-        for cause in state.causes.values():  # parents always come before their children
+        # Tree order puts every parent before its answers (a merge can leave an answer before
+        # its new parent in the session's own order).
+        for cause, _depth in tree_order(state):
             parent = self._cause_nodes.get(cause.parent) if cause.parent is not None else self.root
             if parent is None:
                 continue
@@ -184,9 +199,11 @@ class CauseTree(Tree[str]):
                     self._relabel(cause_id)
                 case p.RemoveCause(cause=cause_id):
                     self._remove(cause_id)
+                    self._relabel_deepest()
                     relabel_all = relabel_all or state.revealed
                 case p.MergeCauses(cause=cause_id, into=into):
                     self._merge(cause_id, into)
+                    self._relabel_deepest()
                     relabel_all = relabel_all or state.revealed
                 case p.MoveCause(cause=cause_id):
                     self._move(cause_id)
@@ -213,14 +230,31 @@ class CauseTree(Tree[str]):
     # --- the changes ----------------------------------------------------------------------
 
     def _add(self, parent: TreeNode[str], cause: Cause, *, expanded: bool,
-             before: TreeNode[str] | None = None) -> TreeNode[str]:
-        label = cause_label(cause, self._session, self._me, merging=cause.id == self._merging,
-                            moving=cause.id == self._moving)
-        node = parent.add(label, data=cause.id, expand=expanded, before=before)
+             before: TreeNode[str] | None = None) -> TreeNode[str] | None:
+        """A node for `cause` under `parent` (before `before`, else last); None (and a note
+        on `parent`) when it would be deeper than `MAX_SHOWN_DEPTH`."""
+        depth = self._depths.get(parent.data, 0) + 1 if parent.data else 1
+        if depth > MAX_SHOWN_DEPTH:
+            if parent.data:
+                self._relabel(parent.data)
+            return None
+        self._depths[cause.id] = depth
+        node = parent.add(self._label(cause), data=cause.id, expand=expanded, before=before)
         node.allow_expand = False
         parent.allow_expand = True
         self._cause_nodes[cause.id] = node
         return node
+
+    def _label(self, cause: Cause) -> Text:
+        state = self._session
+        label = cause_label(cause, state, self._me, merging=cause.id == self._merging,
+                            moving=cause.id == self._moving)
+        if self._depths.get(cause.id) == MAX_SHOWN_DEPTH:
+            hidden = len(state.subtree(cause.id)) - 1
+            if hidden:
+                label.append(f"  ▸ {hidden} more {'answer' if hidden == 1 else 'answers'} below, "
+                             "too deep to show here", style="italic")
+        return label
 
     @property
     def _session(self) -> Session:
@@ -231,14 +265,22 @@ class CauseTree(Tree[str]):
         node = self._cause_nodes.get(cause_id)
         cause = self._session.causes.get(cause_id)
         if node is not None and cause is not None:
-            node.set_label(cause_label(cause, self._session, self._me, merging=cause_id == self._merging,
-                                       moving=cause_id == self._moving))
+            node.set_label(self._label(cause))
+
+    def _relabel_deepest(self) -> None:
+        """The deepest shown answers count what lies below them: recount after a removal."""
+        for cause_id, depth in list(self._depths.items()):
+            if depth == MAX_SHOWN_DEPTH:
+                self._relabel(cause_id)
 
     def _forget(self, node: TreeNode[str]) -> None:
-        for child in node.children:
-            self._forget(child)
-        if node.data:
-            self._cause_nodes.pop(node.data, None)
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            stack.extend(current.children)
+            if current.data:
+                self._cause_nodes.pop(current.data, None)
+                self._depths.pop(current.data, None)
 
     def _cursor_inside(self, node: TreeNode[str]) -> bool:
         current = self.cursor_node
@@ -263,24 +305,27 @@ class CauseTree(Tree[str]):
     def _merge(self, cause_id: str, into: str) -> None:
         node = self._cause_nodes.get(cause_id)
         target = self._cause_nodes.get(into)
-        if node is None or target is None:
+        if target is None:
             self._remove(cause_id)
             self._relabel(into)
             return
         selected = self.cursor_node.data if self.cursor_node is not None else None
         folds = {}
-        stack = list(node.children)
-        while stack:
-            child = stack.pop()
-            if child.data:
-                folds[child.data] = child.is_expanded
-            stack.extend(child.children)
-        moved = [child.data for child in node.children if child.data]
-        self._forget(node)
-        node.remove()
+        if node is not None:
+            stack = list(node.children)
+            while stack:
+                child = stack.pop()
+                if child.data:
+                    folds[child.data] = child.is_expanded
+                stack.extend(child.children)
+            self._forget(node)
+            node.remove()
         state = self._session
-        for child_id in moved:
-            self._add_subtree(target, child_id, folds, state)
+        # The merged answer's children, now under `into` (also those that were too deep to
+        # show before, and may be shown now).
+        for moved in state.children(into):
+            if moved.id not in self._cause_nodes:
+                self._add_subtree(target, moved.id, folds, state)
         self._relabel(into)
         if selected == cause_id:
             selected = into
@@ -323,18 +368,25 @@ class CauseTree(Tree[str]):
         after = siblings[siblings.index(cause_id) + 1:]
         before = next((self._cause_nodes[c] for c in after if c in self._cause_nodes), None)
         node = self._add(parent, cause, expanded=True, before=before)
+        if node is None:
+            return
         for child in state.children(cause_id):
             self._add_subtree(node, child.id, {}, state)
 
     def _add_subtree(
         self, parent: TreeNode[str], cause_id: str, folds: dict[str, bool], state: Session
     ) -> None:
-        cause = state.causes.get(cause_id)
-        if cause is None:
-            return
-        node = self._add(parent, cause, expanded=folds.get(cause_id, True))
-        for child in state.children(cause_id):
-            self._add_subtree(node, child.id, folds, state)
+        below: dict[str | None, list[Cause]] = {}
+        for cause in state.causes.values():
+            below.setdefault(cause.parent, []).append(cause)
+        stack: list[tuple[TreeNode[str], str]] = [(parent, cause_id)]
+        while stack:
+            parent_node, current = stack.pop()
+            found = state.causes.get(current)
+            node = None if found is None else self._add(parent_node, found,
+                                                        expanded=folds.get(current, True))
+            if node is not None:
+                stack.extend((node, child.id) for child in reversed(below.get(current, ())))
 
     # --- keys -------------------------------------------------------------------------------
 

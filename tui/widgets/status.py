@@ -18,26 +18,36 @@ from textual.widgets import Static
 from whytree.shared import wording
 from whytree.shared.model import Person, Session
 
+FACILITATOR_BADGE = " facilitator "
+"""Shown after the facilitator's name in reverse video: a style no name can carry (names
+are plain text), so a participant called "Ana (facilitator)" cannot pass for the host."""
+BADGE_STYLE = "reverse bold"
 
-def people_line(state: Session, me: Person | None) -> str:
-    """Who is here, as plain words: names (or "Anonymous"), how many online, who is done."""
+
+def people_line(state: Session, me: Person | None) -> Content:
+    """Who is here, in plain words: the facilitator first (with a badge a name cannot
+    imitate), then names (or "Anonymous"), how many online, who is done."""
     online = [p for p in state.online_people() if p.role != "viewer"]
-    names: list[str] = []
+    online.sort(key=lambda person: person.role != "facilitator")  # stable: join order after
+    names: list[Content] = []
     for person in online:
         if me is not None and person.id == me.id:
-            names.append("you")
+            names.append(Content("you"))
+        elif person.role == "facilitator":
+            names.append(Content.assemble(person.name or "Anonymous", " ", (FACILITATOR_BADGE, BADGE_STYLE)))
         else:
-            name = person.name or "Anonymous"
-            names.append(f"{name} (facilitator)" if person.role == "facilitator" else name)
-    shown = ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
-    line = f"Here: {shown or 'nobody yet'}  ({len(online)} online)"
+            names.append(Content(person.name or "Anonymous"))
+    shown = Content(", ").join(names[:12])
+    if len(names) > 12:
+        shown = shown.append(f" and {len(names) - 12} more")
+    line = Content.assemble("Here: ", shown if names else "nobody yet", f"  ({len(online)} online)")
     if me is not None and me.role == "facilitator":
         done = sum(1 for p in online if p.done and p.role != "facilitator")
         others = sum(1 for p in online if p.role != "facilitator")
         if others:
-            line += f"  ·  {done} of {others} said “I'm done”"
+            line = line.append(f"  ·  {done} of {others} said “I'm done”")
     elif me is not None and me.done:
-        line += "  ·  you said “I'm done”"
+        line = line.append("  ·  you said “I'm done”")
     return line
 
 
@@ -81,7 +91,7 @@ class SessionHeader(Vertical):
         self._ends_at, self._offset = state.timer_ends, server_offset
         self._title_line(state)
         self._help.update(Content(step_help(state)))
-        self._people.update(Content(people_line(state, me)))
+        self._people.update(people_line(state, me))
         self._state = state
 
     def _title_line(self, state: Session) -> None:
