@@ -93,6 +93,8 @@ class Server:
         self._flush_handle: asyncio.Handle | None = None
         self._probe_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
+        self._saver: asyncio.Task[None] | None = None
+        self._save_wanted = False
         self._advertiser: Advertiser | None = None
 
     @property
@@ -173,7 +175,7 @@ class Server:
             self._spawn(self._advertise())
         if self.resumed and hub.state.phase == "closed":
             # Closed, but the host stopped before the results were written: write them now.
-            self._spawn(self._save_results())
+            self._request_save()
 
     async def stop(self) -> None:
         if self._server is not None:
@@ -294,26 +296,46 @@ class Server:
                 continue
             body = record.event.command
             if isinstance(body, p.Close):
-                self._spawn(self._save_results())
+                self._request_save()
             elif isinstance(body, p.Reopen):
                 self._mark_closed(False)
 
+    def _request_save(self) -> None:
+        """Save the results of the latest close. Saves run one at a time: closes that come
+        while one runs are folded into one more save of the state as it is then."""
+        self._save_wanted = True
+        if self._saver is None or self._saver.done():
+            self._saver = asyncio.get_running_loop().create_task(self._save_while_wanted())
+            self._background.add(self._saver)
+            self._saver.add_done_callback(self._background.discard)
+
+    async def _save_while_wanted(self) -> None:
+        while self._save_wanted:
+            self._save_wanted = False
+            await self._save_results()
+
     async def _save_results(self) -> None:
         hub, journal = self.hub, self._journal
-        if hub is None or journal is None:
-            return
+        if hub is None or journal is None or hub.state.phase != "closed":
+            return  # reopened before its turn came: the next close saves again
         from .results import save_results
 
         snapshot = msgspec.convert(msgspec.to_builtins(hub.state), Session)
         try:
             folder = await asyncio.to_thread(save_results, snapshot, self.config.data_dir)
-        except OSError as exc:
-            self._notice(f"Could not write the results ({exc}). Everything is kept in the journal: "
-                         "free some space, then reopen and close the session again.")
+        except Exception as exc:  # noqa: BLE001 - whatever it is, the facilitator must hear of it
+            # One line (and the traceback when it is a bug, not the disk), and one notice.
+            self._notice(f"Could not save the results ({_describe(exc)}). Everything is kept in "
+                         f"the journal: fix the folder {self.config.data_dir}, then reopen and "
+                         "close the session again (or restart the host).",
+                         level=logging.ERROR, exc_info=not isinstance(exc, OSError))
             return
-        self._mark_closed(True)
         self.results_dir = folder
-        self._notice(f"Results saved in {folder}")
+        # Closed for good only if this save belongs to the close still in force: after a
+        # reopen the journal must keep saying "open", so a crash resumes the session.
+        if hub.state.phase == "closed" and hub.state.closed_at == snapshot.closed_at:
+            self._mark_closed(True)
+            self._notice(f"Results saved in {folder}")
 
     def _mark_closed(self, closed: bool) -> None:
         """Whether the next start resumes this session (open) or begins a new one."""
@@ -355,8 +377,8 @@ class Server:
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def _notice(self, message: str) -> None:
-        log.warning("%s", message)
+    def _notice(self, message: str, *, level: int = logging.WARNING, exc_info: bool = False) -> None:
+        log.log(level, "%s", message, exc_info=exc_info)
         if self.config.on_notice is not None:
             self.config.on_notice(message)
 
@@ -388,6 +410,13 @@ def _replayed(journal: Journal, row: SessionRow) -> Hub:
                 "Nothing was changed; keep the file for recovery, or start with --new."
             ) from exc
     return hub
+
+
+def _describe(exc: Exception) -> str:
+    """An exception as a short phrase for people: the OS's words for an OSError."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def _addresses(bind: str) -> list[str]:
