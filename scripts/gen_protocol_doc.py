@@ -530,6 +530,14 @@ def _document() -> Iterator[str]:
         "carries the room's totals per cause (`tally`), never anyone's ballot.",
         "- **Anonymous sessions.** Nobody but the person learns who wrote what: `author` of causes and "
         "actions, an event's `by`, and other people's names are null or empty for everyone else.",
+        "- **Anonymity that was on stays on for what was said then.** The facilitator chooses "
+        "anonymity before any answer or action exists (`set_settings` is refused with `invalid` "
+        "once the tree or the action list holds anything). Every event is sent — live, on a resume "
+        "from any `since` (also `0`), or again for a retried `op` — as redacted by the anonymity in "
+        "force when it was accepted *or* now, whichever hides more: turning anonymity off never "
+        "reveals the author, `by` or `op` of anything sent while it was on (\"I'm done\", answers "
+        "later removed, ...). Only the names in the `set_settings` event that turned it off, and "
+        "what comes after it, are visible.",
         "- An event's `op` goes to the author only. In anonymous sessions the `op` inside other "
         f"people's commands is replaced by `\"{HIDDEN_OP}\"` too, since one client's ops would tie "
         "together everything it sent.",

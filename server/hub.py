@@ -17,6 +17,7 @@ sends any of the frames.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import hmac
 import secrets
@@ -154,6 +155,8 @@ class Hub:
         """Set by the network layer when the journal cannot be written: changes stop."""
         self._wrong_by_address: dict[str, _Throttle] = {}
         self._wrong_overall = _Throttle(*WRONG_OVERALL)
+        self._anonymity: list[tuple[int, bool]] = [(0, state.settings.anonymous)]
+        """(seq, anonymous) at every event that changed anonymity, in order."""
 
     # --- restoring from the journal -----------------------------------------------------
 
@@ -164,8 +167,7 @@ class Hub:
         event = record.event
         if event is None:
             return
-        apply(self.state, event)
-        self.recent.append(event)
+        self._apply(event)
         if event.by is not None and event.op is not None and record.digest:
             self.accepted[(event.by, event.op)] = (record.digest, event.seq)
 
@@ -175,6 +177,7 @@ class Hub:
         is cleared. Nothing unsaved was sent, so every client already agrees."""
         self.state, self.tokens, self.accepted = journaled.state, journaled.tokens, journaled.accepted
         self.recent, self.unsaved = journaled.recent, []
+        self._anonymity = journaled._anonymity
         self.rejections.clear()
         for conn in self.conns.values():
             if conn.person is not None and conn.person not in self.state.people:
@@ -334,12 +337,11 @@ class Hub:
             and since <= self.state.seq
             and (since == self.state.seq or (self.recent and self.recent[0].seq <= since + 1))
         )
-        anonymous = self.state.settings.anonymous
         if resumable:
             assert since is not None
             out: list[Output] = [_send(conn, p.Welcome(you=you, token=token, seq=since,
                                                        state=None, server_time=now))]
-            out += [_send(conn, redact(event, person_id, anonymous))
+            out += [_send(conn, self._redact(event, person_id))
                     for event in self.recent if event.seq > since]
             return out
         welcome = p.Welcome(you=you, token=token, seq=self.state.seq,
@@ -395,7 +397,7 @@ class Hub:
         ignores an event it already applied, and clears the op from its outbox)."""
         for event in self.recent:
             if event.seq == seq:
-                return Send([conn], p.encode(redact(event, person_id, self.state.settings.anonymous)))
+                return Send([conn], p.encode(self._redact(event, person_id)))
         # Too old to keep: an event without the body would not apply, so send a no-op
         # acknowledgement in the only form clients know -- the event is already applied.
         ack = p.Event(seq=seq, by=person_id, op=op, command=p.VotesCast(voters=self.state.voters))
@@ -418,10 +420,28 @@ class Hub:
     def _commit(self, by: str | None, op: str | None, body: p.EventBody, digest: str = "") -> list[Output]:
         """Make `body` the next event: apply it, record it, and address it to everyone."""
         event = p.Event(seq=self.state.seq + 1, by=by, op=op, command=body)
-        apply(self.state, event)
-        self.recent.append(event)
+        self._apply(event)
         self.unsaved.append(Record(event=event, digest=digest))
         return self._broadcast(event)
+
+    def _apply(self, event: p.Event) -> None:
+        anonymous = self.state.settings.anonymous
+        apply(self.state, event)
+        self.recent.append(event)
+        if self.state.settings.anonymous != anonymous:
+            self._anonymity.append((event.seq, self.state.settings.anonymous))
+
+    def _anonymous_at(self, seq: int) -> bool:
+        """The anonymity in force once event `seq` took effect: for the event that turned
+        it on or off, its new value; for any other, the value when it was accepted."""
+        index = bisect.bisect_right(self._anonymity, (seq, True)) - 1
+        return self._anonymity[max(index, 0)][1]
+
+    def _redact(self, event: p.Event, viewer: str) -> p.Event:
+        """An event sent again (a resume, a retry): what was said while the session was
+        anonymous stays anonymous, whatever the setting is now; and while it is anonymous
+        now, nothing earlier names anyone either."""
+        return redact(event, viewer, self.state.settings.anonymous or self._anonymous_at(event.seq))
 
     def _broadcast(self, event: p.Event) -> list[Output]:
         """One encoded frame per distinct view of the event (encode once, send to many)."""
