@@ -541,6 +541,12 @@ def _document() -> Iterator[str]:
         "- An event's `op` goes to the author only. In anonymous sessions the `op` inside other "
         f"people's commands is replaced by `\"{HIDDEN_OP}\"` too, since one client's ops would tie "
         "together everything it sent.",
+        f"- **Presence.** Who is connected is published in batches: every "
+        f"{_number(hub.PRESENCE_EVERY)} s the server sends a `presence` event for each person whose "
+        f"connection has been up (or down) for at least {_number(hub.PRESENCE_SETTLE)} s and who is "
+        "shown otherwise, in the order people joined. Only the net change counts: a link that drops "
+        "and comes back within that time sends (and saves) nothing, however often it happens. So "
+        "somebody coming back is never announced right before the commands their client resends.",
         "",
     ]
     yield "## Client → server"

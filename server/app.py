@@ -35,6 +35,7 @@ from whytree.shared import protocol as p
 from whytree.shared.model import Session
 from whytree.shared.text import clean
 
+from . import hub as server_hub
 from .discovery import Advertiser, lan_addresses
 from .hub import ConnId, Disconnect, Hub, Output, Record, Send, new_code, new_key
 from .journal import Journal, JournalDamaged, JournalError, SessionRow
@@ -92,6 +93,7 @@ class Server:
         self._pending: list[Output] = []
         self._flush_handle: asyncio.Handle | None = None
         self._probe_task: asyncio.Task[None] | None = None
+        self._presence_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._saver: asyncio.Task[None] | None = None
         self._save_wanted = False
@@ -171,6 +173,7 @@ class Server:
         self.port = next(iter(self._server.sockets)).getsockname()[1]
         self.urls = [f"{'wss' if config.tls else 'ws'}://{address}:{self.port}"
                      for address in _addresses(config.bind)]
+        self._presence_task = asyncio.get_running_loop().create_task(self._publish_presence())
         if config.advertise:  # it takes a moment (mDNS probes the name): don't wait for it
             self._spawn(self._advertise())
         if self.resumed and hub.state.phase == "closed":
@@ -178,6 +181,11 @@ class Server:
             self._request_save()
 
     async def stop(self) -> None:
+        if self._presence_task is not None:
+            self._presence_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._presence_task
+            self._presence_task = None
         if self._server is not None:
             self._server.close()
             with contextlib.suppress(Exception):
@@ -185,7 +193,9 @@ class Server:
             self._server = None
         if self._flush_handle is not None:
             self._flush_handle.cancel()
-            self._flush()
+        if self.hub is not None and self._journal is not None and not self.hub.storage_error:
+            self.hub.all_away()  # everyone is disconnected now: say so in the journal
+        self._flush()
         if self._probe_task is not None:
             self._probe_task.cancel()
         for task in list(self._background):
@@ -345,6 +355,14 @@ class Server:
             self._journal.set_closed(self._session_id, closed)
         except JournalError as exc:
             self._notice(f"{exc} (The session's state is safe in the journal.)")
+
+    async def _publish_presence(self) -> None:
+        """Who is connected, as the hub publishes it: in batches, a tick at a time."""
+        hub = self.hub
+        assert hub is not None
+        while True:
+            await asyncio.sleep(server_hub.PRESENCE_EVERY)
+            self._queue(hub.publish_presence(time.time()))
 
     # --- storage trouble ---------------------------------------------------------------
 

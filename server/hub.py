@@ -51,6 +51,14 @@ MAX_THROTTLED_ADDRESSES = 1024
 COMMAND_BURST = 40.0
 COMMAND_RATE = 20.0
 
+# Presence (who is connected) is published in batches, at a tick every PRESENCE_EVERY
+# seconds (`publish_presence`), once a change has held for PRESENCE_SETTLE seconds; only
+# the net change is journaled. So a phone that drops and reconnects every second costs
+# nothing, and in an anonymous session the moment somebody comes back is not tied to the
+# commands their client resends right after its `welcome` (those go out first).
+PRESENCE_EVERY = 1.0
+PRESENCE_SETTLE = 3.0
+
 RESUME_WINDOW = 5000
 """How many recent events are kept in memory to resume a client from its `since`."""
 REMEMBERED_REJECTIONS = 2000
@@ -157,6 +165,8 @@ class Hub:
         self._wrong_overall = _Throttle(*WRONG_OVERALL)
         self._anonymity: list[tuple[int, bool]] = [(0, state.settings.anonymous)]
         """(seq, anonymous) at every event that changed anonymity, in order."""
+        self._presence_since: dict[str, float] = {}
+        """Person -> when a change of their presence was first seen, until published."""
 
     # --- restoring from the journal -----------------------------------------------------
 
@@ -196,9 +206,15 @@ class Hub:
     def resume(self) -> None:
         """After replaying the journal at start-up: nobody is connected yet, so whoever the
         journal last saw online is offline until they come back (journaled presence)."""
+        self.all_away()
+
+    def all_away(self) -> None:
+        """Nobody is connected (a start, or a stop): journal whoever shows online as away,
+        at once."""
         for person in list(self.state.people.values()):
             if person.online:
                 self._commit(None, None, p.Presence(person=person.id, online=False))
+        self._presence_since.clear()
 
     def take_unsaved(self) -> list[Record]:
         """The records to make durable before the frames returned so far are sent."""
@@ -211,16 +227,34 @@ class Hub:
         self.conns[conn] = _Conn(address=address, last_refill=now)
 
     def disconnect(self, conn: ConnId) -> list[Output]:
-        state = self.conns.pop(conn, None)
-        if state is None or state.person is None:
+        """`conn` is gone. Its person shows offline from a later `publish_presence`."""
+        self.conns.pop(conn, None)
+        return []
+
+    def publish_presence(self, now: float) -> list[Output]:
+        """The presence changes that have held for `PRESENCE_SETTLE` seconds, as events, in
+        the order people joined (not the order they came and went). The network layer
+        calls this every `PRESENCE_EVERY` seconds."""
+        if self.storage_error:
             return []
-        person_id = state.person
-        if any(c.person == person_id for c in self.conns.values()):
-            return []
-        person = self.state.people.get(person_id)
-        if person is None or not person.online or self.storage_error:
-            return []
-        return self._commit(None, None, p.Presence(person=person_id, online=False))
+        connected = {state.person for state in self.conns.values() if state.person is not None}
+        out: list[Output] = []
+        for person in list(self.state.people.values()):
+            online = person.id in connected
+            if person.removed or online == person.online:
+                self._presence_since.pop(person.id, None)
+                continue
+            since = self._presence_since.setdefault(person.id, now)
+            if now - since >= PRESENCE_SETTLE:
+                del self._presence_since[person.id]
+                out += self._commit(None, None, p.Presence(person=person.id, online=online))
+        return out
+
+    def presence_settled(self) -> bool:
+        """Whether everyone shows as connected or not as they really are."""
+        connected = {state.person for state in self.conns.values() if state.person is not None}
+        return all(person.online == (person.id in connected)
+                   for person in self.state.people.values() if not person.removed)
 
     def joined(self) -> list[ConnId]:
         return [conn for conn, state in self.conns.items() if state.person is not None]
@@ -302,8 +336,6 @@ class Hub:
                 return self._refuse(conn, "full", "The session has as many people as it can hold.")
             person = Person(id=f"p{self.state.seq + 1}", name=clean(join.name)[: p.MAX_NAME], role=role)
             out += self._commit(None, None, p.PersonJoined(person=person))
-        elif not person.online:
-            out += self._commit(None, None, p.Presence(person=person.id, online=True))
         if token is None:  # a new person, or the facilitator's key without a known token
             token = secrets.token_urlsafe(18)
             self.tokens[token_hash(token)] = person.id

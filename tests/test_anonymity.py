@@ -1,11 +1,14 @@
-"""Anonymity that was on stays on for what was said then.
+"""Anonymity that was on stays on for what was said then; presence ties nobody to anything.
 
 The real server on port 0 and real websocket clients (`NetClient`, the `Mirror` the TUI
 uses). What is checked is what reaches the other people in the room:
 
 * whatever was sent while the session was anonymous is sent again (a resume from
   `since: 0`, a newcomer's welcome) without its author, `by` or op, also after the
-  facilitator turned anonymity off.
+  facilitator turned anonymity off;
+* somebody who comes back to an anonymous session is not announced right before the
+  commands their client resends;
+* a link that drops and comes back again and again does not grow the journal.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ import asyncio
 import json
 from typing import Any
 
-from conftest import CODE, FACILITATOR_KEY, MakeServer
+import pytest
+from conftest import CODE, FACILITATOR_KEY, MakeServer, WaitUntil
 from websockets.asyncio.client import connect
 
 from tests.netclient import NetClient
+from whytree.server import hub as server_hub
 from whytree.server.app import Server
 from whytree.shared import protocol as p
 
@@ -97,3 +102,57 @@ async def test_what_was_said_anonymously_stays_anonymous_after_anonymity_is_turn
     assert added and added[0]["by"] is None and added[0]["command"]["op"] == "-"
     # Names are back for what comes after: that was the point of turning it off.
     assert from_start[-1]["command"]["names"][ann.id] == "Ann Quill"
+
+
+async def test_coming_back_to_an_anonymous_session_is_not_announced_next_to_the_resent_command(
+    make_server: MakeServer, wait_until: WaitUntil, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(server_hub, "PRESENCE_EVERY", 0.1, raising=False)
+    monkeypatch.setattr(server_hub, "PRESENCE_SETTLE", 1.0, raising=False)
+    server = await make_server(anonymous=True)
+    fac = await joined(server, facilitator_key=FACILITATOR_KEY, name="Fran")
+    bob = await joined(server, code=CODE, name="Bo Rivet")
+    ann = await joined(server, code=CODE, name="Ann Quill")
+    await fac.ok(p.SetPhase(op=fac.mirror.new_op(), phase="why"))
+    await ann.close()
+    await wait_until(lambda: not server.state.people[ann.id].online, what="Ann shown away")
+
+    # While away, Ann typed an answer; her client sends it again right after its welcome.
+    ann.mirror.command(p.AddCause(op=ann.mirror.new_op(), parent=None, text="Buses stop at six"))
+    welcome = await ann.join(code=CODE)
+    assert isinstance(welcome, p.Welcome) and welcome.state is None
+    assert ann.ws is not None
+    for frame in ann.mirror.pending_frames():
+        await ann.ws.send(frame.decode())
+    await wait_until(lambda: server.state.causes, what="the answer")
+    await wait_until(lambda: server.state.people[ann.id].online, what="Ann shown back")
+    await bob.catch_up(server.state.seq)
+
+    events = [f for f in bob.frames() if f["type"] == "event"]
+    kinds = [(f["command"]["type"], f["command"].get("person"), f["command"].get("online")) for f in events]
+    added = next(i for i, f in enumerate(events) if f["command"]["type"] == "add_cause")
+    back = kinds.index(("presence", ann.id, True))
+    assert kinds[added - 1] != ("presence", ann.id, True), kinds
+    assert back > added, kinds
+    assert events[added]["by"] is None
+
+
+async def test_a_link_that_keeps_dropping_does_not_grow_the_journal(
+    make_server: MakeServer, wait_until: WaitUntil, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(server_hub, "PRESENCE_EVERY", 0.1, raising=False)
+    monkeypatch.setattr(server_hub, "PRESENCE_SETTLE", 1.0, raising=False)
+    server = await make_server()
+    fac = await joined(server, facilitator_key=FACILITATOR_KEY, name="Fran")
+    ann = await joined(server, code=CODE, name="Ann Quill")
+    before = server.state.seq
+    for _ in range(15):  # a phone on bad Wi-Fi
+        await ann.close()
+        again = await ann.join(code=CODE)
+        assert isinstance(again, p.Welcome)
+    await ann.close()
+    await wait_until(lambda: not server.state.people[ann.id].online, what="Ann shown away")
+    await fac.catch_up(server.state.seq)
+    presence = [f["command"] for f in fac.frames() if f["type"] == "event" and f["seq"] > before]
+    assert presence == [{"type": "presence", "person": ann.id, "online": False}]
+    assert server.state.seq == before + 1
