@@ -122,6 +122,15 @@ class Server:
     # --- start and stop ------------------------------------------------------------------
 
     async def start(self) -> None:
+        try:
+            await self._start()
+        except BaseException:
+            if self._journal is not None:  # a start that failed leaves the data folder free
+                self._journal.close()
+                self._journal = None
+            raise
+
+    async def _start(self) -> None:
         config = self.config
         journal = self._journal = Journal(config.data_dir)
         row = None if config.new else journal.latest_open_session()
