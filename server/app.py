@@ -371,7 +371,10 @@ class Server:
         assert hub is not None
         while True:
             await asyncio.sleep(server_hub.PRESENCE_EVERY)
-            self._queue(hub.publish_presence(time.time()))
+            try:
+                self._queue(hub.publish_presence(time.time()))
+            except Exception:  # a bug here must not stop presence, nor the session
+                log.exception("publishing presence failed")
 
     # --- storage trouble ---------------------------------------------------------------
 
