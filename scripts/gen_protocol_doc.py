@@ -567,9 +567,23 @@ def _document() -> Iterator[str]:
         "removed them can undo it; each person receives it as they saw it: only their own votes in "
         "its `ballots` and, in anonymous sessions, no `author` and no `removed_by` but their own. "
         "Clients build it themselves from the `remove_cause` event, as `apply` does.",
+        "- **Anonymity that was on stays on for what was said then.** The facilitator chooses "
+        "anonymity before any answer or action exists (`set_settings` is refused with `invalid` "
+        "once the tree or the action list holds anything). Every event is sent — live, on a resume "
+        "from any `since` (also `0`), or again for a retried `op` — as redacted by the anonymity in "
+        "force when it was accepted *or* now, whichever hides more: turning anonymity off never "
+        "reveals the author, `by` or `op` of anything sent while it was on (\"I'm done\", answers "
+        "later removed, ...). Only the names in the `set_settings` event that turned it off, and "
+        "what comes after it, are visible.",
         "- An event's `op` goes to the author only. In anonymous sessions the `op` inside other "
         f"people's commands is replaced by `\"{HIDDEN_OP}\"` too, since one client's ops would tie "
         "together everything it sent.",
+        f"- **Presence.** Who is connected is published in batches: every "
+        f"{_number(hub.PRESENCE_EVERY)} s the server sends a `presence` event for each person whose "
+        f"connection has been up (or down) for at least {_number(hub.PRESENCE_SETTLE)} s and who is "
+        "shown otherwise, in the order people joined. Only the net change counts: a link that drops "
+        "and comes back within that time sends (and saves) nothing, however often it happens. So "
+        "somebody coming back is never announced right before the commands their client resends.",
         "",
     ]
     yield "## Client → server"

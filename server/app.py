@@ -35,6 +35,7 @@ from whytree.shared import protocol as p
 from whytree.shared.model import Session
 from whytree.shared.text import clean, fit
 
+from . import hub as server_hub
 from .discovery import Advertiser, lan_addresses
 from .hub import ConnId, Disconnect, Hub, Output, Record, Send, new_code, new_key
 from .journal import Journal, JournalDamaged, JournalError, SessionRow
@@ -92,7 +93,10 @@ class Server:
         self._pending: list[Output] = []
         self._flush_handle: asyncio.Handle | None = None
         self._probe_task: asyncio.Task[None] | None = None
+        self._presence_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
+        self._saver: asyncio.Task[None] | None = None
+        self._save_wanted = False
         self._advertiser: Advertiser | None = None
 
     @property
@@ -118,6 +122,15 @@ class Server:
     # --- start and stop ------------------------------------------------------------------
 
     async def start(self) -> None:
+        try:
+            await self._start()
+        except BaseException:
+            if self._journal is not None:  # a start that failed leaves the data folder free
+                self._journal.close()
+                self._journal = None
+            raise
+
+    async def _start(self) -> None:
         config = self.config
         journal = self._journal = Journal(config.data_dir)
         row = None if config.new else journal.latest_open_session()
@@ -169,13 +182,19 @@ class Server:
         self.port = next(iter(self._server.sockets)).getsockname()[1]
         self.urls = [f"{'wss' if config.tls else 'ws'}://{address}:{self.port}"
                      for address in _addresses(config.bind)]
+        self._presence_task = asyncio.get_running_loop().create_task(self._publish_presence())
         if config.advertise:  # it takes a moment (mDNS probes the name): don't wait for it
             self._spawn(self._advertise())
         if self.resumed and hub.state.phase == "closed":
             # Closed, but the host stopped before the results were written: write them now.
-            self._spawn(self._save_results())
+            self._request_save()
 
     async def stop(self) -> None:
+        if self._presence_task is not None:
+            self._presence_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._presence_task
+            self._presence_task = None
         if self._server is not None:
             self._server.close()
             with contextlib.suppress(Exception):
@@ -183,7 +202,9 @@ class Server:
             self._server = None
         if self._flush_handle is not None:
             self._flush_handle.cancel()
-            self._flush()
+        if self.hub is not None and self._journal is not None and not self.hub.storage_error:
+            self.hub.all_away()  # everyone is disconnected now: say so in the journal
+        self._flush()
         if self._probe_task is not None:
             self._probe_task.cancel()
         for task in list(self._background):
@@ -294,26 +315,46 @@ class Server:
                 continue
             body = record.event.command
             if isinstance(body, p.Close):
-                self._spawn(self._save_results())
+                self._request_save()
             elif isinstance(body, p.Reopen):
                 self._mark_closed(False)
 
+    def _request_save(self) -> None:
+        """Save the results of the latest close. Saves run one at a time: closes that come
+        while one runs are folded into one more save of the state as it is then."""
+        self._save_wanted = True
+        if self._saver is None or self._saver.done():
+            self._saver = asyncio.get_running_loop().create_task(self._save_while_wanted())
+            self._background.add(self._saver)
+            self._saver.add_done_callback(self._background.discard)
+
+    async def _save_while_wanted(self) -> None:
+        while self._save_wanted:
+            self._save_wanted = False
+            await self._save_results()
+
     async def _save_results(self) -> None:
         hub, journal = self.hub, self._journal
-        if hub is None or journal is None:
-            return
+        if hub is None or journal is None or hub.state.phase != "closed":
+            return  # reopened before its turn came: the next close saves again
         from .results import save_results
 
         snapshot = msgspec.convert(msgspec.to_builtins(hub.state), Session)
         try:
             folder = await asyncio.to_thread(save_results, snapshot, self.config.data_dir)
-        except OSError as exc:
-            self._notice(f"Could not write the results ({exc}). Everything is kept in the journal: "
-                         "free some space, then reopen and close the session again.")
+        except Exception as exc:  # noqa: BLE001 - whatever it is, the facilitator must hear of it
+            # One line (and the traceback when it is a bug, not the disk), and one notice.
+            self._notice(f"Could not save the results ({_describe(exc)}). Everything is kept in "
+                         f"the journal: fix the folder {self.config.data_dir}, then reopen and "
+                         "close the session again (or restart the host).",
+                         level=logging.ERROR, exc_info=not isinstance(exc, OSError))
             return
-        self._mark_closed(True)
         self.results_dir = folder
-        self._notice(f"Results saved in {folder}")
+        # Closed for good only if this save belongs to the close still in force: after a
+        # reopen the journal must keep saying "open", so a crash resumes the session.
+        if hub.state.phase == "closed" and hub.state.closed_at == snapshot.closed_at:
+            self._mark_closed(True)
+            self._notice(f"Results saved in {folder}")
 
     def _mark_closed(self, closed: bool) -> None:
         """Whether the next start resumes this session (open) or begins a new one."""
@@ -323,6 +364,17 @@ class Server:
             self._journal.set_closed(self._session_id, closed)
         except JournalError as exc:
             self._notice(f"{exc} (The session's state is safe in the journal.)")
+
+    async def _publish_presence(self) -> None:
+        """Who is connected, as the hub publishes it: in batches, a tick at a time."""
+        hub = self.hub
+        assert hub is not None
+        while True:
+            await asyncio.sleep(server_hub.PRESENCE_EVERY)
+            try:
+                self._queue(hub.publish_presence(time.time()))
+            except Exception:  # a bug here must not stop presence, nor the session
+                log.exception("publishing presence failed")
 
     # --- storage trouble ---------------------------------------------------------------
 
@@ -355,8 +407,8 @@ class Server:
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def _notice(self, message: str) -> None:
-        log.warning("%s", message)
+    def _notice(self, message: str, *, level: int = logging.WARNING, exc_info: bool = False) -> None:
+        log.log(level, "%s", message, exc_info=exc_info)
         if self.config.on_notice is not None:
             self.config.on_notice(message)
 
@@ -388,6 +440,13 @@ def _replayed(journal: Journal, row: SessionRow) -> Hub:
                 "Nothing was changed; keep the file for recovery, or start with --new."
             ) from exc
     return hub
+
+
+def _describe(exc: Exception) -> str:
+    """An exception as a short phrase for people: the OS's words for an OSError."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def _addresses(bind: str) -> list[str]:

@@ -17,6 +17,7 @@ sends any of the frames.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import hmac
 import secrets
@@ -49,6 +50,14 @@ MAX_THROTTLED_ADDRESSES = 1024
 # a queue of offline commands resent after a rejoin fits; a flood does not.
 COMMAND_BURST = 40.0
 COMMAND_RATE = 20.0
+
+# Presence (who is connected) is published in batches, at a tick every PRESENCE_EVERY
+# seconds (`publish_presence`), once a change has held for PRESENCE_SETTLE seconds; only
+# the net change is journaled. So a phone that drops and reconnects every second costs
+# nothing, and in an anonymous session the moment somebody comes back is not tied to the
+# commands their client resends right after its `welcome` (those go out first).
+PRESENCE_EVERY = 1.0
+PRESENCE_SETTLE = 3.0
 
 RESUME_WINDOW = 5000
 """How many recent events are kept in memory to resume a client from its `since`."""
@@ -154,6 +163,10 @@ class Hub:
         """Set by the network layer when the journal cannot be written: changes stop."""
         self._wrong_by_address: dict[str, _Throttle] = {}
         self._wrong_overall = _Throttle(*WRONG_OVERALL)
+        self._anonymity: list[tuple[int, bool]] = [(0, state.settings.anonymous)]
+        """(seq, anonymous) at every event that changed anonymity, in order."""
+        self._presence_since: dict[str, float] = {}
+        """Person -> when a change of their presence was first seen, until published."""
 
     # --- restoring from the journal -----------------------------------------------------
 
@@ -164,8 +177,7 @@ class Hub:
         event = record.event
         if event is None:
             return
-        apply(self.state, event)
-        self.recent.append(event)
+        self._apply(event)
         if event.by is not None and event.op is not None and record.digest:
             self.accepted[(event.by, event.op)] = (record.digest, event.seq)
 
@@ -175,6 +187,7 @@ class Hub:
         is cleared. Nothing unsaved was sent, so every client already agrees."""
         self.state, self.tokens, self.accepted = journaled.state, journaled.tokens, journaled.accepted
         self.recent, self.unsaved = journaled.recent, []
+        self._anonymity = journaled._anonymity
         self.rejections.clear()
         for conn in self.conns.values():
             if conn.person is not None and conn.person not in self.state.people:
@@ -193,9 +206,15 @@ class Hub:
     def resume(self) -> None:
         """After replaying the journal at start-up: nobody is connected yet, so whoever the
         journal last saw online is offline until they come back (journaled presence)."""
+        self.all_away()
+
+    def all_away(self) -> None:
+        """Nobody is connected (a start, or a stop): journal whoever shows online as away,
+        at once."""
         for person in list(self.state.people.values()):
             if person.online:
                 self._commit(None, None, p.Presence(person=person.id, online=False))
+        self._presence_since.clear()
 
     def take_unsaved(self) -> list[Record]:
         """The records to make durable before the frames returned so far are sent."""
@@ -208,16 +227,34 @@ class Hub:
         self.conns[conn] = _Conn(address=address, last_refill=now)
 
     def disconnect(self, conn: ConnId) -> list[Output]:
-        state = self.conns.pop(conn, None)
-        if state is None or state.person is None:
+        """`conn` is gone. Its person shows offline from a later `publish_presence`."""
+        self.conns.pop(conn, None)
+        return []
+
+    def publish_presence(self, now: float) -> list[Output]:
+        """The presence changes that have held for `PRESENCE_SETTLE` seconds, as events, in
+        the order people joined (not the order they came and went). The network layer
+        calls this every `PRESENCE_EVERY` seconds."""
+        if self.storage_error:
             return []
-        person_id = state.person
-        if any(c.person == person_id for c in self.conns.values()):
-            return []
-        person = self.state.people.get(person_id)
-        if person is None or not person.online or self.storage_error:
-            return []
-        return self._commit(None, None, p.Presence(person=person_id, online=False))
+        connected = {state.person for state in self.conns.values() if state.person is not None}
+        out: list[Output] = []
+        for person in list(self.state.people.values()):
+            online = person.id in connected
+            if person.removed or online == person.online:
+                self._presence_since.pop(person.id, None)
+                continue
+            since = self._presence_since.setdefault(person.id, now)
+            if now - since >= PRESENCE_SETTLE:
+                del self._presence_since[person.id]
+                out += self._commit(None, None, p.Presence(person=person.id, online=online))
+        return out
+
+    def presence_settled(self) -> bool:
+        """Whether everyone shows as connected or not as they really are."""
+        connected = {state.person for state in self.conns.values() if state.person is not None}
+        return all(person.online == (person.id in connected)
+                   for person in self.state.people.values() if not person.removed)
 
     def joined(self) -> list[ConnId]:
         return [conn for conn, state in self.conns.items() if state.person is not None]
@@ -299,8 +336,6 @@ class Hub:
                 return self._refuse(conn, "full", "The session has as many people as it can hold.")
             person = Person(id=f"p{self.state.seq + 1}", name=fit(clean(join.name), p.MAX_NAME), role=role)
             out += self._commit(None, None, p.PersonJoined(person=person))
-        elif not person.online:
-            out += self._commit(None, None, p.Presence(person=person.id, online=True))
         if token is None:  # a new person, or the facilitator's key without a known token
             token = secrets.token_urlsafe(18)
             self.tokens[token_hash(token)] = person.id
@@ -334,12 +369,11 @@ class Hub:
             and since <= self.state.seq
             and (since == self.state.seq or (self.recent and self.recent[0].seq <= since + 1))
         )
-        anonymous = self.state.settings.anonymous
         if resumable:
             assert since is not None
             out: list[Output] = [_send(conn, p.Welcome(you=you, token=token, seq=since,
                                                        state=None, server_time=now))]
-            out += [_send(conn, redact(event, person_id, anonymous))
+            out += [_send(conn, self._redact(event, person_id))
                     for event in self.recent if event.seq > since]
             return out
         welcome = p.Welcome(you=you, token=token, seq=self.state.seq,
@@ -395,7 +429,7 @@ class Hub:
         ignores an event it already applied, and clears the op from its outbox)."""
         for event in self.recent:
             if event.seq == seq:
-                return Send([conn], p.encode(redact(event, person_id, self.state.settings.anonymous)))
+                return Send([conn], p.encode(self._redact(event, person_id)))
         # Too old to keep: an event without the body would not apply, so send a no-op
         # acknowledgement in the only form clients know -- the event is already applied.
         ack = p.Event(seq=seq, by=person_id, op=op, command=p.VotesCast(voters=self.state.voters))
@@ -418,10 +452,28 @@ class Hub:
     def _commit(self, by: str | None, op: str | None, body: p.EventBody, digest: str = "") -> list[Output]:
         """Make `body` the next event: apply it, record it, and address it to everyone."""
         event = p.Event(seq=self.state.seq + 1, by=by, op=op, command=body)
-        apply(self.state, event)
-        self.recent.append(event)
+        self._apply(event)
         self.unsaved.append(Record(event=event, digest=digest))
         return self._broadcast(event)
+
+    def _apply(self, event: p.Event) -> None:
+        anonymous = self.state.settings.anonymous
+        apply(self.state, event)
+        self.recent.append(event)
+        if self.state.settings.anonymous != anonymous:
+            self._anonymity.append((event.seq, self.state.settings.anonymous))
+
+    def _anonymous_at(self, seq: int) -> bool:
+        """The anonymity in force once event `seq` took effect: for the event that turned
+        it on or off, its new value; for any other, the value when it was accepted."""
+        index = bisect.bisect_right(self._anonymity, (seq, True)) - 1
+        return self._anonymity[max(index, 0)][1]
+
+    def _redact(self, event: p.Event, viewer: str) -> p.Event:
+        """An event sent again (a resume, a retry): what was said while the session was
+        anonymous stays anonymous, whatever the setting is now; and while it is anonymous
+        now, nothing earlier names anyone either."""
+        return redact(event, viewer, self.state.settings.anonymous or self._anonymous_at(event.seq))
 
     def _broadcast(self, event: p.Event) -> list[Output]:
         """One encoded frame per distinct view of the event (encode once, send to many)."""

@@ -13,14 +13,32 @@ had been told about. A record that still does not decode is treated as follows: 
 record of a session is dropped with a log line (a torn write); anything damaged before it
 stops start-up with `JournalDamaged`, never silent loss. Write failures (a full disk, a
 read-only or vanished file) raise `JournalError` with a sentence for people.
+
+**Lost commits.** SQLite reads its write-ahead log (`journal.sqlite3-wal`) up to the first
+frame whose checksum is wrong and silently ignores the rest; a truncated or damaged
+`-wal` therefore loses committed records without a word, and the next event would reuse
+their `seq`. So after each commit the journal also notes the last record it committed in
+`journal.mark`, a small file outside SQLite, and start-up refuses, with `JournalDamaged`,
+a journal that ends before that record. The mark is written after the commit, so it is
+never ahead of what SQLite made durable (no false alarm); two checksummed slots written
+in turn mean a torn write of it leaves the one before. It is written at every commit but
+synced at most once every MARK_SYNC_EVERY seconds (and at close): a sync per commit
+would halve the server's rate in a burst of votes, and the mark matters when the `-wal`
+is damaged or cut short after the fact, by which time the system has written it out.
+
+**One server per folder.** The journal holds an exclusive lock on `journal.lock` while it
+is open; a second server on the same data folder stops at once with `JournalBusy`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import secrets
 import sqlite3
 import time
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,6 +50,15 @@ from .hub import Record
 log = logging.getLogger(__name__)
 
 FILE_NAME = "journal.sqlite3"
+MARK_NAME = "journal.mark"
+LOCK_NAME = "journal.lock"
+_MARK_SLOT = 128
+MARK_SYNC_EVERY = 1.0
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no lock, one server per folder is up to you
+    fcntl = None  # type: ignore[assignment]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -48,6 +75,7 @@ CREATE TABLE IF NOT EXISTS records (
     body BLOB NOT NULL,
     PRIMARY KEY (session, n)
 );
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 _record_decoder: msgspec.json.Decoder[Record] = msgspec.json.Decoder(Record)
@@ -59,7 +87,12 @@ class JournalError(Exception):
 
 
 class JournalDamaged(Exception):
-    """The journal file is damaged somewhere other than its last record."""
+    """The journal file is damaged somewhere other than its last record, or has lost
+    records it had committed."""
+
+
+class JournalBusy(JournalError):
+    """Another server is using the same data folder."""
 
 
 class SessionRow(msgspec.Struct):
@@ -76,25 +109,132 @@ class Journal:
 
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / FILE_NAME
-        private_dir(data_dir)
-        touch_private(self.path)  # private before SQLite opens it (its -wal copies the mode)
+        self._lock_fd: int | None = None
+        self._mark_fd: int | None = None
+        try:
+            private_dir(data_dir)
+            self._lock(data_dir)
+            touch_private(self.path)  # private before SQLite opens it (its -wal copies the mode)
+            self._mark_fd = os.open(data_dir / MARK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            self._release()
+            raise JournalError(
+                f"The data folder {data_dir} cannot be used: {exc.strerror or exc}. Choose a folder "
+                "this user can write with --data-dir (or WHYTREE_DATA_DIR)."
+            ) from exc
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('id', ?)", (secrets.token_hex(8),))
+            self._id = str(self._db.execute("SELECT value FROM meta WHERE key = 'id'").fetchone()[0])
             check = self._db.execute("PRAGMA quick_check").fetchone()
         except sqlite3.DatabaseError as exc:
+            self._release()
+            if isinstance(exc, sqlite3.OperationalError) and "readonly" in str(exc):
+                raise JournalError(f"The data folder {data_dir} cannot be written ({exc}). Choose a "
+                                   "folder this user can write with --data-dir.") from exc
             raise JournalDamaged(
                 f"The journal {self.path} cannot be read ({exc}). Nothing was changed; "
                 f"move the file aside to start afresh, or keep it for recovery."
             ) from exc
         if check is None or check[0] != "ok":
+            self._release()
             raise JournalDamaged(f"The journal {self.path} is damaged ({check}). Nothing was changed.")
         self._next_n: dict[str, int] = {}
+        self._marks = 0
+        self._mark_synced = 0.0
+        try:
+            self._check_mark()
+        except JournalDamaged:
+            self._release()
+            raise
+
+    def _lock(self, data_dir: Path) -> None:
+        """Hold `journal.lock` while the journal is open; refuse when another server does."""
+        if fcntl is None:  # pragma: no cover
+            return
+        fd = self._lock_fd = os.open(data_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+            self._release()
+            raise JournalBusy(
+                f"Another whytree server{f' (process {holder})' if holder.isdigit() else ''} is "
+                f"already using the data folder {data_dir}. Stop it first, or give this one another "
+                "folder with --data-dir."
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+
+    def _release(self) -> None:
+        if self._mark_fd is not None:
+            with contextlib.suppress(OSError):
+                _sync(self._mark_fd)
+        if getattr(self, "_db", None) is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+        for fd in (self._mark_fd, self._lock_fd):  # closing the lock file releases the lock
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._mark_fd = self._lock_fd = None
+
+    # --- the mark of the last commit ----------------------------------------------------
+
+    def _read_mark(self) -> tuple[int, str, str, int] | None:
+        """(counter, journal id, session, n) of the newest whole slot, or None."""
+        assert self._mark_fd is not None
+        data = os.pread(self._mark_fd, 2 * _MARK_SLOT, 0)
+        best: tuple[int, str, str, int] | None = None
+        for start in (0, _MARK_SLOT):
+            fields = data[start:start + _MARK_SLOT].rstrip(b"\0 \n").split(b" ")
+            whole = len(fields) == 5 and fields[4].isdigit()
+            if not whole or int(fields[4]) != zlib.crc32(b" ".join(fields[:4])):
+                continue
+            try:
+                slot = (int(fields[0]), fields[1].decode(), fields[2].decode(), int(fields[3]))
+            except (ValueError, UnicodeDecodeError):
+                continue
+            if best is None or slot[0] > best[0]:
+                best = slot
+        return best
+
+    def _write_mark(self, session_id: str, n: int) -> None:
+        """Note (durably) that record `n` of `session_id` is committed."""
+        assert self._mark_fd is not None
+        self._marks += 1
+        body = f"{self._marks} {self._id} {session_id} {n}".encode()
+        slot = f"{body.decode()} {zlib.crc32(body)}\n".encode().ljust(_MARK_SLOT, b"\0")
+        if len(slot) > _MARK_SLOT:  # pragma: no cover - ids are short
+            return
+        os.pwrite(self._mark_fd, slot, (self._marks % 2) * _MARK_SLOT)
+        now = time.monotonic()
+        if now - self._mark_synced >= MARK_SYNC_EVERY:
+            self._mark_synced = now
+            _sync(self._mark_fd)
+
+    def _check_mark(self) -> None:
+        mark = self._read_mark()
+        if mark is None:
+            return
+        self._marks, journal_id, session_id, n = mark
+        if journal_id != self._id:  # a journal moved aside and started afresh: a new mark
+            log.info("journal: %s belongs to another journal file; starting it afresh", MARK_NAME)
+            return
+        row = self._db.execute("SELECT MAX(n) FROM records WHERE session = ?", (session_id,)).fetchone()
+        last = -1 if row is None or row[0] is None else int(row[0])
+        if last < n:
+            raise JournalDamaged(
+                f"The journal {self.path} has lost changes it had saved: session {session_id} ends at "
+                f"record {last}, but record {n} was saved (its -wal file is damaged or cut short). "
+                "Nothing was changed; keep the files for recovery, or start with --new."
+            )
 
     def close(self) -> None:
-        self._db.close()
+        self._release()
 
     # --- sessions ------------------------------------------------------------------------
 
@@ -137,6 +277,7 @@ class Journal:
                 if index == len(rows) - 1:
                     log.warning("journal: dropping a torn last record (%s) of session %s", exc, session_id)
                     self._transaction("DELETE FROM records WHERE session = ? AND n = ?", (session_id, n))
+                    self._write_mark(session_id, n - 1)
                     break
                 raise JournalDamaged(
                     f"The journal {self.path} is damaged at record {n} of session {session_id} "
@@ -169,6 +310,11 @@ class Journal:
         except sqlite3.Error as exc:
             raise JournalError(_explain(exc)) from exc
         self._next_n[session_id] = start + len(rows)
+        try:
+            self._write_mark(session_id, start + len(rows) - 1)
+        except OSError as exc:  # committed, but the next start could not tell a loss: say so
+            raise JournalError(f"The host cannot save changes ({exc.strerror or exc}): changes "
+                               "are paused.") from exc
 
     def probe(self) -> None:
         """Try a small real write (and delete it): raises JournalError while writes fail.
@@ -197,6 +343,10 @@ class Journal:
             self._db.execute(sql, args)
         except sqlite3.Error as exc:
             raise JournalError(_explain(exc)) from exc
+
+
+def _sync(fd: int) -> None:
+    getattr(os, "fdatasync", os.fsync)(fd)
 
 
 def _explain(exc: sqlite3.Error) -> str:

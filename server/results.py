@@ -98,7 +98,8 @@ class AmbiguousSession(LookupError):
 
 def save_results(state: Session, data_dir: Path) -> Path:
     """Write the results of `state` into its folder under `<data_dir>/sessions/` and return
-    that folder. Saving the same session again (same `state.id`) replaces its files."""
+    that folder. Saving the same session again (same `state.id`) replaces the files of the
+    folder it was saved in, even when its date or title has changed since."""
     # Render everything before touching the disk: a bug in a report must not leave a
     # folder with only some of the files.
     files = {
@@ -113,6 +114,11 @@ def save_results(state: Session, data_dir: Path) -> Path:
     when = state.closed_at if state.closed_at is not None else time.time()
     slug = _slug(state.title) or _slug(state.situation) or "session"
     base = f"{time.strftime('%Y-%m-%d', time.localtime(when))}-{slug}"
+
+    existing = _folder_of(sessions, state.id)
+    if existing is not None:  # closed, reopened, closed: the same folder, whatever its name
+        _overwrite(existing, files)
+        return existing
 
     staging: Path | None = None
     try:
@@ -184,11 +190,23 @@ class _Identity(msgspec.Struct):
     id: str = ""
 
 
+def _folder_of(sessions: Path, session_id: str) -> Path | None:
+    """The folder where the session `session_id` was saved before, if any."""
+    if not session_id:
+        return None
+    for folder in sorted(sessions.iterdir()):
+        if folder.name.startswith(".") or folder.is_symlink() or not folder.is_dir():
+            continue
+        if _saved_id(folder) == session_id:
+            return folder
+    return None
+
+
 def _saved_id(folder: Path) -> str | None:
     """The session id saved in `folder`, or None when it can't be read."""
     try:
         return msgspec.json.decode((folder / STATE_FILE).read_bytes(), type=_Identity).id
-    except (OSError, msgspec.DecodeError):
+    except (OSError, msgspec.DecodeError, RecursionError):  # RecursionError: `[[[[...`
         return None
 
 

@@ -268,7 +268,9 @@ class Net:
         self.hub = self.restarted_hub()
 
     def tick(self, seconds: float) -> None:
+        """Time passes; the server publishes presence (as `server.app` does on a timer)."""
         self.clock += seconds
+        self._hub_call(self.hub.publish_presence, self.clock)
 
     # --- client to server -----------------------------------------------------------------
 
@@ -381,6 +383,7 @@ class Net:
         return (
             not self.pending
             and not self.hub.unsaved
+            and self.hub.presence_settled()
             and not self.dead_links()
             and all(not link.up and not link.down for link in self.links.values())
             and all(client.welcomed or not client.active for client in self.clients)

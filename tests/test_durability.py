@@ -238,7 +238,10 @@ async def test_exactly_once_survives_a_restart(start_server: StartServer) -> Non
 # --- resume ------------------------------------------------------------------------------------
 
 
-async def test_rejoin_with_token_and_since_gets_only_what_was_missed(start_server: StartServer) -> None:
+async def test_rejoin_with_token_and_since_gets_only_what_was_missed(
+    start_server: StartServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(server_hub, "PRESENCE_SETTLE", 60.0)
     server = await start_server()
     fac, ann, welcome = await setup_why(server)
     added = await do(ann, "a1", type="add_cause", parent=None, text="Nowhere to go")
@@ -259,8 +262,7 @@ async def test_rejoin_with_token_and_since_gets_only_what_was_missed(start_serve
     kinds = [f["command"]["type"] for f in events]
     assert kinds.count("add_cause") == 3
     presence = [f["command"] for f in events if f["command"]["type"] == "presence"]
-    assert presence == [{"type": "presence", "person": welcome["you"]["id"], "online": False},
-                        {"type": "presence", "person": welcome["you"]["id"], "online": True}]
+    assert presence == []  # away for less than PRESENCE_SETTLE: nobody is told
     texts = [f["command"]["text"] for f in events if f["command"]["type"] == "add_cause"]
     assert texts == ["Reason 0", "Reason 1", "Reason 2"]
 
@@ -525,6 +527,8 @@ async def test_a_client_that_stops_reading_is_dropped_without_slowing_anyone(
     monkeypatch.setattr(server_hub, "COMMAND_RATE", 1e9)  # the facilitator floods on purpose
     monkeypatch.setattr(server_hub, "COMMAND_BURST", 1e9)
     monkeypatch.setattr(server_hub, "RESUME_WINDOW", 50_000)  # to catch up from `since` after the flood
+    monkeypatch.setattr(server_hub, "PRESENCE_EVERY", 0.05)  # shown away as soon as it is dropped
+    monkeypatch.setattr(server_hub, "PRESENCE_SETTLE", 0.0)
     caplog.set_level(logging.INFO, logger="whytree.server.app")
     server = await start_server()
     fac, _, _ = await setup_why(server)
@@ -689,6 +693,8 @@ async def test_a_half_open_link_is_noticed_by_the_pings(
     monkeypatch.setattr(server_app, "PING_TIMEOUT", 0.5)
     monkeypatch.setattr(server_hub, "COMMAND_RATE", 1e9)
     monkeypatch.setattr(server_hub, "COMMAND_BURST", 1e9)
+    monkeypatch.setattr(server_hub, "PRESENCE_EVERY", 0.05)  # shown away as soon as it is noticed
+    monkeypatch.setattr(server_hub, "PRESENCE_SETTLE", 0.0)
     server = await start_server()
     fac, _, _ = await setup_why(server)
     cause = (await do(fac, "f-cause", type="add_cause", parent=None, text="Busy"))["command"]["id"]
