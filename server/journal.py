@@ -50,6 +50,12 @@ CREATE TABLE IF NOT EXISTS records (
 );
 """
 
+_MIGRATIONS = (
+    # The port a session last listened on: a restarted host resumes on the same address.
+    ("sessions", "port", "ALTER TABLE sessions ADD COLUMN port INTEGER NOT NULL DEFAULT 0"),
+)
+"""Columns added since the first schema: (table, column, the statement that adds it)."""
+
 _record_decoder: msgspec.json.Decoder[Record] = msgspec.json.Decoder(Record)
 _encoder = msgspec.json.Encoder()
 
@@ -83,6 +89,7 @@ class Journal:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
+            self._migrate()
             check = self._db.execute("PRAGMA quick_check").fetchone()
         except sqlite3.DatabaseError as exc:
             raise JournalDamaged(
@@ -95,6 +102,12 @@ class Journal:
 
     def close(self) -> None:
         self._db.close()
+
+    def _migrate(self) -> None:
+        for table, column, statement in _MIGRATIONS:
+            columns = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in columns:
+                self._db.execute(statement)
 
     # --- sessions ------------------------------------------------------------------------
 
@@ -115,6 +128,14 @@ class Journal:
             (row.id, row.title, row.code, row.facilitator_key, row.created_at),
         )
         return row
+
+    def last_port(self, session_id: str) -> int:
+        """The port the session last listened on (0: not known)."""
+        row = self._db.execute("SELECT port FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return int(row[0]) if row is not None and row[0] else 0
+
+    def set_port(self, session_id: str, port: int) -> None:
+        self._transaction("UPDATE sessions SET port = ? WHERE id = ?", (port, session_id))
 
     def set_closed(self, session_id: str, closed: bool) -> None:
         self._transaction("UPDATE sessions SET closed = ? WHERE id = ?", (int(closed), session_id))
