@@ -215,7 +215,7 @@ async def test_unreachable_and_bad_addresses_are_said_plainly(wait_until: WaitUn
         assert isinstance(screen, JoinScreen)
         message = screen.query_one("#join-message", Static)
         await keys.click("#address")
-        await keys.press(*"http://example", "tab", "tab")
+        await keys.press(*"http://example", "tab", *"Ben", "tab", "tab")  # name, anonymous?, code
         await keys.press(*"123456", "enter")
         await wait_until(lambda: "ws://" in str(message.render()), what="bad address")
         screen.query_one("#address").value = f"127.0.0.1:{free_port}"  # type: ignore[attr-defined]
