@@ -34,8 +34,18 @@ def in_view(widget: Widget) -> bool:
     return region.height > 0 and region.y >= 0 and region.bottom <= SIZE[1]
 
 
-def message_of(screen: JoinScreen) -> Static:
-    return screen.query_one("#join-message", Static)
+def problem_widget(screen: JoinScreen) -> Static | None:
+    """The problem message on screen, at the top or above a field."""
+    for widget in screen.query(Static):
+        if widget.display and (widget.id == "join-message" and widget.has_class("-problem")
+                               or widget.has_class("field-problem")):
+            return widget
+    return None
+
+
+def problem_in_view(screen: JoinScreen, text: str) -> bool:
+    widget = problem_widget(screen)
+    return widget is not None and text in str(widget.render()) and in_view(widget)
 
 
 async def test_a_found_session_is_picked_with_enter_and_the_name_comes_next(
@@ -62,11 +72,12 @@ async def test_staying_anonymous_is_a_choice_not_an_empty_name(server: Server, w
         assert isinstance(screen, JoinScreen)
         assert screen.query_one("#name").has_focus  # address and code are there: the name is next
         await keys.press("enter")  # an empty name is not taken as "anonymous"
-        message = message_of(screen)
-        assert "Stay anonymous" in str(message.render()) and in_view(message)
-        assert screen.query_one("#name").has_focus and app.link is None
+        await wait_until(lambda: problem_in_view(screen, "Stay anonymous")
+                         and in_view(screen.query_one("#name")), what="the problem and its field in view")
+        assert screen.query_one("#name").has_focus
+        assert app.link is None
         await keys.press("tab", "space")  # tick "Stay anonymous"
-        assert not message.display  # the problem is fixed: its message goes
+        assert problem_widget(screen) is None  # the problem is fixed: its message goes
         await keys.press("tab", "enter")  # to the code, which is there: join
         await wait_until(lambda: app.session_screen is not None, what="in, anonymously")
         assert app.mirror.me is not None and app.mirror.me.name == ""
@@ -77,17 +88,16 @@ async def test_problems_show_at_the_top_and_go_once_fixed(server: Server, wait_u
     async with app.run_test(size=SIZE) as keys:
         screen = app.screen
         assert isinstance(screen, JoinScreen)
-        message = message_of(screen)
         assert screen.query_one("#address").has_focus
         await keys.press("enter")  # an empty address: a visible reaction
-        assert "Type the address" in str(message.render()) and in_view(message)
+        await wait_until(lambda: problem_in_view(screen, "Type the address"), what="the problem in view")
         assert screen.query_one("#address").has_class("-problem")
         await keys.press(*"127.0.0.1")
-        assert not message.display and not screen.query_one("#address").has_class("-problem")
+        assert problem_widget(screen) is None and not screen.query_one("#address").has_class("-problem")
         # A wrong code from the host: said at the top too, even with the Join button in view.
         screen.query_one("#code").value = "000000"  # type: ignore[attr-defined]
         screen.query_one("#address").value = server.local_url  # type: ignore[attr-defined]
         screen.query_one("#join-button").focus()
         await keys.press("enter")
-        await wait_until(lambda: "code is not right" in str(message.render()), what="wrong code")
-        assert in_view(message)
+        await wait_until(lambda: problem_in_view(screen, "code is not right"), what="wrong code")
+        assert screen.query_one("#code").has_focus

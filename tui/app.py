@@ -60,6 +60,8 @@ REFUSALS: dict[str, str] = {
 }
 """What each join refusal means, for the person reading the screen (others: the
 server's or the link's own sentence)."""
+REFUSAL_FIELDS: dict[str, str] = {"wrong_code": "code"}
+"""The join screen's field that can fix a refusal (the message shows above it)."""
 
 
 NEW_ADDRESS_HINT_AFTER = 3
@@ -109,6 +111,8 @@ class WhytreeApp(App[None]):
         self.link: Link | None = None
         self.session_screen: SessionScreen | None = None
         self.join_screen: JoinScreen | None = None
+        self._elsewhere = False
+        """This screen stopped following: the same person opened the session elsewhere."""
 
     # --- start ---------------------------------------------------------------------------
 
@@ -128,7 +132,7 @@ class WhytreeApp(App[None]):
             try:
                 url = normalize_url(self.url)
             except ValueError as problem:
-                self.join_screen.show_problem(str(problem))
+                self.join_screen.show_problem(str(problem), "address")
                 return
             self.join_screen.show_busy(f"Connecting to {url} …")
             self._connect(url)
@@ -222,6 +226,7 @@ class WhytreeApp(App[None]):
         """A new link to `url` for the same mirror: who this is, what it shows and the
         commands not yet answered are kept (the previous link's worker is cancelled)."""
         self.url = url
+        self._elsewhere = False
         self.link = Link(
             url,
             join_frame=self._join_frame,
@@ -355,7 +360,7 @@ class WhytreeApp(App[None]):
 
     @on(Link.Down)
     def _down(self, event: Link.Down) -> None:
-        if self.session_screen is not None:
+        if self.session_screen is not None and not self._elsewhere:
             self.session_screen.link.down(event.since)
         self.refresh_bindings()
 
@@ -388,6 +393,7 @@ class WhytreeApp(App[None]):
     async def _refused(self, event: Link.Refused) -> None:
         message = REFUSALS.get(event.code, event.message)
         if event.code == "opened_elsewhere" and self.session_screen is not None:
+            self._elsewhere = True  # not "offline": this screen stopped on purpose
             self.session_screen.link.update("not following: opened on another screen")
 
             def chosen(use_here: bool | None) -> None:
@@ -399,7 +405,7 @@ class WhytreeApp(App[None]):
             await self.push_screen(ElsewhereScreen(message), chosen)
             return
         if self.session_screen is None and self.join_screen is not None:
-            self.join_screen.show_problem(message)
+            self.join_screen.show_problem(message, REFUSAL_FIELDS.get(event.code))
             return
         if self.server is not None:
             self.notify(message, severity="error", timeout=30, markup=False)
@@ -411,12 +417,12 @@ class WhytreeApp(App[None]):
             await self.pop_screen()
         self.join_screen = self._new_join_screen(self.url, self.person_name, None, discover=False)
         await self.switch_screen(self.join_screen)
-        self.join_screen.show_problem(message)
+        self.join_screen.show_problem(message, REFUSAL_FIELDS.get(event.code))
 
     @on(Link.Failed)
     def _failed(self, event: Link.Failed) -> None:
         if self.join_screen is not None:
-            self.join_screen.show_problem(event.message)
+            self.join_screen.show_problem(event.message, "address")
         else:
             self.notify(event.message, severity="error", timeout=30, markup=False)
 

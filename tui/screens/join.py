@@ -11,9 +11,10 @@ When this laptop was someone in the session at that address before, the screen s
 ("Come back as Ben") and offers "Join as someone new" for a shared laptop.
 
 Anything that goes wrong -- an empty or wrong address, a missing name or code, a wrong
-code, an unreachable host, a locked room -- is said in plain words at the top of the
-screen (visible at 80×24), the field to fix gets the focus, and the message goes once
-that field is changed. Never a traceback.
+code, an unreachable host, a locked room -- is said in plain words where the eye is: right
+above the field to fix, which gets the focus and is scrolled to the middle of the screen
+(so both are in view at 80×24), or at the top of the screen when no field can fix it. The
+message goes once that field is changed. Never a traceback.
 
 The screen does not connect by itself: it posts `JoinScreen.Submitted` and the app tries;
 the app calls `show_problem` when that fails.
@@ -117,6 +118,7 @@ class JoinScreen(Screen[None]):
                 yield Static(Content(NOTHING_FOUND), id="found-help")
             yield Static("Or type it in:", id="manual-title")
             yield Label("Address of the host (shown on the host's screen), e.g. 192.168.1.20:8765")
+            yield Static("", id="address-problem", classes="field-problem")
             yield Input(url, placeholder="192.168.1.20:8765", id="address")
             with RadioSet(id="who"):
                 yield RadioButton("Come back as yourself", value=not self.new_person_at_start,
@@ -124,10 +126,12 @@ class JoinScreen(Screen[None]):
                 yield RadioButton("Join as someone new (someone else used this laptop)",
                                   value=self.new_person_at_start, id="someone-new")
             yield Label("Your name", id="name-label")
+            yield Static("", id="name-problem", classes="field-problem")
             yield Input(name, placeholder="your name, as the room knows you", max_length=p.MAX_NAME,
                         id="name")
             yield Checkbox("Stay anonymous: nobody sees my name", self.anonymous_at_start, id="anonymous")
             yield Label("Join code (the facilitator reads it out)")
+            yield Static("", id="code-problem", classes="field-problem")
             yield Input(code, placeholder="code", max_length=p.MAX_CODE, id="code")
             with Horizontal(id="join-buttons"):
                 yield Button("Join", id="join-button", variant="primary")
@@ -136,6 +140,8 @@ class JoinScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#found-list", OptionList).display = False
         self.query_one("#join-message", Static).display = False
+        for problem in self.query(".field-problem"):
+            problem.display = False
         self._show_identity()
         self._show_anonymous()
         self._next_field(after=None).focus()
@@ -145,38 +151,57 @@ class JoinScreen(Screen[None]):
     # --- what the app calls --------------------------------------------------------------
 
     def show_problem(self, message: str, field: str | None = None) -> None:
-        """Say what went wrong at the top, in plain words, and let the person try again;
-        with `field` ("address", "name", "code"), that field is marked and focused, and
-        the message goes when it changes (else when any field changes)."""
-        widget = self.query_one("#join-message", Static)
-        widget.update(Content(message))
-        widget.set_class(True, "-problem")
-        widget.display = True
-        self._mark(field)
+        """Say what went wrong, in plain words, and let the person try again. With `field`
+        ("address", "name", "code") the message shows right above that field, which is
+        marked, focused and brought to the middle of the screen; the message goes when the
+        field changes. Without, it shows at the top and goes when any field changes."""
+        self._clear_problem(None)
         self.query_one("#join-button", Button).disabled = False
-        if field is not None:
-            self.query_one(f"#{field}", Input).focus()
-        self.query_one("#join", VerticalScroll).scroll_home(animate=False)
+        scroll = self.query_one("#join", VerticalScroll)
+        if field is None:
+            widget = self.query_one("#join-message", Static)
+            widget.update(Content(message))
+            widget.set_class(True, "-problem")
+            widget.display = True
+            scroll.scroll_home(animate=False, immediate=True)
+            return
+        inline = self.query_one(f"#{field}-problem", Static)
+        inline.update(Content(message))
+        inline.display = True
+        self._mark(field)
+        target = self.query_one(f"#{field}", Input)
+        target.focus(scroll_visible=False)
+        self.call_after_refresh(scroll.scroll_to_center, target, animate=False)
+
+    def problem_shown(self) -> str:
+        """The problem on screen now ("" when there is none), for tests and the app."""
+        for widget in (self.query_one("#join-message", Static), *self.query(".field-problem")):
+            if widget.display and (widget.has_class("-problem") or widget.has_class("field-problem")):
+                return str(widget.render())
+        return ""
 
     def show_busy(self, message: str) -> None:
+        self._clear_problem(None)
         widget = self.query_one("#join-message", Static)
         widget.update(Content(message))
-        widget.set_class(False, "-problem")
         widget.display = True
-        self._mark(None)
 
     def _mark(self, field: str | None) -> None:
         self._problem_field = field
         for name in ("address", "name", "code"):
             self.query_one(f"#{name}", Input).set_class(name == field, "-problem")
 
-    def _clear_problem(self, field: str) -> None:
-        widget = self.query_one("#join-message", Static)
-        if not widget.has_class("-problem") or self._problem_field not in (None, field):
+    def _clear_problem(self, field: str | None) -> None:
+        """The person changed `field` (None: clear whatever is shown)."""
+        if field is not None and self._problem_field not in (None, field):
             return
-        widget.update("")
-        widget.set_class(False, "-problem")
-        widget.display = False
+        top = self.query_one("#join-message", Static)
+        if top.has_class("-problem") or field is None:
+            top.update("")
+            top.set_class(False, "-problem")
+            top.display = False
+        for inline in self.query(".field-problem"):
+            inline.display = False
         self._mark(None)
 
     @on(Input.Changed)
@@ -222,7 +247,7 @@ class JoinScreen(Screen[None]):
         if name is not None:
             shown = f"“{name}”" if name else "anonymous"
             self.query_one("#come-back", RadioButton).label = Content(
-                f"Come back as {shown}, as this laptop did before (your answers and dots)")
+                f"Come back as {shown}, with your answers and dots")
         self._show_anonymous()
 
     def _show_anonymous(self) -> None:
