@@ -50,11 +50,10 @@ CREATE TABLE IF NOT EXISTS records (
 );
 """
 
-_MIGRATIONS = (
-    # The port a session last listened on: a restarted host resumes on the same address.
-    ("sessions", "port", "ALTER TABLE sessions ADD COLUMN port INTEGER NOT NULL DEFAULT 0"),
-)
-"""Columns added since the first schema: (table, column, the statement that adds it)."""
+_ADD_PORT = "ALTER TABLE sessions ADD COLUMN port INTEGER NOT NULL DEFAULT 0"
+"""The port a session last listened on, so that a restarted host resumes on the same
+address. Added to an older journal only when a port is first written: opening a journal
+(a damaged one, say) changes nothing in it."""
 
 _record_decoder: msgspec.json.Decoder[Record] = msgspec.json.Decoder(Record)
 _encoder = msgspec.json.Encoder()
@@ -89,7 +88,6 @@ class Journal:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
-            self._migrate()
             check = self._db.execute("PRAGMA quick_check").fetchone()
         except sqlite3.DatabaseError as exc:
             raise JournalDamaged(
@@ -103,11 +101,8 @@ class Journal:
     def close(self) -> None:
         self._db.close()
 
-    def _migrate(self) -> None:
-        for table, column, statement in _MIGRATIONS:
-            columns = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
-            if column not in columns:
-                self._db.execute(statement)
+    def _has_port(self) -> bool:
+        return any(row[1] == "port" for row in self._db.execute("PRAGMA table_info(sessions)"))
 
     # --- sessions ------------------------------------------------------------------------
 
@@ -131,10 +126,14 @@ class Journal:
 
     def last_port(self, session_id: str) -> int:
         """The port the session last listened on (0: not known)."""
+        if not self._has_port():
+            return 0
         row = self._db.execute("SELECT port FROM sessions WHERE id = ?", (session_id,)).fetchone()
         return int(row[0]) if row is not None and row[0] else 0
 
     def set_port(self, session_id: str, port: int) -> None:
+        if not self._has_port():
+            self._transaction(_ADD_PORT, ())
         self._transaction("UPDATE sessions SET port = ? WHERE id = ?", (port, session_id))
 
     def set_closed(self, session_id: str, closed: bool) -> None:
