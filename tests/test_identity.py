@@ -167,3 +167,20 @@ async def test_a_key_elsewhere_never_takes_the_hosts_own_screen(
                 await keys.pause(0.05)
             assert not isinstance(host.screen, ElsewhereScreen)
             assert host.link is not None and host.link.joined
+
+
+async def test_a_damaged_identities_file_never_stops_joining(
+    server: Server, tmp_path: Path, wait_until: WaitUntil
+) -> None:
+    folder = tmp_path / "laptop"
+    folder.mkdir()
+    (folder / "identities.json").write_bytes(b"\x00{not json")
+    app = ben(server, folder)
+    async with app.run_test(size=SIZE):
+        await wait_until(lambda: app.session_screen is not None, what="Ben in, as someone new")
+        me = app.mirror.me
+        assert me is not None
+    again = ben(server, folder)  # the file was written afresh: he comes back
+    async with again.run_test(size=SIZE):
+        await wait_until(lambda: again.session_screen is not None, what="Ben in again")
+        assert again.mirror.me is not None and again.mirror.me.id == me.id

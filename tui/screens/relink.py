@@ -92,8 +92,11 @@ class AddressScreen(ModalScreen[str | None]):
     @on(Input.Submitted, "#new-address-input")
     @on(Button.Pressed, "#connect")
     def _connect(self) -> None:
+        typed = self.query_one("#new-address-input", Input).value.strip()
+        if typed and "://" not in typed and self.current.startswith("wss://"):
+            typed = "wss://" + typed  # an encrypted session stays encrypted
         try:
-            url = normalize_url(self.query_one("#new-address-input", Input).value)
+            url = normalize_url(typed)
         except ValueError as problem:
             self.query_one("#address-problem", Static).update(Content(str(problem)))
             return
