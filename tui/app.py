@@ -122,7 +122,7 @@ class WhytreeApp(App[None]):
             return
         straight_in = self.url is not None and (self.code or self.facilitator_key) and (
             self.person_name is not None or self.facilitator_key or self.viewer
-            or self._saved(self.url) is not None
+            or (not self.new_person and self._saved_name(self.url) is not None)
         )
         self.join_screen = self._new_join_screen(self.url, self.person_name, self.code,
                                                  discover=self.discover and not straight_in)
@@ -190,9 +190,9 @@ class WhytreeApp(App[None]):
             return "viewer"
         return "facilitator" if self.facilitator_key else "participant"
 
-    def _saved(self, url: str) -> str | None:
-        """The name this laptop comes back as at `url` (None: it would be someone new)."""
-        if self.identities is None or self.new_person:
+    def _saved_name(self, url: str) -> str | None:
+        """The name this laptop comes back as at `url` (None: it was nobody there yet)."""
+        if self.identities is None:
             return None
         try:
             saved = self.identities.find(normalize_url(url), self._seat())
@@ -202,16 +202,7 @@ class WhytreeApp(App[None]):
 
     def _new_join_screen(self, url: str | None, name: str | None, code: str | None, *,
                          discover: bool) -> JoinScreen:
-        def saved_name(typed: str) -> str | None:
-            if self.identities is None:
-                return None
-            try:
-                saved = self.identities.find(normalize_url(typed), self._seat())
-            except ValueError:
-                return None
-            return None if saved is None else saved.name
-
-        return JoinScreen(url, name, code, discover=discover, saved_name=saved_name,
+        return JoinScreen(url, name, code, discover=discover, saved_name=self._saved_name,
                           new_person=self.new_person)
 
     def _connect(self, url: str, *, retry_first: bool = False) -> None:
