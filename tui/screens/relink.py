@@ -83,11 +83,12 @@ class AddressScreen(ModalScreen[str | None]):
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
+        self.query_one("#address-problem", Static).display = False
         self.query_one("#new-address-input", Input).focus()
 
     @on(Input.Changed, "#new-address-input")
     def _changed(self) -> None:
-        self.query_one("#address-problem", Static).update("")
+        self.query_one("#address-problem", Static).display = False
 
     @on(Input.Submitted, "#new-address-input")
     @on(Button.Pressed, "#connect")
@@ -98,7 +99,9 @@ class AddressScreen(ModalScreen[str | None]):
         try:
             url = normalize_url(typed)
         except ValueError as problem:
-            self.query_one("#address-problem", Static).update(Content(str(problem)))
+            shown = self.query_one("#address-problem", Static)
+            shown.update(Content(str(problem)))
+            shown.display = True
             return
         self.dismiss(url)
 
