@@ -45,8 +45,8 @@ def _wanted_stamp() -> str:
 def _installed() -> tuple[str, bool] | None:
     """(stamp, with the test tools) of the last install, or None when there was none.
 
-    The stamp file holds the digest, then " dev" when the test tools are in. A stamp from
-    before that distinction (the digest alone) always had them."""
+    The stamp file holds the digest, then "dev" (the test tools are in) or "runtime". A
+    stamp from before that distinction (the digest alone) always had them."""
     try:
         words = STAMP.read_text().split()
     except OSError:
@@ -54,6 +54,17 @@ def _installed() -> tuple[str, bool] | None:
     if not words:
         return None
     return words[0], len(words) == 1 or words[1:] == ["dev"]
+
+
+def install_plan(installed: tuple[str, bool] | None, wanted: str, *, dev: bool) -> str | None:
+    """What to install: None (it is all there), "runtime" or "dev" (with the test tools).
+
+    `installed` is what `_installed` read; `dev` whether this command needs the test tools.
+    A reinstall after a change keeps the test tools that were there."""
+    has_dev = installed is not None and installed[1]
+    if installed is not None and installed[0] == wanted and (has_dev or not dev):
+        return None
+    return "dev" if dev or has_dev else "runtime"
 
 
 def ensure_environment(*, dev: bool = False) -> None:
@@ -66,11 +77,10 @@ def ensure_environment(*, dev: bool = False) -> None:
         _say(f"creating a virtual environment in {VENV} ...")
         venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
     wanted = _wanted_stamp()
-    installed = _installed()
-    has_dev = installed is not None and installed[1]
-    if installed is not None and installed[0] == wanted and (has_dev or not dev):
+    plan = install_plan(_installed(), wanted, dev=dev)
+    if plan is None:
         return
-    dev = dev or has_dev  # a reinstall after a change keeps the test tools that were there
+    dev = plan == "dev"
     what = "whytree, its dependencies and the test tools" if dev else "whytree and its dependencies"
     _say(f"installing {what} (needs the internet; only when something changed) ...")
     pip = [str(_python()), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
