@@ -171,6 +171,10 @@ ERROR_EFFECT: dict[str, str] = {
     "throttled": "Closed (1008). Wait, then try again.",
     "locked": "Closed (1008). People already in can come back with their token.",
     "removed": "Closed (1008). The token no longer lets this person in.",
+    "opened_elsewhere": "Sent to a joined connection when another connection joins with the same "
+                        "`token`; then closed (1008). The client must not reconnect by itself "
+                        "(the two would take the session from each other in turn); it offers to "
+                        "use this screen again, which joins with the token and closes the other.",
     "full": "Closed (1008).",
     "join_timeout": "Closed (1008).",
     "storage": "At `join`: closed (1013), try again later. Otherwise sent to everyone when "
@@ -185,7 +189,7 @@ CLOSE_CODES: list[tuple[int, str, str]] = [
     (1008, "policy violation", "The server refused this connection: after an `error` frame "
                                "whose code is also the close reason (`wrong_code`, `throttled`, "
                                "`locked`, `removed`, `full`, `not_joined`, `join_timeout`, "
-                               "`bad_frame` before joining)."),
+                               "`bad_frame` before joining, `opened_elsewhere`)."),
     (1009, "message too big", f"A frame larger than {p.MAX_FRAME_BYTES} bytes (closed by the "
                               f"websocket layer, without an `error` frame)."),
     (1012, "service restart", "The host can save again after a storage failure: reconnect, "
@@ -507,6 +511,15 @@ def _document() -> Iterator[str]:
         "still gets in. A wrong `facilitator_key` counts as a wrong code, even next to a right code.",
         "6. A locked room lets nobody new in; people already in come back with their token. A person "
         "the facilitator removed cannot come back with their token.",
+        "7. One screen per token. A `join` with a token that another connection joined with makes the "
+        "newest connection the person's: the older one receives `error` `opened_elsewhere` and is "
+        "closed (1008), and the person stays online. The terminal client keeps each session's token "
+        "on the participant's laptop (a private file in the user data folder, by server address and "
+        "session), so joining again from that laptop comes back as the same person; `whytree join "
+        "--new-person` (or \"Join as someone new\" on the join screen) joins as someone else. A "
+        "facilitator who joins with the key and no token of theirs gets a token of their own for "
+        "that screen: the same facilitator person, but a key used elsewhere never takes the host's "
+        "own screen.",
         "",
     ]
     yield "## Commands and `op`"

@@ -82,6 +82,9 @@ class Server:
         self.facilitator_key = ""
         self.urls: list[str] = []
         self.resumed = False
+        self.moved_from: int | None = None
+        """The port a resumed session listened on before, when it was taken and the
+        session now listens on another one (participants need the new address)."""
         self.fingerprint: str | None = None
         self.results_dir: Path | None = None
         self.hub: Hub | None = None
@@ -160,10 +163,44 @@ class Server:
             self.fingerprint = info.fingerprint
             ssl_context = tls.server_ssl_context(info)
 
-        self._server = await serve(
+        # A resumed session comes back on the port it had, so everyone's screen reconnects
+        # by itself; when that port is taken, it goes on where it was asked to.
+        # (A new session that cannot have its port stops with the error, as before.)
+        last_port = journal.last_port(row.id) if self.resumed else 0
+        ports = [config.port]
+        if last_port:
+            ports = list(dict.fromkeys([last_port, config.port, 0]))
+        for index, port in enumerate(ports):
+            try:
+                self._server = await self._listen(port, ssl_context)
+                break
+            except OSError as exc:
+                if index == len(ports) - 1:
+                    raise
+                log.warning("port %d is taken (%s); trying another", port, exc)
+        assert self._server is not None
+        self.port = next(iter(self._server.sockets)).getsockname()[1]
+        if last_port and self.port != last_port:
+            self.moved_from = last_port
+        if self.port != last_port:
+            try:
+                journal.set_port(row.id, self.port)
+            except JournalError as exc:  # the first write will say it again, to everyone
+                log.warning("could not keep the port in the journal: %s", exc)
+        self.urls = [f"{'wss' if config.tls else 'ws'}://{address}:{self.port}"
+                     for address in _addresses(config.bind)]
+        self._presence_task = asyncio.get_running_loop().create_task(self._publish_presence())
+        if config.advertise:  # it takes a moment (mDNS probes the name): don't wait for it
+            self._spawn(self._advertise())
+        if self.resumed and hub.state.phase == "closed":
+            # Closed, but the host stopped before the results were written: write them now.
+            self._request_save()
+
+    async def _listen(self, port: int, ssl_context: ssl.SSLContext | None) -> WebsocketServer:
+        return await serve(
             self._serve_connection,
-            config.bind,
-            config.port,
+            self.config.bind,
+            port,
             ssl=ssl_context,
             compression=None,
             origins=[None],  # terminal clients send no Origin; browser pages are refused
@@ -179,15 +216,6 @@ class Server:
             close_timeout=2,
             server_header=None,
         )
-        self.port = next(iter(self._server.sockets)).getsockname()[1]
-        self.urls = [f"{'wss' if config.tls else 'ws'}://{address}:{self.port}"
-                     for address in _addresses(config.bind)]
-        self._presence_task = asyncio.get_running_loop().create_task(self._publish_presence())
-        if config.advertise:  # it takes a moment (mDNS probes the name): don't wait for it
-            self._spawn(self._advertise())
-        if self.resumed and hub.state.phase == "closed":
-            # Closed, but the host stopped before the results were written: write them now.
-            self._request_save()
 
     async def stop(self) -> None:
         if self._presence_task is not None:

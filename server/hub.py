@@ -59,6 +59,9 @@ COMMAND_RATE = 20.0
 PRESENCE_EVERY = 1.0
 PRESENCE_SETTLE = 3.0
 
+OPENED_ELSEWHERE = ("This session was opened on another screen (the same person joined again), "
+                    "so this screen stopped following it.")
+
 RESUME_WINDOW = 5000
 """How many recent events are kept in memory to resume a client from its `since`."""
 REMEMBERED_REJECTIONS = 2000
@@ -102,6 +105,8 @@ class Record(msgspec.Struct, kw_only=True):
 class _Conn:
     address: str
     person: str | None = None
+    token_hash: str = ""
+    """The hash of the token this connection joined with: one screen per token."""
     tokens: float = COMMAND_BURST
     last_refill: float = 0.0
 
@@ -328,7 +333,12 @@ class Hub:
         if person is not None and person.removed:
             return self._refuse(conn, "removed", "The facilitator removed you from this session.")
         out: list[Output] = []
-        token = join.token if person is not None else None
+        # Only a token that is this person's own brings them back as themselves; another
+        # (the facilitator's key with a stranger's token) gets a token of its own.
+        token = join.token if person is not None and join.token is not None and (
+            self.tokens.get(token_hash(join.token)) == person.id) else None
+        if token is not None:
+            out += self._take_over(token_hash(token))
         if person is None:
             if self.state.locked and role != "facilitator":
                 return self._refuse(conn, "locked", "The facilitator has locked the room.")
@@ -340,8 +350,21 @@ class Hub:
             token = secrets.token_urlsafe(18)
             self.tokens[token_hash(token)] = person.id
             self.unsaved.append(Record(token_hash=token_hash(token), person=person.id))
-        state.person = person.id
+        state.person, state.token_hash = person.id, token_hash(token)
         out += self._welcome(conn, person.id, token, since, now)
+        return out
+
+    def _take_over(self, hashed: str) -> list[Output]:
+        """The same person opened on another screen (the same token): the newest screen
+        wins, the older one is told why and closed. Each screen of a facilitator who joined
+        with the key has a token of its own, so nobody joining elsewhere with the key can
+        take the host's own screen; this is also the limit of one connection per token."""
+        out: list[Output] = []
+        for other, state in self.conns.items():
+            if state.person is not None and state.token_hash == hashed:
+                out.append(_send(other, p.Error(code="opened_elsewhere", message=OPENED_ELSEWHERE)))
+                out.append(Disconnect(other, CLOSE_POLICY, "opened_elsewhere"))
+                state.person = None  # the person stays online: the new screen is theirs
         return out
 
     def _returning(self, join: p.Join, role: Role) -> Person | None:

@@ -78,6 +78,11 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
+_ADD_PORT = "ALTER TABLE sessions ADD COLUMN port INTEGER NOT NULL DEFAULT 0"
+"""The port a session last listened on, so that a restarted host resumes on the same
+address. Added to an older journal only when a port is first written: opening a journal
+(a damaged one, say) changes nothing in it."""
+
 _record_decoder: msgspec.json.Decoder[Record] = msgspec.json.Decoder(Record)
 _encoder = msgspec.json.Encoder()
 
@@ -236,6 +241,9 @@ class Journal:
     def close(self) -> None:
         self._release()
 
+    def _has_port(self) -> bool:
+        return any(row[1] == "port" for row in self._db.execute("PRAGMA table_info(sessions)"))
+
     # --- sessions ------------------------------------------------------------------------
 
     def latest_open_session(self) -> SessionRow | None:
@@ -255,6 +263,18 @@ class Journal:
             (row.id, row.title, row.code, row.facilitator_key, row.created_at),
         )
         return row
+
+    def last_port(self, session_id: str) -> int:
+        """The port the session last listened on (0: not known)."""
+        if not self._has_port():
+            return 0
+        row = self._db.execute("SELECT port FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return int(row[0]) if row is not None and row[0] else 0
+
+    def set_port(self, session_id: str, port: int) -> None:
+        if not self._has_port():
+            self._transaction(_ADD_PORT, ())
+        self._transaction("UPDATE sessions SET port = ? WHERE id = ?", (port, session_id))
 
     def set_closed(self, session_id: str, closed: bool) -> None:
         self._transaction("UPDATE sessions SET closed = ? WHERE id = ?", (int(closed), session_id))

@@ -375,6 +375,8 @@ ERRORS: dict[str, str] = {
     "throttled": "too many wrong codes; wait a little",
     "locked": "the room is locked by the facilitator",
     "removed": "the facilitator removed this person",
+    "opened_elsewhere": "the same person (the same token) joined on another screen; this "
+                        "connection is closed and the client does not reconnect by itself",
     "full": "the session has as many people as it can hold",
     "join_timeout": "no `join` frame in time",
     "storage": "the host cannot save changes right now",

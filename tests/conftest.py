@@ -53,11 +53,12 @@ WaitUntil = Callable[..., Awaitable[None]]
 
 @pytest.fixture
 def wait_until() -> WaitUntil:
-    """`await wait_until(predicate, timeout=5.0, what="...")`: poll until true, or fail."""
+    """`await wait_until(predicate, timeout=10.0, what="...")`: poll until true, or fail (the
+    default is generous: a wait that passes ends as soon as it can, and shared machines are slow)."""
     import asyncio
     import time
 
-    async def wait(predicate: Callable[[], object], timeout: float = 5.0, what: str = "") -> None:
+    async def wait(predicate: Callable[[], object], timeout: float = 10.0, what: str = "") -> None:
         deadline = time.monotonic() + timeout
         while not predicate():
             if time.monotonic() > deadline:

@@ -199,8 +199,9 @@ async def test_folds_and_selection_survive_someone_else_adding(
 async def test_a_wrong_code_is_said_on_the_join_screen(server: Server, wait_until: WaitUntil) -> None:
     ben = WhytreeApp(url=server.local_url, name="Ben", code="000000", discover=False)
     async with ben.run_test(size=SIZE):
-        message = ben.screen.query_one("#join-message", Static)
-        await wait_until(lambda: "code is not right" in str(message.render()), what="the message")
+        screen = ben.screen
+        assert isinstance(screen, JoinScreen)
+        await wait_until(lambda: "code is not right" in screen.problem_shown(), what="the message")
         assert isinstance(ben.screen, JoinScreen)
         assert ben.session_screen is None
 
@@ -213,15 +214,14 @@ async def test_unreachable_and_bad_addresses_are_said_plainly(wait_until: WaitUn
     async with ben.run_test(size=SIZE) as keys:
         screen = ben.screen
         assert isinstance(screen, JoinScreen)
-        message = screen.query_one("#join-message", Static)
         await keys.click("#address")
-        await keys.press(*"http://example", "tab", "tab")
+        await keys.press(*"http://example", "tab", *"Ben", "tab", "tab")  # name, anonymous?, code
         await keys.press(*"123456", "enter")
-        await wait_until(lambda: "ws://" in str(message.render()), what="bad address")
+        await wait_until(lambda: "ws://" in screen.problem_shown(), what="bad address")
         screen.query_one("#address").value = f"127.0.0.1:{free_port}"  # type: ignore[attr-defined]
         await keys.click("#join-button")
-        await wait_until(lambda: "Can't reach ws://127.0.0.1" in str(message.render()), what="unreachable")
-        assert "same Wi-Fi" in str(message.render())
+        await wait_until(lambda: "Can't reach ws://127.0.0.1" in screen.problem_shown(), what="unreachable")
+        assert "same Wi-Fi" in screen.problem_shown()
 
 
 async def test_facilitator_keys_set_the_situation_and_the_step(server: Server, wait_until: WaitUntil) -> None:

@@ -13,6 +13,12 @@ The app is the one place where the three parts meet ("attributes down, messages 
   the command in the mirror's outbox and hands the frame to the link (while offline the
   outbox keeps it, and the link sends it again after the rejoin);
 * link changes (down, reconnecting, refused) go to the status line or the join screen.
+
+A participant comes back as the same person: the token of each session is kept on this
+laptop (`Identities`, when the app is given one) and shown again at the next join, unless
+they chose to join as someone new. When the same person opens the session on another
+screen, this one is told so and waits until asked to be used again. While the link is
+down, F2 takes a new address (a host that restarted elsewhere) without losing anything.
 """
 
 from __future__ import annotations
@@ -31,10 +37,12 @@ from textual.screen import Screen
 
 from whytree.shared import protocol as p
 from whytree.shared.mirror import Mirror, ResyncNeeded
-from whytree.tui.connection import Link
+from whytree.tui.connection import Link, normalize_url
+from whytree.tui.identities import Identities, Seat
 from whytree.tui.messages import SendCommand
 from whytree.tui.screens.dialogs import ConfirmScreen
 from whytree.tui.screens.join import JoinScreen
+from whytree.tui.screens.relink import AddressScreen, ElsewhereScreen
 from whytree.tui.screens.session import SessionScreen
 from whytree.tui.widgets.banner import JoinBanner
 
@@ -47,10 +55,17 @@ REFUSALS: dict[str, str] = {
     "locked": "The facilitator has locked the room: nobody new can join now. Ask them to unlock it.",
     "removed": "The facilitator removed you from this session.",
     "full": "The session is full: it has as many people as it can hold.",
+    "opened_elsewhere": "This session was opened on another screen (you joined again somewhere "
+                        "else, or on this laptop), so this screen stopped following it.",
 }
 """What each join refusal means, for the person reading the screen (others: the
 server's or the link's own sentence)."""
+REFUSAL_FIELDS: dict[str, str] = {"wrong_code": "code"}
+"""The join screen's field that can fix a refusal (the message shows above it)."""
 
+
+NEW_ADDRESS_HINT_AFTER = 3
+"""Reconnection attempts before the status line suggests typing a new address (F2)."""
 
 BUSY_RETRY = 1.0
 """Seconds (plus up to one more, at random) before a command refused as `busy` goes again."""
@@ -61,7 +76,10 @@ class WhytreeApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "whytree"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "quit", "Quit", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", show=False),
+        Binding("f2", "new_address", "New address", tooltip="Type the host's new address"),
+    ]
 
     def __init__(
         self,
@@ -73,8 +91,14 @@ class WhytreeApp(App[None]):
         host: ServerConfig | None = None,
         *,
         discover: bool = True,
+        identities: Identities | None = None,
+        new_person: bool = False,
     ) -> None:
         super().__init__()
+        self.identities = identities
+        """Where this laptop keeps who it was in each session (None: nowhere)."""
+        self.new_person = new_person
+        """Join as someone new even when this laptop was someone in the session before."""
         self.url = url
         self.person_name = name
         self.code = "".join(code.split()) if code else code
@@ -87,6 +111,8 @@ class WhytreeApp(App[None]):
         self.link: Link | None = None
         self.session_screen: SessionScreen | None = None
         self.join_screen: JoinScreen | None = None
+        self._elsewhere = False
+        """This screen stopped following: the same person opened the session elsewhere."""
 
     # --- start ---------------------------------------------------------------------------
 
@@ -96,18 +122,17 @@ class WhytreeApp(App[None]):
             return
         straight_in = self.url is not None and (self.code or self.facilitator_key) and (
             self.person_name is not None or self.facilitator_key or self.viewer
+            or (not self.new_person and self._saved_name(self.url) is not None)
         )
-        self.join_screen = JoinScreen(self.url, self.person_name, self.code,
-                                      discover=self.discover and not straight_in)
+        self.join_screen = self._new_join_screen(self.url, self.person_name, self.code,
+                                                 discover=self.discover and not straight_in)
         await self.push_screen(self.join_screen)
         if straight_in:
             assert self.url is not None
             try:
-                from whytree.tui.connection import normalize_url
-
                 url = normalize_url(self.url)
             except ValueError as problem:
-                self.join_screen.show_problem(str(problem))
+                self.join_screen.show_problem(str(problem), "address")
                 return
             self.join_screen.show_busy(f"Connecting to {url} …")
             self._connect(url)
@@ -142,6 +167,12 @@ class WhytreeApp(App[None]):
                         f"{len(state.actions)} actions). The join code is the same. "
                         "Start with --new for a fresh session.", title="Session resumed", timeout=15,
                         markup=False)
+        if server.moved_from is not None:
+            self.notify(f"This session was on port {server.moved_from}, but another program uses "
+                        f"that port now, so the session moved to port {server.port}. The new "
+                        "address is shown at the top: people already in must type it (F2 on "
+                        "their screen); the code is the same.", title="New address",
+                        severity="warning", timeout=60, markup=False)
         self._connect(server.local_url, retry_first=True)
 
     def _server_notice(self, message: str) -> None:
@@ -154,8 +185,39 @@ class WhytreeApp(App[None]):
 
     # --- the link ---------------------------------------------------------------------------
 
+    def _seat(self) -> Seat:
+        if self.viewer:
+            return "viewer"
+        return "facilitator" if self.facilitator_key else "participant"
+
+    def _saved_name(self, url: str) -> str | None:
+        """The name this laptop comes back as at `url` (None: it was nobody there yet)."""
+        if self.identities is None:
+            return None
+        try:
+            saved = self.identities.find(normalize_url(url), self._seat())
+        except ValueError:
+            return None
+        return None if saved is None else saved.name
+
+    def _new_join_screen(self, url: str | None, name: str | None, code: str | None, *,
+                         discover: bool) -> JoinScreen:
+        return JoinScreen(url, name, code, discover=discover, saved_name=self._saved_name,
+                          new_person=self.new_person)
+
     def _connect(self, url: str, *, retry_first: bool = False) -> None:
         self.mirror = Mirror()
+        if self.identities is not None and not self.new_person and self.server is None:
+            saved = self.identities.find(url, self._seat())
+            if saved is not None:
+                self.mirror.token = saved.token
+        self._relink(url, retry_first=retry_first)
+
+    def _relink(self, url: str, *, retry_first: bool = False) -> None:
+        """A new link to `url` for the same mirror: who this is, what it shows and the
+        commands not yet answered are kept (the previous link's worker is cancelled)."""
+        self.url = url
+        self._elsewhere = False
         self.link = Link(
             url,
             join_frame=self._join_frame,
@@ -212,6 +274,7 @@ class WhytreeApp(App[None]):
     @on(JoinScreen.Submitted)
     def _join_submitted(self, event: JoinScreen.Submitted) -> None:
         self.url, self.person_name, self.code = event.url, event.name, event.code
+        self.new_person = event.new_person
         self._connect(event.url)
 
     @on(Link.FrameReceived)
@@ -234,7 +297,9 @@ class WhytreeApp(App[None]):
                 self.link.drop()
             return
         frame = received.frame
-        if isinstance(frame, p.Error):
+        if isinstance(frame, p.Welcome):
+            self._remember()
+        if isinstance(frame, p.Error) and frame.code != "opened_elsewhere":  # a dialog says it
             self.notify(frame.message, title="The host says", severity="warning", markup=False)
         rejected = received.rejected
         if rejected is not None and rejected.reason == "busy":
@@ -250,6 +315,18 @@ class WhytreeApp(App[None]):
         self.session_screen.follow(received)
         if isinstance(frame, p.Welcome):
             self.session_screen.link.connected()
+
+    def _remember(self) -> None:
+        """Keep this person's token on this laptop, to come back as them next time."""
+        mirror, link = self.mirror, self.link
+        if (self.identities is None or self.server is not None or link is None
+                or mirror.token is None or mirror.state is None):
+            return
+        name = mirror.me.name if mirror.me is not None else ""
+        self.identities.remember(link.url, mirror.state.id, self._seat(), mirror.token, name)
+        self.new_person = False  # from now on, this laptop is this person here
+        if self.identities.problem is not None:
+            self.notify(self.identities.problem, severity="warning", timeout=10, markup=False)
 
     def _retry(self, op: str) -> None:
         frame = self.mirror.retry_frame(op)
@@ -274,19 +351,52 @@ class WhytreeApp(App[None]):
 
     @on(Link.Down)
     def _down(self, event: Link.Down) -> None:
-        if self.session_screen is not None:
+        if self.session_screen is not None and not self._elsewhere:
             self.session_screen.link.down(event.since)
+        self.refresh_bindings()
 
     @on(Link.Reconnecting)
     def _reconnecting(self, event: Link.Reconnecting) -> None:
         if self.session_screen is not None:
+            if self.server is None and event.attempt >= NEW_ADDRESS_HINT_AFTER:
+                self.session_screen.link.hint = "F2: type a new address"
             self.session_screen.link.reconnecting(event.attempt)
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "new_address":
+            # Only for someone who joined a host elsewhere and lost the link to it.
+            return (self.server is None and self.session_screen is not None
+                    and self.link is not None and not self.link.joined)
+        return True
+
+    def action_new_address(self) -> None:
+        if self.link is None or self.link.joined or self.server is not None:
+            return
+
+        def chosen(url: str | None) -> None:
+            if url is not None and self.link is not None and not self.link.joined:
+                self._relink(url, retry_first=True)
+
+        self.push_screen(AddressScreen(self.link.url), chosen)
 
     @on(Link.Refused)
     async def _refused(self, event: Link.Refused) -> None:
         message = REFUSALS.get(event.code, event.message)
+        if event.code == "opened_elsewhere" and self.session_screen is not None:
+            self._elsewhere = True  # not "offline": this screen stopped on purpose
+            self.session_screen.link.update("not following: opened on another screen")
+
+            def chosen(use_here: bool | None) -> None:
+                if use_here:
+                    self._relink(self.url or "", retry_first=True)
+                else:
+                    self.exit()
+
+            await self.push_screen(ElsewhereScreen(message), chosen)
+            return
         if self.session_screen is None and self.join_screen is not None:
-            self.join_screen.show_problem(message)
+            self.join_screen.show_problem(message, REFUSAL_FIELDS.get(event.code))
             return
         if self.server is not None:
             self.notify(message, severity="error", timeout=30, markup=False)
@@ -296,14 +406,14 @@ class WhytreeApp(App[None]):
         # A dialog open over the session goes too: the join screen takes the session's place.
         while session is not None and self.screen is not session and len(self.screen_stack) > 1:
             await self.pop_screen()
-        self.join_screen = JoinScreen(self.url, self.person_name, None, discover=False)
+        self.join_screen = self._new_join_screen(self.url, self.person_name, None, discover=False)
         await self.switch_screen(self.join_screen)
-        self.join_screen.show_problem(message)
+        self.join_screen.show_problem(message, REFUSAL_FIELDS.get(event.code))
 
     @on(Link.Failed)
     def _failed(self, event: Link.Failed) -> None:
         if self.join_screen is not None:
-            self.join_screen.show_problem(event.message)
+            self.join_screen.show_problem(event.message, "address")
         else:
             self.notify(event.message, severity="error", timeout=30, markup=False)
 

@@ -76,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     join.add_argument("--code", default=None, help="the join code the facilitator reads out")
     join.add_argument("--view", action="store_true", help="a read-only view, e.g. for a projector")
     join.add_argument("--facilitator-key", default=None, help="join as the facilitator (co-facilitating)")
+    join.add_argument("--new-person", action="store_true",
+                      help="join as someone new, even if this laptop was someone in this session "
+                           "before (a shared laptop); without it, joining again comes back as the "
+                           "same person")
 
     sessions = commands.add_parser("sessions", help="list the saved sessions")
     sessions.add_argument("--data-dir", type=Path, default=None)
@@ -136,6 +140,9 @@ def _serve(args: argparse.Namespace, data_dir: Path) -> int:
             raise SystemExit(f"whytree: {exc}") from exc
         what = "Resumed the open session" if server.resumed else "Serving a new session"
         print(f"{what}{': ' + server.state.title if server.state.title else ''}", flush=True)
+        if server.moved_from is not None:
+            print(f"  NEW ADDRESS: port {server.moved_from} is taken now, so the session moved to "
+                  f"port {server.port}; tell everyone the new address.", flush=True)
         for url in server.urls:
             print(f"  join address: {url}", flush=True)
         print(f"  port:            {server.port}", flush=True)
@@ -175,9 +182,11 @@ def _host(args: argparse.Namespace, data_dir: Path) -> int:
 
 def _join(args: argparse.Namespace) -> int:
     from whytree.tui.app import WhytreeApp
+    from whytree.tui.identities import Identities
 
     WhytreeApp(url=args.url, name=args.name, code=args.code, facilitator_key=args.facilitator_key,
-               viewer=args.view).run()
+               viewer=args.view, identities=Identities(default_data_dir()),
+               new_person=args.new_person).run()
     return 0
 
 

@@ -39,6 +39,9 @@ DEFAULT_PORT = 8765
 
 FATAL_ERRORS = frozenset({"wrong_code", "throttled", "locked", "removed", "full"})
 """`error` codes at join after which trying again cannot help."""
+FINAL_CLOSES = {"opened_elsewhere": "This session was opened on another screen."}
+"""Close reasons after which the link must not come back by itself: the same person
+opened the session on another screen, and coming back would take it from that one."""
 
 FIRST_RETRY = (0.2, 0.5)
 """Seconds before the first retry (a random point in this range)."""
@@ -244,7 +247,11 @@ class Link:
         except TimeoutError:
             return f"{self.url} did not answer in time"
         except ConnectionClosed as exc:
-            return f"the connection was closed ({exc.rcvd.reason if exc.rcvd else 'no reason'})"
+            reason = exc.rcvd.reason if exc.rcvd else ""
+            if reason in FINAL_CLOSES:
+                self._post(self.Refused(reason, FINAL_CLOSES[reason]))
+                return None
+            return f"the connection was closed ({reason or 'no reason'})"
         except OSError as exc:
             return f"the connection broke ({_short(exc)})"
         finally:

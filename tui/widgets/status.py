@@ -120,6 +120,8 @@ class LinkStatus(Static):
         super().__init__(id=id)
         self.attempt = 0
         self.offline_since: float | None = None
+        self.hint = ""
+        """What the person can do about a long outage (shown while reconnecting)."""
 
     def connecting(self) -> None:
         self.set_class(False, "-down")
@@ -128,6 +130,7 @@ class LinkStatus(Static):
     def connected(self) -> None:
         self.offline_since = None
         self.attempt = 0
+        self.hint = ""
         self.set_class(False, "-down")
         self.update("● connected")
 
@@ -148,5 +151,7 @@ class LinkStatus(Static):
         text = f"offline since {clock} — changes are kept and sent when back"
         if self.attempt:
             text = f"reconnecting… (attempt {self.attempt})  ·  " + text
+        if self.hint:  # before the rest, which an 80-column screen may cut
+            text = f"{text.split('  ·  ')[0]}  ·  {self.hint}  ·  {text.split('  ·  ')[-1]}"
         self.set_class(True, "-down")
         self.update(text)
