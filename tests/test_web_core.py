@@ -1,0 +1,81 @@
+"""The core's export for the browser (`/core.json`) says what `rules.decide` does.
+
+The page offers a button only where the export says the person may use it; these tests
+hold the export to the rules themselves, so the page can never offer what the server
+refuses (or hide what it allows) because a table drifted.
+"""
+
+from __future__ import annotations
+
+import typing
+
+import pytest
+
+from whytree.shared import protocol as p
+from whytree.shared import wording
+from whytree.shared.export import core_data
+from whytree.shared.model import PHASES, Action, Cause, Person, Phase, Session
+from whytree.shared.rules import AUTHOR_ONLY, Refusal, decide
+
+ANN = Person(id="p1", name="Ann", role="participant")
+BO = Person(id="p2", name="Bo", role="participant")
+FAC = Person(id="p3", name="Fay", role="facilitator")
+
+
+def state(phase: Phase) -> Session:
+    return Session(
+        phase=phase, people={person.id: person for person in (ANN, BO, FAC)},
+        causes={"c1": Cause(id="c1", parent=None, text="Ann's answer", author=ANN.id)},
+        actions={"a1": Action(id="a1", text="Ann's action", causes=["c1"], author=ANN.id)},
+    )
+
+
+def command_about(kind: type[p.ClientCommand]) -> p.ClientCommand:
+    if kind is p.EditCause:
+        return p.EditCause(op="o1", cause="c1", text="reworded")
+    if kind is p.EditAction:
+        return p.EditAction(op="o1", action="a1", text="reworded", causes=["c1"])
+    return p.RemoveAction(op="o1", action="a1")
+
+
+@pytest.mark.parametrize("kind", list(AUTHOR_ONLY), ids=lambda kind: kind.__name__)
+def test_author_only_commands_are_refused_to_other_participants(kind: type[p.ClientCommand]) -> None:
+    core = core_data()
+    tag = typing.cast(str, kind.__struct_config__.tag)
+    assert core["author_only"][tag] in ("cause", "action")
+    for phase in core["open_in"][tag]["participant"]:
+        command = command_about(kind)
+        assert not isinstance(decide(state(phase), ANN, command, 0.0), Refusal), (phase, "author")
+        assert not isinstance(decide(state(phase), FAC, command, 0.0), Refusal), (phase, "facilitator")
+        refused = decide(state(phase), BO, command, 0.0)
+        assert isinstance(refused, Refusal) and refused.reason == "not_allowed", (phase, refused)
+
+
+def test_every_other_participant_command_needs_no_ownership() -> None:
+    """A command not in `author_only` is accepted from any participant where it is open
+    (or refused for a reason other than who wrote what)."""
+    core = core_data()
+    samples: dict[str, p.ClientCommand] = {
+        "add_cause": p.AddCause(op="o1", parent="c1", text="Bo's answer"),
+        "set_dots": p.SetDots(op="o1", cause="c1", dots=1),
+        "set_change": p.SetChange(op="o1", cause="c1", answer="we"),
+        "add_action": p.AddAction(op="o1", text="Bo's action", causes=["c1"]),
+        "set_done": p.SetDone(op="o1", done=True),
+    }
+    participant_tags = {tag for tag, roles in core["role_may"].items() if "participant" in roles}
+    assert participant_tags - set(core["author_only"]) == set(samples)
+    for tag, command in samples.items():
+        for phase in PHASES:
+            outcome = decide(state(phase), BO, command, 0.0)
+            allowed = phase in core["open_in"][tag]["participant"]
+            assert isinstance(outcome, Refusal) != allowed, (tag, phase, outcome)
+
+
+def test_the_words_are_the_cores_own() -> None:
+    words = core_data()["words"]
+    assert words["step_titles"] == wording.STEP_TITLES
+    assert words["change_labels"][""] == wording.CHANGE_LABELS[None]
+    for mode in ("problem", "success"):
+        assert words["modes"][mode]["why_prompt"] == wording.why_prompt(mode)
+        assert words["modes"][mode]["step_help"]["agree"] == wording.step_help("agree", mode)
+        assert "Tap" in words["modes"][mode]["step_help"]["why"]
