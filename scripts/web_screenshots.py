@@ -101,7 +101,8 @@ async def main() -> int:
                 event = await fac.do(p.AddCause(op="-", parent=texts.get(parent), text=text))
                 assert isinstance(event.command, p.AddCause)
                 texts[text] = event.command.id
-            await phone.click(f'li[data-cause="{texts["Jobs nearby pay by the hour"]}"] > .tools > button.why')
+            jobs = texts["Jobs nearby pay by the hour"]
+            await phone.click(f'li[data-cause="{jobs}"] > .tools > button.why')
             await phone.fill("#composer-text", "Nobody can leave work early")
             await shoot(phone, "phone-why")
             await phone.click("#composer-send")

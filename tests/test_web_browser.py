@@ -311,3 +311,37 @@ async def test_a_dropped_link_resumes_as_the_same_person(start: Callable[..., An
     assert {c.author for c in fac.state.causes.values()} == {ann_id}  # one person all along
     assert [person.name for person in fac.state.people.values()].count("Ann") == 1
     await fac.close()
+
+
+async def test_the_projector_view_and_the_summary_to_take_home(start: Callable[..., Any],
+                                                               pages: Callable[..., Any]) -> None:
+    from playwright.async_api import expect
+
+    server = await start()
+    fac = await facilitator(server)
+    await fac.ok(p.SetSituation(op="-", text="The teen centre is always full"))
+    await fac.ok(p.SetPhase(op="-", phase="why"))
+    await fac.ok(p.AddCause(op="-", parent=None, text="Young people run it themselves"))
+    await fac.ok(p.SetTimer(op="-", seconds=300))
+
+    view = await pages()
+    await view.goto(f"{url(server)}?view&code={CODE}")
+    await view.click("#join-button")  # the code came with the address; no name for a screen
+    await expect(view.locator(".situation")).to_have_text("The teen centre is always full")
+    await expect(view.locator("#view-url")).to_have_text(url(server))
+    await expect(view.locator("#view-code")).to_have_text(CODE)
+    assert await view.evaluate("() => document.getElementById('qr').naturalWidth") > 100
+    await expect(view.locator("#timer")).to_contain_text("left")
+    await expect(view.locator("#session button")).to_have_count(0)  # read-only
+
+    phone = await pages()
+    await join_page(phone, server, "Ann")
+    await fac.ok(p.Close(op="-"))
+    await expect(phone.locator(".top .step")).to_contain_text("Closed")
+    async with phone.expect_download() as download_info:
+        await phone.click("text=Save the summary")
+    download = await download_info.value
+    saved = Path(await download.path()).read_text(encoding="utf-8")
+    assert "Situation: The teen centre is always full" in saved
+    assert "- Young people run it themselves" in saved
+    await fac.close()

@@ -206,6 +206,14 @@ function queueRender() {
 function render() {
   const { state, me } = app.mirror;
   if (!state) return;
+  const active = document.activeElement;
+  if (active && active.tagName === "SELECT" && $("session").contains(active)) {
+    // Redrawing now would close the list a phone shows for this choice: wait until the
+    // person has chosen (or left it).
+    active.addEventListener("blur", queueRender, { once: true });
+    replaceContent($("top"), header(state, me, app.status));
+    return;
+  }
   replaceContent($("top"), header(state, me, app.status));
   replaceContent($("session"),
     nowSection(state, me, ui),
