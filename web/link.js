@@ -81,13 +81,10 @@ export class Link {
     };
   }
 
-  /** Drop the link and connect again now (a gap in the events, or the page woke up). */
+  /** Connect now rather than after the back-off (the page is shown again, the network
+   *  is back); nothing to do while a link is open or opening. */
   reconnectNow() {
-    if (this.stopped) return;
-    if (this.ws && this.ws.readyState <= WebSocket.OPEN) {
-      if (this.ws.readyState === WebSocket.OPEN) return;
-      return;
-    }
+    if (this.stopped || this.ws !== null) return;
     this.connect();
   }
 

@@ -350,6 +350,9 @@ async function start() {
   if (stored && stored.token && stored.code) {
     app.join = { code: stored.code, name: stored.name || "" };
     app.mirror.token = stored.token;
+    replaceContent($("session"), el("p", { class: "connecting", role: "status",
+      text: "Connecting to the session…" }));
+    $("session").hidden = false;
     startLink();
   } else {
     showJoin();
