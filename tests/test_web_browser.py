@@ -345,3 +345,22 @@ async def test_the_projector_view_and_the_summary_to_take_home(start: Callable[.
     assert "Situation: The teen centre is always full" in saved
     assert "- Young people run it themselves" in saved
     await fac.close()
+
+
+async def test_a_refused_answer_comes_back_with_the_reason_and_nothing_lost(
+        start: Callable[..., Any], pages: Callable[..., Any]) -> None:
+    from playwright.async_api import expect
+
+    server = await start()
+    fac = await facilitator(server)
+    await fac.ok(p.SetPhase(op="-", phase="why"))
+    ann = await pages()
+    await join_page(ann, server, "Ann")
+    await ann.click(".tree-section > button.why")
+    await ann.fill("#composer-text", "A long thought, written slowly")
+    await fac.ok(p.SetPhase(op="-", phase="weigh"))  # meanwhile the room moved on
+    await expect(ann.locator(".tree-section > button.why")).to_have_count(0)
+    await ann.click("#composer-send")
+    await expect(ann.locator("#composer-error")).to_contain_text("Not now")
+    await expect(ann.locator("#composer-text")).to_have_value("A long thought, written slowly")
+    await fac.close()

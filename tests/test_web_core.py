@@ -79,3 +79,18 @@ def test_the_words_are_the_cores_own() -> None:
         assert words["modes"][mode]["why_prompt"] == wording.why_prompt(mode)
         assert words["modes"][mode]["step_help"]["agree"] == wording.step_help("agree", mode)
         assert "Tap" in words["modes"][mode]["step_help"]["why"]
+
+
+def test_the_pages_apply_knows_every_event_the_server_sends() -> None:
+    """A new command in `protocol.py` must be carried out by `web/apply.js` too, or the
+    page would silently drift from the server (the replay test only meets the commands
+    that exist)."""
+    import re
+
+    from whytree.server.web import web_file
+
+    source = web_file("apply.js").decode()
+    handled = set(re.findall(r'case "([a-z_]+)":', source))
+    tags = {typing.cast(str, kind.__struct_config__.tag) for kind in typing.get_args(p.EventBody)}
+    assert tags - handled == set(), "web/apply.js does not apply these events"
+    assert handled - tags == set(), "web/apply.js handles events the server never sends"

@@ -325,6 +325,24 @@ async function showViewJoin() {
   }
 }
 
+// The host lets a browser in only from its own page at a numeric address (a name could
+// be anybody's page pointed at it): opened under a name, say where to go instead.
+async function warnIfNotNumeric() {
+  const name = location.hostname;
+  if (name === "localhost" || /^[0-9.]+$/.test(name) || name.startsWith("[")) return;
+  try {
+    const info = await (await fetch("/join.json", { cache: "no-cache" })).json();
+    const address = info.urls[0];
+    if (!address) return;
+    const box = $("notice");
+    replaceContent(box, "This page only works at the host's number address: ",
+      el("a", { href: address, text: address }));
+    box.hidden = false;
+  } catch {
+    // the notice is a help, not a must
+  }
+}
+
 // --- start -----------------------------------------------------------------------------
 
 async function start() {
@@ -335,6 +353,7 @@ async function start() {
     return;
   }
   if (VIEW) document.body.classList.add("view");
+  warnIfNotNumeric();
   $("join-form").addEventListener("submit", onJoinSubmit);
   $("composer").addEventListener("submit", onComposerSubmit);
   $("composer-cancel").addEventListener("click", closeComposer);
