@@ -364,3 +364,30 @@ async def test_a_refused_answer_comes_back_with_the_reason_and_nothing_lost(
     await expect(ann.locator("#composer-error")).to_contain_text("Not now")
     await expect(ann.locator("#composer-text")).to_have_value("A long thought, written slowly")
     await fac.close()
+
+
+async def test_a_phone_with_the_text_doubled_needs_no_sideways_scrolling(
+        start: Callable[..., Any], browser: Any) -> None:
+    """Weighing, the busiest screen, at 360 px with the browser's text size at 200%."""
+    server = await start()
+    fac = await facilitator(server)
+    await fac.ok(p.SetSituation(op="-", text="Our fifth graders get into trouble after school"))
+    await fac.ok(p.SetPhase(op="-", phase="why"))
+    parent = None
+    for text in ("Nobody is at home until six", "Both parents work late shifts and weekends",
+                 "Jobs nearby pay by the hour"):
+        event = await fac.ok(p.AddCause(op="-", parent=parent, text=text))
+        assert isinstance(event.command, p.AddCause)
+        parent = event.command.id
+    await fac.ok(p.SetPhase(op="-", phase="weigh"))
+    context = await browser.new_context(viewport=PHONE, bypass_csp=True)
+    try:
+        page = await context.new_page()
+        await join_page(page, server, "Ann")
+        await page.wait_for_selector("button.dot-plus")
+        await page.add_style_tag(content="html { font-size: 200% !important; }")
+        assert await page.evaluate("() => getComputedStyle(document.body).fontSize") == "36px"
+        assert await page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    finally:
+        await context.close()
+    await fac.close()

@@ -44,7 +44,7 @@ export function timerText(state, serverOffset) {
   const left = Math.max(0, Math.round(state.timer_ends - (Date.now() / 1000 + serverOffset)));
   const minutes = Math.floor(left / 60);
   const seconds = String(left % 60).padStart(2, "0");
-  return left ? `⏱ ${minutes}:${seconds} left` : "⏱ time is up";
+  return left ? `Timer: ${minutes}:${seconds} left` : "Timer: time is up";
 }
 
 export function nowSection(state, me, ui) {
