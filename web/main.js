@@ -7,7 +7,7 @@
 import { getCore, limit, loadCore, words } from "./core.js";
 import { el, replaceContent } from "./dom.js";
 import { Link } from "./link.js";
-import { Mirror, ResyncNeeded } from "./mirror.js";
+import { Mirror, ResyncNeeded, TRANSIENT_REASONS } from "./mirror.js";
 import {
   actionsSection, closedSection, header, maxLength, nowSection, peopleSection,
   rankingSection, summaryText, timerText, treeSection,
@@ -142,6 +142,17 @@ function receive(frame) {
     $("join").hidden = true;
     $("session").hidden = false;
     if (VIEW) showViewJoin();
+  } else if (frame.type === "rejected" && TRANSIENT_REASONS.has(frame.reason)) {
+    // "Not now" rather than "no": the command stays in the outbox. Too fast: send it
+    // again in a moment; the host cannot save: it asks everyone to reconnect when it can.
+    if (frame.reason === "busy") {
+      setTimeout(() => {
+        const command = app.mirror.outbox.get(frame.op);
+        if (command) app.link.send(command);
+      }, 1000);
+    } else {
+      notice(frame.message);
+    }
   } else if (frame.type === "rejected") {
     const snapshot = app.sentFromComposer.get(frame.op);
     if (snapshot && !app.composer) openComposer(snapshot, frame.message);
