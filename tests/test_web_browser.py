@@ -391,3 +391,43 @@ async def test_a_phone_with_the_text_doubled_needs_no_sideways_scrolling(
     finally:
         await context.close()
     await fac.close()
+
+
+async def test_actions_proposed_edited_and_removed_from_a_phone(start: Callable[..., Any],
+                                                                pages: Callable[..., Any]) -> None:
+    from playwright.async_api import expect
+
+    server = await start()
+    fac = await facilitator(server)
+    await fac.ok(p.SetPhase(op="-", phase="why"))
+    late = (await fac.ok(p.AddCause(op="-", parent=None, text="The bus comes late"))).command
+    assert isinstance(late, p.AddCause)
+    await fac.ok(p.SetPhase(op="-", phase="act"))
+    ann = await pages()
+    await join_page(ann, server, "Ann")
+
+    await ann.click(f'li[data-cause="{late.id}"] > .tools > button:text("Propose an action")')
+    await expect(ann.locator("#composer-about")).to_have_text("About: The bus comes late")
+    await ann.fill("#composer-text", "Ask for an earlier bus")
+    await ann.check("#by-outside")
+    await ann.fill("#composer-who", "the transport office")
+    await ann.click("#composer-send")
+    await sees(fac, lambda s: len(s.actions) == 1)
+    action = next(iter(fac.state.actions.values()))
+    assert (action.text, action.causes, action.by, action.who) == (
+        "Ask for an earlier bus", [late.id], "outside", "the transport office")
+    item = ann.locator(f'li[data-action="{action.id}"]')
+    await expect(item).to_contain_text("people outside the group — the transport office")
+    await expect(item).to_contain_text("For: The bus comes late")
+
+    await item.locator('button:text("Edit")').click()
+    await ann.fill("#composer-text", "Ask for a bus at 15:30")
+    await ann.click("#composer-send")
+    await sees(fac, lambda s: s.actions[action.id].text == "Ask for a bus at 15:30")
+    assert fac.state.actions[action.id].who == "the transport office"  # kept as it was
+
+    ann.once("dialog", lambda dialog: dialog.accept())
+    await item.locator('button:text("Remove")').click()
+    await sees(fac, lambda s: not s.actions)
+    await expect(ann.locator("li.action")).to_have_count(0)
+    await fac.close()
