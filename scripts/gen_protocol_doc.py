@@ -30,7 +30,7 @@ from typing import Any
 import msgspec
 import msgspec.inspect as mi
 
-from whytree.server import app, hub
+from whytree.server import app, hub, web
 from whytree.shared import model, rules
 from whytree.shared import protocol as p
 from whytree.shared.views import HIDDEN_OP
@@ -471,8 +471,20 @@ def _document() -> Iterator[str]:
     yield ""
     yield from [
         "- Open a websocket to `ws://HOST:PORT` (`wss://` when the host has TLS on; the default port "
-        f"is {app.DEFAULT_PORT}). Send no `Origin` header: requests that carry one (browser pages) "
-        "are refused with HTTP 403.",
+        f"is {app.DEFAULT_PORT}). Terminal clients and scripts send no `Origin` header. A browser "
+        "is let in only from this server's own page: its `Origin` must be `http://` or `https://` "
+        "followed by the request's own `Host` (the same address and port), and that address must "
+        "be a number (an IPv4 or IPv6 literal) or `localhost` -- a page under any name could be "
+        "another site re-pointed at the host (DNS rebinding). Every other `Origin` (another site, "
+        "another port, `null`) is refused with HTTP 403 before the websocket opens.",
+        "- The same port answers plain HTTP `GET` for the browser client, fully offline: `/` (and "
+        "`/?view`, the read-only projector page) serves the page, `/<file>` one of its fixed files "
+        f"({', '.join(f'`{name}`' for name in web.FILES if name != web.PAGE)}; anything else is 404), "
+        "`/core.json` the core's rules and words as data (which roles may send which command in which "
+        "step, the commands only an author may send, every bound below, the rejection reasons and "
+        "error codes, and every word the screens show), `/qr.svg` the QR code of the browser address "
+        "and `/join.json` that address (`{\"urls\": [...]}`, numeric addresses, best first). All "
+        "with `Cache-Control: no-cache`; none of them holds the join code or anything of the session.",
         "- Every frame, both ways, is **one JSON object in a text frame**, UTF-8, whose `\"type\"` field "
         "names the message. Binary frames are refused. Compression is off.",
         f"- A client frame may be at most **{p.MAX_FRAME_BYTES} bytes**. Every string, list and number "

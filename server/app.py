@@ -5,7 +5,8 @@ connections, feeds their frames to the hub, makes the hub's journal records dura
 only then sends the frames the hub produced. Everything received in one turn of the event
 loop is committed together (`_flush`), so a burst of votes costs one disk sync.
 
-It also: refuses browsers (a request with an `Origin` header), closes a connection that
+It also: serves the browser client on the same port and refuses websockets from other
+sites' pages (`web.WebFront`), closes a connection that
 sends no `join` in time, notices dead links with short pings, drops a client that stops
 reading before its backlog grows (it comes back and resumes from its last `seq`), stops
 taking changes with a clear message when the disk fails, writes the results when the
@@ -39,6 +40,7 @@ from . import hub as server_hub
 from .discovery import Advertiser, lan_addresses
 from .hub import ConnId, Disconnect, Hub, Output, Record, Send, new_code, new_key
 from .journal import Journal, JournalDamaged, JournalError, SessionRow
+from .web import WebFront
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +103,13 @@ class Server:
         self._saver: asyncio.Task[None] | None = None
         self._save_wanted = False
         self._advertiser: Advertiser | None = None
+        self._web = WebFront(lambda: self.browser_urls)
+
+    @property
+    def browser_urls(self) -> list[str]:
+        """The browser client's addresses (numeric, as in `urls`), best first."""
+        scheme = "https" if self.config.tls else "http"
+        return [f"{scheme}://{url.split('://', 1)[1]}/" for url in self.urls]
 
     @property
     def local_url(self) -> str:
@@ -203,7 +212,8 @@ class Server:
             port,
             ssl=ssl_context,
             compression=None,
-            origins=[None],  # terminal clients send no Origin; browser pages are refused
+            origins=None,  # checked by the web front: terminal clients and this host's own page
+            process_request=self._web.process_request,  # the browser client's files
             max_size=p.MAX_FRAME_BYTES,
             max_queue=8,
             ping_interval=PING_INTERVAL,

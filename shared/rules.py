@@ -94,6 +94,22 @@ OPEN_IN: dict[type[p.ClientCommand], tuple[frozenset[Phase], frozenset[Phase]]] 
 """Steps in which a participant / the facilitator may send a command. Commands not
 listed here are open to the facilitator in every step but `closed`."""
 
+AUTHOR_ONLY: dict[type[p.ClientCommand], str] = {
+    p.EditCause: "cause",
+    p.MoveCause: "cause",
+    p.RemoveCause: "cause",
+    p.EditAction: "action",
+    p.RemoveAction: "action",
+}
+"""Commands a participant may send only about a cause or action they wrote (the field
+named here); the facilitator may send them about any. The checks below follow this table
+(`remove_cause` also needs every answer below to be theirs), and `tests/test_web_core.py`
+holds them to it."""
+
+REMOVER_ONLY: frozenset[type[p.ClientCommand]] = frozenset({p.RestoreCause})
+"""Commands only the person who made the last removal may send (`Session.last_removal`),
+the facilitator included."""
+
 _STEP_NAMES: dict[Phase, str] = {
     "situation": "describing the situation",
     "why": "asking why",

@@ -50,9 +50,10 @@ def situation_prompt(mode: Mode) -> str:
     return "Describe the success in one sentence (e.g. “The teen centre next door is always full”)."
 
 
-def step_help(phase: Phase, mode: Mode, revealed: bool = False) -> str:
+def step_help(phase: Phase, mode: Mode, revealed: bool = False, *, touch: bool = False) -> str:
     """What this step is for and what to do now, in plain words (one short paragraph);
-    `revealed`: the votes show (it changes what to do in the weigh step)."""
+    `revealed`: the votes show (it changes what to do in the weigh step); `touch`: say
+    which button to tap (the browser client) rather than which key to press (the TUI)."""
     causes = cause_word(mode, plural=True)
     if phase == "weigh" and revealed:
         return (f"The votes are revealed. Look together at the {causes} that matter most and "
@@ -65,6 +66,25 @@ def step_help(phase: Phase, mode: Mode, revealed: bool = False) -> str:
                 + ("Say what goes wrong, as plainly as you can." if mode == "problem"
                    else "Say what went well, as plainly as you can.")
                 + " Everyone else: wait for the next step, or say “I'm done” when you are ready."
+            )
+        case "why" if touch:
+            return (
+                f"Ask “{why_prompt(mode)}” and answer it. Tap “{why_prompt(mode)}” under the "
+                f"situation or under any answer to add a reason below it; then ask “But why?” "
+                f"again about that answer. Keep going for as long as you find {causes}."
+            )
+        case "weigh" if touch:
+            return (
+                f"Look at all the {causes}. Put your “matters” dots on the ones that matter "
+                f"most (+ adds a dot, − takes one back), and for each say whether it can "
+                f"change (by us / only with others / not for now). Nobody sees your votes "
+                f"until the facilitator reveals them."
+            )
+        case "act" if touch:
+            return (
+                f"For the {causes} that matter and can change, propose actions: tap “Propose "
+                f"an action” on one. {action_question(mode)} Say who can do it: people in the "
+                f"group, or named people outside it."
             )
         case "why":
             return (

@@ -145,6 +145,11 @@ def _serve(args: argparse.Namespace, data_dir: Path) -> int:
                   f"port {server.port}; tell everyone the new address.", flush=True)
         for url in server.urls:
             print(f"  join address: {url}", flush=True)
+        for url in server.browser_urls:
+            print(f"  browser address: {url}", flush=True)
+        if server.fingerprint:
+            print("  (browsers warn about the certificate once: it is this laptop's own; "
+                  "compare the fingerprint below)", flush=True)
         print(f"  port:            {server.port}", flush=True)
         print(f"  join code:       {server.code[:3]} {server.code[3:]}", flush=True)
         print(f"  facilitator key: {server.facilitator_key}", flush=True)
