@@ -11,7 +11,9 @@ The app is the one place where the three parts meet ("attributes down, messages 
   to the `Mirror`, which applies it, and passes what changed down to the session screen;
 * the screen and the step panels post `SendCommand`; the app stamps a fresh `op`, records
   the command in the mirror's outbox and hands the frame to the link (while offline the
-  outbox keeps it, and the link sends it again after the rejoin);
+  outbox keeps it, and the link sends it again after the rejoin). The session screen puts
+  its commands in the outbox itself, as the key is pressed, so that the next key press
+  builds on them; the app only sends those;
 * link changes (down, reconnecting, refused) go to the status line or the join screen.
 """
 
@@ -315,9 +317,16 @@ class WhytreeApp(App[None]):
         if self.viewer:
             self.notify("This screen is a read-only view.", severity="warning", markup=False)
             return
-        command = msgspec.structs.replace(event.command, op=self.mirror.new_op())
-        frame = self.mirror.command(command)
-        if self.link is not None:
+        frame: bytes | None
+        if event.command.op in self.mirror.outbox:
+            # Queued by the session screen as the key was pressed (so the next key counts
+            # it); sent now unless the link already sent it again after a rejoin and the
+            # server answered.
+            frame = self.mirror.retry_frame(event.command.op)
+        else:
+            command = msgspec.structs.replace(event.command, op=self.mirror.new_op())
+            frame = self.mirror.command(command)
+        if frame is not None and self.link is not None:
             self.link.send(frame)
 
     # --- the command palette ------------------------------------------------------------
