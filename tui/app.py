@@ -261,9 +261,10 @@ class WhytreeApp(App[None]):
     async def _welcomed(self) -> None:
         banner = None
         if self.server is not None:
-            banner = JoinBanner(self.server.urls, self.server.code, self.server.facilitator_key,
+            banner = JoinBanner(self.server.urls, self.server.code,
                                 fingerprint=self.server.fingerprint, id="banner")
-        screen = SessionScreen(self.mirror, viewer=self.viewer, banner=banner)
+        screen = SessionScreen(self.mirror, viewer=self.viewer, banner=banner,
+                               facilitator_key=self.server.facilitator_key if self.server else None)
         if self.join_screen is not None and self.screen is self.join_screen:
             await self.switch_screen(screen)
         else:

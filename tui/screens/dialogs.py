@@ -1,5 +1,5 @@
 """Small modal dialogs of the session screen: help, confirm, situation, settings, timer,
-and people.
+people, and the host's facilitator key.
 
 Each dialog returns what the person chose through `dismiss` (None when they cancelled);
 the session screen turns that into a command. None of them talks to the network.
@@ -213,3 +213,45 @@ class PeopleScreen(Dialog):
     @on(OptionList.OptionSelected)
     def _pick(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
+
+
+class FacilitatorKeyScreen(Dialog):
+    """The host's facilitator key, for a co-facilitator's laptop; never for the room.
+
+    The host's screen is often on the projector, so the dialog first says so and shows the
+    key only when the facilitator presses "Show the key" (it was them who pressed k).
+    Escape or "Close" hides it again."""
+
+    def __init__(self, key: str, address: str | None = None) -> None:
+        super().__init__()
+        self.key, self.address = key, address
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="facilitator-key"):
+            yield Static("The facilitator key", classes="dialog-title")
+            yield Static(Content(
+                "Anyone who has this key can run the session as the facilitator. Is this screen "
+                "on the projector, or can people read it? Then turn the projector off or look "
+                "away first."), id="key-warning", classes="dialog-text")
+            yield Static(Content(""), id="key-shown", classes="dialog-text")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Show the key", id="show", variant="warning")
+                yield Button("Close", id="close")
+
+    def on_mount(self) -> None:
+        self.query_one("#key-shown", Static).display = False
+        self.query_one("#show", Button).focus()
+
+    @on(Button.Pressed, "#show")
+    def _show(self) -> None:
+        where = f" {self.address}" if self.address else ""
+        use = f"On a co-facilitator's laptop: whytree join{where} --facilitator-key {self.key}"
+        shown = self.query_one("#key-shown", Static)
+        shown.update(Content(f"Facilitator key: {self.key}\n\n{use}"))
+        shown.display = True
+        self.query_one("#show", Button).display = False
+        self.query_one("#close", Button).focus()
+
+    @on(Button.Pressed, "#close")
+    def _close(self) -> None:
+        self.dismiss(None)

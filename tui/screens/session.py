@@ -26,6 +26,8 @@ palette):
 | d          | participants | "I'm done" with this step (again: not done)         |
 | ?          | everyone     | help for this step                                  |
 | j          | host         | show / hide the join address and code               |
+| k          | host         | the facilitator key, behind a warning (never on the |
+|            |              | banner: the room reads the projector)               |
 | s          | facilitator  | the situation and problem/success                   |
 | ] / [      | facilitator  | next / previous step                                |
 | delete     | facilitator  | remove the selected answer (and those below it)     |
@@ -64,6 +66,7 @@ from whytree.shared.rules import Refusal, decide
 from whytree.tui.messages import DRAFT_OP, SendCommand
 from whytree.tui.screens.dialogs import (
     ConfirmScreen,
+    FacilitatorKeyScreen,
     HelpScreen,
     PeopleScreen,
     SettingsScreen,
@@ -139,6 +142,8 @@ KEYS: tuple[Key, ...] = (
     Key("d", "done(False)", "Not done", "Take back “I'm done”"),
     Key("question_mark", "help", "Help", "What this step is for and what to do now", display="?"),
     Key("j", "toggle_banner", "Join info", "Show or hide the join address and code"),
+    Key("k", "facilitator_key", "Facilitator key",
+        "Show the facilitator key, for a co-facilitator's laptop (not for the projector)", show=False),
     Key("left_square_bracket", "step(-1)", "Prev step", "Go back to the previous step", display="[",
         show=False),
     Key("delete", "remove", "Remove", "Remove the selected answer", display="del",
@@ -177,11 +182,14 @@ class SessionScreen(Screen[None]):
         viewer: bool = False,
         banner: JoinBanner | None = None,
         server_offset: Callable[[], float] | None = None,
+        facilitator_key: str | None = None,
     ) -> None:
         super().__init__()
         self.mirror = mirror
         self.viewer = viewer
         self.banner = banner
+        self.facilitator_key = None if viewer else facilitator_key
+        """The host's key: shown only in `FacilitatorKeyScreen`, never on the banner."""
         self._bar_mode: tuple[str, str | None] | None = None
         """While the bar is open: ("why", parent id) or ("edit", cause id)."""
         self.merging: str | None = None
@@ -306,7 +314,9 @@ class SessionScreen(Screen[None]):
         `reveal`, `parameters` says which way (True: reveal, False: hide). Commands still
         on their way count: `d d` pressed at once says "done", then "not done"."""
         state, me = self._ahead()
-        if action in ("help", "toggle_banner"):
+        if action in ("help", "toggle_banner", "facilitator_key"):
+            if action == "facilitator_key":
+                return self.facilitator_key is not None
             return action == "help" or self.banner is not None
         if action == "cancel":
             return self._bar_mode is not None or self.merging is not None
@@ -676,6 +686,11 @@ class SessionScreen(Screen[None]):
         facilitator = me is not None and me.role == "facilitator" and not self.viewer
         self.app.push_screen(HelpScreen(state.phase, step_help(state), self.keys_now(),
                                         facilitator=facilitator))
+
+    def action_facilitator_key(self) -> None:
+        if self.facilitator_key is not None:
+            address = self.banner.urls[0] if self.banner is not None and self.banner.urls else None
+            self.app.push_screen(FacilitatorKeyScreen(self.facilitator_key, address))
 
     def action_toggle_banner(self) -> None:
         if self.banner is not None:
