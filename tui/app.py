@@ -15,12 +15,19 @@ The app is the one place where the three parts meet ("attributes down, messages 
   its commands in the outbox itself, as the key is pressed, so that the next key press
   builds on them; the app only sends those;
 * link changes (down, reconnecting, refused) go to the status line or the join screen.
+
+Leaving is deliberate on the host: `ctrl+q` (and the palette's Quit) first asks, saying
+what happens to the participants; a second `ctrl+q` while it asks, or its default button,
+quits. Once the server has stopped, `farewell` says how to resume the session or where its
+results are, for the command line to print. A participant's quit is immediate: their
+place is kept by the host.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import random
+import shlex
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, ClassVar
 
@@ -89,6 +96,9 @@ class WhytreeApp(App[None]):
         self.link: Link | None = None
         self.session_screen: SessionScreen | None = None
         self.join_screen: JoinScreen | None = None
+        self.farewell: str | None = None
+        """After a hosted session: how to resume it, or where its results are."""
+        self._quit_question: ConfirmScreen | None = None
 
     # --- start ---------------------------------------------------------------------------
 
@@ -152,7 +162,34 @@ class WhytreeApp(App[None]):
     async def on_unmount(self) -> None:
         if self.server is not None:
             server, self.server = self.server, None
-            await server.stop()
+            await server.stop()  # (waits for the results being written, if any)
+            self.farewell = _farewell(server)
+
+    # --- leaving ----------------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        """Quit; on the host, only after saying what it means for the room."""
+        if self.server is None or self.session_screen is None or self._quit_question is not None:
+            self.exit()
+            return
+        state = self.server.state
+        if state.phase == "closed":
+            where = f" in {self.server.results_dir}" if self.server.results_dir else ""
+            question = (f"Quit whytree? The session is closed and its results are saved{where}. "
+                        "Participants' screens lose the connection to this laptop.")
+        else:
+            question = ("Quit whytree? The session stops for everyone for now: participants' "
+                        "screens say they are reconnecting and wait. Nothing is lost: everything "
+                        "so far stays on this laptop, and `whytree host` resumes it with the same "
+                        "code. (To finish and save the results, close the session with x instead.)")
+        self._quit_question = ConfirmScreen(question, "Quit", default_yes=True)
+
+        def answered(yes: object) -> None:
+            self._quit_question = None
+            if yes is True:
+                self.exit()
+
+        self.push_screen(self._quit_question, answered)
 
     # --- the link ---------------------------------------------------------------------------
 
@@ -337,6 +374,31 @@ class WhytreeApp(App[None]):
         if isinstance(screen, SessionScreen):
             for title, help_text, action in screen.palette_commands():
                 yield SystemCommand(title, help_text, _runner(screen, action))
+
+
+def _farewell(server: Server) -> str:
+    """What the host's terminal says once the session's screen has gone."""
+    state = server.state
+    if state.phase == "closed" and server.results_dir is not None:
+        return (f"The session is closed. Its results are in {server.results_dir}\n"
+                "(report.md and report.html to read or print, actions.csv, session.json).\n"
+                "`whytree sessions` lists the saved sessions; `whytree report ID` prints one.")
+    from whytree.tui.cli import DEFAULT_PORT, default_data_dir
+
+    config = server.config
+    again = "whytree host"
+    if config.data_dir != default_data_dir():
+        again += f" --data-dir {shlex.quote(str(config.data_dir))}"
+    if config.port not in (0, DEFAULT_PORT):
+        again += f" --port {config.port}"
+    if config.tls:
+        again += " --tls"
+    if state.phase == "closed":
+        return ("The session is closed, but its results could not be written yet. Run\n"
+                f"    {again}\nto write them (nothing is lost).")
+    return ("The session is paused, not closed: everything so far is kept on this laptop.\n"
+            "Participants' screens wait and reconnect by themselves when it starts again.\n"
+            f"To carry on with the same code, run:\n    {again}")
 
 
 def _runner(screen: SessionScreen, action: str) -> Callable[[], Awaitable[None]]:

@@ -24,9 +24,14 @@ from whytree.shared.model import Mode, Person, Phase, Session
 
 
 class Dialog(ModalScreen[object]):
-    """Base of every dialog here: Escape cancels."""
+    """Base of every dialog here: Escape cancels; ctrl+q is still the app's quit (a modal
+    screen hides the app's own keys), which on the host asks first -- or, pressed while
+    it asks, quits."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+q", "app.quit", "Quit", show=False),
+    ]
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -77,11 +82,15 @@ class HelpScreen(Dialog):
 
 
 class ConfirmScreen(Dialog):
-    """A yes/no question; dismisses with True for yes."""
+    """A yes/no question; dismisses with True for yes.
 
-    def __init__(self, question: str, yes: str = "Yes") -> None:
+    Enter presses the focused button: "No, go back" unless `default_yes` (for a question
+    that only confirms what the person just asked for, such as closing the session)."""
+
+    def __init__(self, question: str, yes: str = "Yes", *, default_yes: bool = False) -> None:
         super().__init__()
         self.question, self.yes = question, yes
+        self.default_yes = default_yes
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -91,7 +100,7 @@ class ConfirmScreen(Dialog):
                 yield Button("No, go back", id="no")
 
     def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
+        self.query_one("#yes" if self.default_yes else "#no", Button).focus()
 
     @on(Button.Pressed)
     def _answer(self, event: Button.Pressed) -> None:

@@ -673,8 +673,9 @@ class SessionScreen(Screen[None]):
                 self.send(p.Close(op=DRAFT_OP))
 
         self.app.push_screen(
-            ConfirmScreen("Close the session and save the results? Nothing can change after that "
-                          "(x reopens it if this was a mistake).", "Close and save"),
+            ConfirmScreen("Close the session and save the results? Everyone's screen then shows "
+                          "the results, and answers and votes stay as they are. If it was a "
+                          "mistake, x reopens the session.", "Close and save", default_yes=True),
             confirmed,
         )
 
