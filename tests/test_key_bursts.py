@@ -290,3 +290,25 @@ async def test_the_dots_left_count_votes_on_their_way_and_a_refused_one_goes_bac
                              what="the refused dot given back")
     finally:
         await relay.stop()
+
+
+async def test_d_d_and_l_l_pressed_at_once_end_where_they_began(
+    server: Server, wait_until: WaitUntil
+) -> None:
+    # "I'm done", then "not done after all"; the room locked, then unlocked.
+    ben = WhytreeApp(url=server.local_url, name="Ben", code=CODE, discover=False)
+    ana = WhytreeApp(url=server.local_url, name="Ana", facilitator_key=FACILITATOR_KEY, discover=False)
+    async with in_weigh_step(server, server.local_url, wait_until, ben) as (_, ben_keys, _), \
+            ana.run_test(size=SIZE) as ana_keys:
+        await on_first_answer(ana, wait_until)
+        start = server.state.seq
+        burst(ben, "d", "d")
+        burst(ana, "l", "l")
+        await ben_keys.pause()
+        await ana_keys.pause()
+        await wait_until(lambda: settled(ben) and settled(ana), what="every command answered")
+        await wait_until(lambda: server.state.seq >= start + 4, what="four events")
+        assert server.state.seq == start + 4  # each key press went out
+        assert ben.mirror.me is not None and not ben.mirror.me.done
+        assert ana.mirror.state is not None and not ana.mirror.state.locked
+        assert not server.state.locked
