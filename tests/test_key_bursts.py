@@ -187,6 +187,11 @@ def ballot(app: WhytreeApp) -> Ballot:
     return state.ballots.get(me.id, Ballot())
 
 
+def tree_label(app: WhytreeApp, cause_id: str) -> str:
+    assert app.session_screen is not None
+    return str(app.session_screen.cause_tree.node_for(cause_id).label)
+
+
 def dots_left_line(app: WhytreeApp) -> str:
     assert app.session_screen is not None
     panel = app.session_screen.query_one(WeighPanel)
@@ -281,6 +286,7 @@ async def test_the_dots_left_count_votes_on_their_way_and_a_refused_one_goes_bac
             await keys.pause()
             await wait_until(lambda: len(ben.mirror.outbox) == 2, what="both dots queued")
             assert dots_left_line(ben).startswith("You have 1 of your 3 dots left")
+            assert tree_label(ben, causes[0]).endswith("●● mine")
             # Meanwhile the facilitator allows one dot per cause: the second one is refused.
             await fran.ok(p.SetSettings(op="x", dots_per_person=3, dots_per_cause=1, anonymous=False))
             relay.flowing.set()
@@ -288,6 +294,7 @@ async def test_the_dots_left_count_votes_on_their_way_and_a_refused_one_goes_bac
             assert ballot(ben).dots == {causes[0]: 1}
             await wait_until(lambda: dots_left_line(ben).startswith("You have 2 of your 3 dots left"),
                              what="the refused dot given back")
+            assert tree_label(ben, causes[0]).endswith(" ● mine")
     finally:
         await relay.stop()
 

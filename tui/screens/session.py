@@ -75,7 +75,7 @@ from whytree.tui.screens.dialogs import (
 )
 from whytree.tui.widgets.actions import ActionsPanel
 from whytree.tui.widgets.banner import JoinBanner
-from whytree.tui.widgets.cause_tree import CauseTree
+from whytree.tui.widgets.cause_tree import CauseTree, cause_label
 from whytree.tui.widgets.status import LinkStatus, SessionHeader, step_help
 from whytree.tui.widgets.summary import SummaryPanel
 from whytree.tui.widgets.weigh import WeighPanel
@@ -190,6 +190,8 @@ class SessionScreen(Screen[None]):
         self.banner = banner
         self.facilitator_key = None if viewer else facilitator_key
         """The host's key: shown only in `FacilitatorKeyScreen`, never on the banner."""
+        self._labelled_ahead: set[str] = set()
+        """Answers whose tree label shows votes of this person's still on their way."""
         self._bar_mode: tuple[str, str | None] | None = None
         """While the bar is open: ("why", parent id) or ("edit", cause id)."""
         self.merging: str | None = None
@@ -271,6 +273,24 @@ class SessionScreen(Screen[None]):
         # server holds again.
         self._refresh_around()
 
+    def _label_votes_ahead(self) -> None:
+        """Label the answers that have votes of this person's on their way with those votes
+        counted (and those that had, as the server holds them now)."""
+        pending = {command.cause for command in self.mirror.outbox.values()
+                   if isinstance(command, p.SetDots | p.SetChange)}
+        state, me = self._ahead()
+        if state is not None:
+            for cause_id in pending | self._labelled_ahead:
+                cause = state.causes.get(cause_id)
+                if cause is None:
+                    continue
+                try:
+                    node = self.cause_tree.node_for(cause_id)
+                except KeyError:
+                    continue
+                node.set_label(cause_label(cause, state, me, merging=cause_id == self.merging))
+        self._labelled_ahead = pending
+
     def _ahead(self) -> tuple[Session | None, Person | None]:
         """The state and this person as they will be once the server has taken every
         command still on its way (`Mirror.ahead`)."""
@@ -282,6 +302,7 @@ class SessionScreen(Screen[None]):
         state, me = self._ahead()
         if state is None:
             return
+        self._label_votes_ahead()
         self._header.show_state(state, me, self.mirror.server_offset)
         shown_any = False
         for kind, panel in self._panels.items():
