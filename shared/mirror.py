@@ -8,6 +8,12 @@ It keeps every command in an outbox until the server answers it (with the event 
 carries the command's `op`, or a rejection), so commands made while the link was down are
 sent again after the rejoin, and a retry is harmless because the server applies an `op`
 only once.
+
+The outbox is also what the screen asks about before the server has answered: a person
+who presses `+` twice in a row means two dots, even though the first `set_dots` has not
+come back yet. `my_ballot`, `latest` and `ahead` answer with the commands still waiting
+counted, in the order they were made; a command the server refuses leaves the outbox, so
+the answer falls back to what the server holds.
 """
 
 from __future__ import annotations
@@ -15,12 +21,15 @@ from __future__ import annotations
 import itertools
 import secrets
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import msgspec
 
 from . import protocol as p
 from .apply import apply
-from .model import Person, Session
+from .model import Ballot, Person, Session
+
+C = TypeVar("C", bound=p.ClientCommand)
 
 TRANSIENT_REASONS = frozenset({"storage", "busy"})
 """Rejections that say "not now" rather than "no": the command stays in the outbox."""
@@ -93,6 +102,68 @@ class Mirror:
     def pending_frames(self) -> list[bytes]:
         """Every unanswered command, oldest first: send these again after a rejoin."""
         return [p.encode(command) for command in self.outbox.values()]
+
+    # --- what it will be: the state with the commands still waiting ---------------------
+
+    def latest(self, kind: type[C]) -> C | None:
+        """The newest command of `kind` still waiting for the server's answer."""
+        for command in reversed(self.outbox.values()):
+            if isinstance(command, kind):
+                return command
+        return None
+
+    def my_ballot(self) -> Ballot:
+        """This person's votes as they will be once the server has taken every vote still
+        in the outbox: the ballot in the state with those votes laid over it, in order."""
+        mine = None
+        if self.state is not None and self.me is not None:
+            mine = self.state.ballots.get(self.me.id)
+        ballot = Ballot(dots=dict(mine.dots), change=dict(mine.change)) if mine else Ballot()
+        for command in self.outbox.values():
+            match command:
+                case p.SetDots(cause=cause_id, dots=dots):
+                    if dots:
+                        ballot.dots[cause_id] = dots
+                    else:
+                        ballot.dots.pop(cause_id, None)
+                case p.SetChange(cause=cause_id, answer=answer):
+                    if answer is None:
+                        ballot.change.pop(cause_id, None)
+                    else:
+                        ballot.change[cause_id] = answer
+                case _:
+                    pass
+        return ballot
+
+    def me_ahead(self) -> Person | None:
+        """This person with an "I'm done" still on its way counted."""
+        done = self.latest(p.SetDone)
+        if self.me is None or done is None:
+            return self.me
+        return msgspec.structs.replace(self.me, done=done.done)
+
+    def ahead(self) -> Session | None:
+        """The mirrored state as it will be once the server has taken this person's
+        waiting votes, "I'm done" and room lock: what the screen shows and what it asks
+        the rules about, so that each key press builds on the one before.
+
+        A shallow copy: everything else is the mirrored state itself (do not change it).
+        """
+        state, me = self.state, self.me_ahead()
+        if state is None or me is None or not self.outbox:
+            return state
+        ballots = dict(state.ballots)
+        ballot = self.my_ballot()
+        if ballot.is_empty():
+            ballots.pop(me.id, None)
+        else:
+            ballots[me.id] = ballot
+        people = state.people
+        if me.id in people and people[me.id].done != me.done:
+            people = {**people, me.id: me}
+        lock = self.latest(p.LockRoom)
+        locked = state.locked if lock is None else lock.locked
+        return msgspec.structs.replace(state, ballots=ballots, people=people, locked=locked)
 
     # --- incoming -------------------------------------------------------------------------
 

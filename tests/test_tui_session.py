@@ -665,7 +665,7 @@ async def test_the_join_code_is_never_cut_off_on_a_narrow_screen() -> None:
         CSS_PATH = Path(whytree.tui.app.__file__).with_name("app.tcss")
 
         def compose(self) -> ComposeResult:
-            yield JoinBanner(["ws://192.168.100.200:8765"], CODE, FACILITATOR_KEY, id="banner")
+            yield JoinBanner(["ws://192.168.100.200:8765"], CODE, id="banner")
 
     for width, stacked in ((80, True), (120, False)):
         app = BannerApp()

@@ -11,7 +11,9 @@ The app is the one place where the three parts meet ("attributes down, messages 
   to the `Mirror`, which applies it, and passes what changed down to the session screen;
 * the screen and the step panels post `SendCommand`; the app stamps a fresh `op`, records
   the command in the mirror's outbox and hands the frame to the link (while offline the
-  outbox keeps it, and the link sends it again after the rejoin);
+  outbox keeps it, and the link sends it again after the rejoin). The session screen puts
+  its commands in the outbox itself, as the key is pressed, so that the next key press
+  builds on them; the app only sends those;
 * link changes (down, reconnecting, refused) go to the status line or the join screen.
 
 A participant comes back as the same person: the token of each session is kept on this
@@ -19,12 +21,19 @@ laptop (`Identities`, when the app is given one) and shown again at the next joi
 they chose to join as someone new. When the same person opens the session on another
 screen, this one is told so and waits until asked to be used again. While the link is
 down, F2 takes a new address (a host that restarted elsewhere) without losing anything.
+
+Leaving is deliberate on the host: `ctrl+q` (and the palette's Quit) first asks, saying
+what happens to the participants; a second `ctrl+q` while it asks, or its default button,
+quits. Once the server has stopped, `farewell` says how to resume the session or where its
+results are, for the command line to print. A participant's quit is immediate: their
+place is kept by the host.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import random
+import shlex
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, ClassVar
 
@@ -113,6 +122,9 @@ class WhytreeApp(App[None]):
         self.join_screen: JoinScreen | None = None
         self._elsewhere = False
         """This screen stopped following: the same person opened the session elsewhere."""
+        self.farewell: str | None = None
+        """After a hosted session: how to resume it, or where its results are."""
+        self._quit_question: ConfirmScreen | None = None
 
     # --- start ---------------------------------------------------------------------------
 
@@ -181,7 +193,34 @@ class WhytreeApp(App[None]):
     async def on_unmount(self) -> None:
         if self.server is not None:
             server, self.server = self.server, None
-            await server.stop()
+            await server.stop()  # (waits for the results being written, if any)
+            self.farewell = _farewell(server)
+
+    # --- leaving ----------------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        """Quit; on the host, only after saying what it means for the room."""
+        if self.server is None or self.session_screen is None or self._quit_question is not None:
+            self.exit()
+            return
+        state = self.server.state
+        if state.phase == "closed":
+            where = f" in {self.server.results_dir}" if self.server.results_dir else ""
+            question = (f"Quit whytree? The session is closed and its results are saved{where}. "
+                        "Participants' screens lose the connection to this laptop.")
+        else:
+            question = ("Quit whytree? The session stops for everyone for now: participants' "
+                        "screens say they are reconnecting and wait. Nothing is lost: everything "
+                        "so far stays on this laptop, and `whytree host` resumes it with the same "
+                        "code. (To finish and save the results, close the session with x instead.)")
+        self._quit_question = ConfirmScreen(question, "Quit", default_yes=True)
+
+        def answered(yes: object) -> None:
+            self._quit_question = None
+            if yes is True:
+                self.exit()
+
+        self.push_screen(self._quit_question, answered)
 
     # --- the link ---------------------------------------------------------------------------
 
@@ -336,9 +375,10 @@ class WhytreeApp(App[None]):
     async def _welcomed(self) -> None:
         banner = None
         if self.server is not None:
-            banner = JoinBanner(self.server.urls, self.server.code, self.server.facilitator_key,
+            banner = JoinBanner(self.server.urls, self.server.code,
                                 fingerprint=self.server.fingerprint, id="banner")
-        screen = SessionScreen(self.mirror, viewer=self.viewer, banner=banner)
+        screen = SessionScreen(self.mirror, viewer=self.viewer, banner=banner,
+                               facilitator_key=self.server.facilitator_key if self.server else None)
         if self.join_screen is not None and self.screen is self.join_screen:
             await self.switch_screen(screen)
         else:
@@ -353,7 +393,7 @@ class WhytreeApp(App[None]):
     def _down(self, event: Link.Down) -> None:
         if self.session_screen is not None and not self._elsewhere:
             self.session_screen.link.down(event.since)
-        self.refresh_bindings()
+        self._show_new_address_key()
 
     @on(Link.Reconnecting)
     def _reconnecting(self, event: Link.Reconnecting) -> None:
@@ -361,7 +401,13 @@ class WhytreeApp(App[None]):
             if self.server is None and event.attempt >= NEW_ADDRESS_HINT_AFTER:
                 self.session_screen.link.hint = "F2: type a new address"
             self.session_screen.link.reconnecting(event.attempt)
-        self.refresh_bindings()
+        self._show_new_address_key()
+
+    def _show_new_address_key(self) -> None:
+        """F2 (a new address) shows in the footer while the link is down; the link also
+        drops as the app quits, when no screen is left to show it on."""
+        if self.screen_stack:
+            self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "new_address":
@@ -425,9 +471,16 @@ class WhytreeApp(App[None]):
         if self.viewer:
             self.notify("This screen is a read-only view.", severity="warning", markup=False)
             return
-        command = msgspec.structs.replace(event.command, op=self.mirror.new_op())
-        frame = self.mirror.command(command)
-        if self.link is not None:
+        frame: bytes | None
+        if event.command.op in self.mirror.outbox:
+            # Queued by the session screen as the key was pressed (so the next key counts
+            # it); sent now unless the link already sent it again after a rejoin and the
+            # server answered.
+            frame = self.mirror.retry_frame(event.command.op)
+        else:
+            command = msgspec.structs.replace(event.command, op=self.mirror.new_op())
+            frame = self.mirror.command(command)
+        if frame is not None and self.link is not None:
             self.link.send(frame)
 
     # --- the command palette ------------------------------------------------------------
@@ -437,6 +490,31 @@ class WhytreeApp(App[None]):
         if isinstance(screen, SessionScreen):
             for title, help_text, action in screen.palette_commands():
                 yield SystemCommand(title, help_text, _runner(screen, action))
+
+
+def _farewell(server: Server) -> str:
+    """What the host's terminal says once the session's screen has gone."""
+    state = server.state
+    if state.phase == "closed" and server.results_dir is not None:
+        return (f"The session is closed. Its results are in {server.results_dir}\n"
+                "(report.md and report.html to read or print, actions.csv, session.json).\n"
+                "`whytree sessions` lists the saved sessions; `whytree report ID` prints one.")
+    from whytree.tui.cli import DEFAULT_PORT, default_data_dir
+
+    config = server.config
+    again = "whytree host"
+    if config.data_dir != default_data_dir():
+        again += f" --data-dir {shlex.quote(str(config.data_dir))}"
+    if config.port not in (0, DEFAULT_PORT):
+        again += f" --port {config.port}"
+    if config.tls:
+        again += " --tls"
+    if state.phase == "closed":
+        return ("The session is closed, but its results could not be written yet. Run\n"
+                f"    {again}\nto write them (nothing is lost).")
+    return ("The session is paused, not closed: everything so far is kept on this laptop.\n"
+            "Participants' screens wait and reconnect by themselves when it starts again.\n"
+            f"To carry on with the same code, run:\n    {again}")
 
 
 def _runner(screen: SessionScreen, action: str) -> Callable[[], Awaitable[None]]:

@@ -181,7 +181,10 @@ def _host(args: argparse.Namespace, data_dir: Path) -> int:
 
     config = _config(args, data_dir)
     logging.basicConfig(level=logging.WARNING, filename=str(_log_file(data_dir)))
-    WhytreeApp(host=config).run()
+    app = WhytreeApp(host=config)
+    app.run()
+    if app.farewell:  # how to resume, or where the results are
+        print(app.farewell)
     return 0
 
 

@@ -2,7 +2,9 @@
 
 A widget that wants to change the session never talks to the network: it posts
 `SendCommand` with the command it wants, and the app stamps a fresh `op` on it, records
-it in the mirror's outbox and sends it (or keeps it until the link is back).
+it in the mirror's outbox and sends it (or keeps it until the link is back). A command
+whose `op` is already in the outbox (the session screen queues its own as the key is
+pressed) is only sent.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ DRAFT_OP = "draft"
 
 
 class SendCommand(Message):
-    """Ask the app to send `command` to the server (its `op` is replaced by the app)."""
+    """Ask the app to send `command` to the server (a `DRAFT_OP` is replaced by the app)."""
 
     def __init__(self, command: p.ClientCommand) -> None:
         super().__init__()

@@ -1,5 +1,5 @@
 """Small modal dialogs of the session screen: help, confirm, remove, situation, settings,
-timer, and people.
+timer, people, and the host's facilitator key.
 
 Each dialog returns what the person chose through `dismiss` (None when they cancelled);
 the session screen turns that into a command. None of them talks to the network.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -24,9 +24,14 @@ from whytree.shared.model import Mode, Person, Phase, Session
 
 
 class Dialog(ModalScreen[object]):
-    """Base of every dialog here: Escape cancels."""
+    """Base of every dialog here: Escape cancels; ctrl+q is still the app's quit (a modal
+    screen hides the app's own keys), which on the host asks first -- or, pressed while
+    it asks, quits."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+q", "app.quit", "Quit", show=False),
+    ]
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -77,11 +82,15 @@ class HelpScreen(Dialog):
 
 
 class ConfirmScreen(Dialog):
-    """A yes/no question; dismisses with True for yes."""
+    """A yes/no question; dismisses with True for yes.
 
-    def __init__(self, question: str, yes: str = "Yes") -> None:
+    Enter presses the focused button: "No, go back" unless `default_yes` (for a question
+    that only confirms what the person just asked for, such as closing the session)."""
+
+    def __init__(self, question: str, yes: str = "Yes", *, default_yes: bool = False) -> None:
         super().__init__()
         self.question, self.yes = question, yes
+        self.default_yes = default_yes
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -91,7 +100,7 @@ class ConfirmScreen(Dialog):
                 yield Button("No, go back", id="no")
 
     def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
+        self.query_one("#yes" if self.default_yes else "#no", Button).focus()
 
     @on(Button.Pressed)
     def _answer(self, event: Button.Pressed) -> None:
@@ -216,10 +225,50 @@ class PeopleScreen(Dialog):
 
 
 class RemoveScreen(ConfirmScreen):
-    """Removing an answer: the question, with the button that removes as the default
-    (Enter removes; it can be undone right after, so the asked-for answer comes first)."""
+    """Removing an answer: Enter removes, the asked-for answer (it can be undone right
+    after)."""
 
-    @on(events.Mount)
-    def _focus_remove(self, event: events.Mount) -> None:
-        event.prevent_default()  # ConfirmScreen's own on_mount would focus "No"
-        self.query_one("#yes", Button).focus()
+    def __init__(self, question: str, yes: str = "Remove") -> None:
+        super().__init__(question, yes, default_yes=True)
+
+
+class FacilitatorKeyScreen(Dialog):
+    """The host's facilitator key, for a co-facilitator's laptop; never for the room.
+
+    The host's screen is often on the projector, so the dialog first says so and shows the
+    key only when the facilitator presses "Show the key" (it was them who pressed k).
+    Escape or "Close" hides it again."""
+
+    def __init__(self, key: str, address: str | None = None) -> None:
+        super().__init__()
+        self.key, self.address = key, address
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="facilitator-key"):
+            yield Static("The facilitator key", classes="dialog-title")
+            yield Static(Content(
+                "Anyone who has this key can run the session as the facilitator. Is this screen "
+                "on the projector, or can people read it? Then turn the projector off or look "
+                "away first."), id="key-warning", classes="dialog-text")
+            yield Static(Content(""), id="key-shown", classes="dialog-text")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Show the key", id="show", variant="warning")
+                yield Button("Close", id="close")
+
+    def on_mount(self) -> None:
+        self.query_one("#key-shown", Static).display = False
+        self.query_one("#show", Button).focus()
+
+    @on(Button.Pressed, "#show")
+    def _show(self) -> None:
+        where = f" {self.address}" if self.address else ""
+        use = f"On a co-facilitator's laptop: whytree join{where} --facilitator-key {self.key}"
+        shown = self.query_one("#key-shown", Static)
+        shown.update(Content(f"Facilitator key: {self.key}\n\n{use}"))
+        shown.display = True
+        self.query_one("#show", Button).display = False
+        self.query_one("#close", Button).focus()
+
+    @on(Button.Pressed, "#close")
+    def _close(self) -> None:
+        self.dismiss(None)

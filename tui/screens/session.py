@@ -5,9 +5,12 @@ step, what to do now, who is here, timer), the cause tree beside the panel of th
 step (weigh, actions, summary), the "But why?" bar that opens under the tree, the link
 status and the footer with the keys that apply now.
 
-The screen never talks to the network: it posts `SendCommand` (as the step panels do);
-the app stamps the `op` and sends it. The app calls `follow` after each frame the mirror
-took, with what it changed.
+The screen never talks to the network: it puts each command in the mirror's outbox at
+once (so the next key press already counts it: `+ +` is two dots however slow the link)
+and posts `SendCommand` for the app to send it. It shows the state as the mirror says it
+will be (`Mirror.ahead`), with its own commands still on their way counted; a refused one
+drops out and the screen shows the state the server holds. The app calls `follow` after
+each frame the mirror took, with what it changed.
 
 Keys (DESIGN §6; the footer shows the ones that apply now; each is also in the command
 palette):
@@ -23,6 +26,8 @@ palette):
 | d          | participants | "I'm done" with this step (again: not done)         |
 | ?          | everyone     | help for this step                                  |
 | j          | host         | show / hide the join address and code               |
+| k          | host         | the facilitator key, behind a warning (never on the |
+|            |              | banner: the room reads the projector)               |
 | s          | facilitator  | the situation and problem/success                   |
 | ] / [      | facilitator  | next / previous step                                |
 | g          | author/facil.| move: pick the answer up, select its new place, Enter|
@@ -40,10 +45,12 @@ palette):
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
+import msgspec
 from textual import events, on
 from textual.actions import parse as parse_action
 from textual.app import ComposeResult
@@ -56,11 +63,20 @@ from textual.widgets import Footer, Input, Static, Tree
 from whytree.shared import protocol as p
 from whytree.shared import wording
 from whytree.shared.mirror import Mirror, Received
-from whytree.shared.model import CHANGE_ANSWERS, PHASES, Change, Phase, Session
-from whytree.shared.rules import depth_refusal, may_move, may_remove, may_restore, move_refusal
+from whytree.shared.model import CHANGE_ANSWERS, PHASES, Change, Person, Phase, Session
+from whytree.shared.rules import (
+    Refusal,
+    decide,
+    depth_refusal,
+    may_move,
+    may_remove,
+    may_restore,
+    move_refusal,
+)
 from whytree.tui.messages import DRAFT_OP, SendCommand
 from whytree.tui.screens.dialogs import (
     ConfirmScreen,
+    FacilitatorKeyScreen,
     HelpScreen,
     PeopleScreen,
     RemoveScreen,
@@ -70,7 +86,7 @@ from whytree.tui.screens.dialogs import (
 )
 from whytree.tui.widgets.actions import ActionsPanel
 from whytree.tui.widgets.banner import JoinBanner
-from whytree.tui.widgets.cause_tree import CauseTree
+from whytree.tui.widgets.cause_tree import CauseTree, cause_label
 from whytree.tui.widgets.status import LinkStatus, SessionHeader, step_help
 from whytree.tui.widgets.summary import SummaryPanel
 from whytree.tui.widgets.weigh import WeighPanel
@@ -142,6 +158,8 @@ KEYS: tuple[Key, ...] = (
     Key("d", "done(False)", "Not done", "Take back “I'm done”"),
     Key("question_mark", "help", "Help", "What this step is for and what to do now", display="?"),
     Key("j", "toggle_banner", "Join info", "Show or hide the join address and code"),
+    Key("k", "facilitator_key", "Facilitator key",
+        "Show the facilitator key, for a co-facilitator's laptop (not for the projector)", show=False),
     Key("left_square_bracket", "step(-1)", "Prev step", "Go back to the previous step", display="[",
         show=False),
     Key("o", "settings", "Settings", "Dots per person and per cause; anonymous", show=False),
@@ -178,11 +196,16 @@ class SessionScreen(Screen[None]):
         viewer: bool = False,
         banner: JoinBanner | None = None,
         server_offset: Callable[[], float] | None = None,
+        facilitator_key: str | None = None,
     ) -> None:
         super().__init__()
         self.mirror = mirror
         self.viewer = viewer
         self.banner = banner
+        self.facilitator_key = None if viewer else facilitator_key
+        """The host's key: shown only in `FacilitatorKeyScreen`, never on the banner."""
+        self._labelled_ahead: set[str] = set()
+        """Answers whose tree label shows votes of this person's still on their way."""
         self._bar_mode: tuple[str, str | None] | None = None
         """While the bar is open: ("why", parent id) or ("edit", cause id)."""
         self.merging: str | None = None
@@ -263,14 +286,42 @@ class SessionScreen(Screen[None]):
             if self.moving is not None and self.moving not in state.causes:
                 self._stop_moving()
             self._tell_about_fixes(received.applied)
-        else:
+        elif received.rejected is None:
             return
+        # A refused command of this person's left the outbox: the panels show what the
+        # server holds again.
         self._refresh_around()
 
+    def _label_votes_ahead(self) -> None:
+        """Label the answers that have votes of this person's on their way with those votes
+        counted (and those that had, as the server holds them now)."""
+        pending = {command.cause for command in self.mirror.outbox.values()
+                   if isinstance(command, p.SetDots | p.SetChange)}
+        state, me = self._ahead()
+        if state is not None:
+            for cause_id in pending | self._labelled_ahead:
+                cause = state.causes.get(cause_id)
+                if cause is None:
+                    continue
+                try:
+                    node = self.cause_tree.node_for(cause_id)
+                except KeyError:
+                    continue
+                node.set_label(cause_label(cause, state, me, merging=cause_id == self.merging))
+        self._labelled_ahead = pending
+
+    def _ahead(self) -> tuple[Session | None, Person | None]:
+        """The state and this person as they will be once the server has taken every
+        command still on its way (`Mirror.ahead`)."""
+        return self.mirror.ahead(), self.mirror.me_ahead()
+
     def _refresh_around(self) -> None:
-        state, me = self.mirror.state, self.mirror.me
+        if not self._ready or not self.is_attached:
+            return
+        state, me = self._ahead()
         if state is None:
             return
+        self._label_votes_ahead()
         self._header.show_state(state, me, self.mirror.server_offset)
         shown_any = False
         for kind, panel in self._panels.items():
@@ -300,9 +351,12 @@ class SessionScreen(Screen[None]):
 
     def allowed(self, action: str, parameters: tuple[object, ...] = ()) -> bool:
         """Whether `action` (a name from `KEYS`, without parameters) applies now; for
-        `reveal`, `parameters` says which way (True: reveal, False: hide)."""
-        state, me = self.mirror.state, self.mirror.me
-        if action in ("help", "toggle_banner"):
+        `reveal`, `parameters` says which way (True: reveal, False: hide). Commands still
+        on their way count: `d d` pressed at once says "done", then "not done"."""
+        state, me = self._ahead()
+        if action in ("help", "toggle_banner", "facilitator_key"):
+            if action == "facilitator_key":
+                return self.facilitator_key is not None
             return action == "help" or self.banner is not None
         if action == "cancel":
             return self._bar_mode is not None or self.merging is not None or self.moving is not None
@@ -320,8 +374,9 @@ class SessionScreen(Screen[None]):
             if phase == "closed":
                 return False
             if action == "reveal":
-                wanted = bool(parameters[0]) if parameters else not state.revealed
-                return phase in ("weigh", "act", "agree") and wanted != state.revealed
+                revealed = self._revealed_ahead()
+                wanted = bool(parameters[0]) if parameters else not revealed
+                return phase in ("weigh", "act", "agree") and wanted != revealed
             return True
         if phase == "closed":
             return False
@@ -388,7 +443,30 @@ class SessionScreen(Screen[None]):
     # --- sending ---------------------------------------------------------------------------
 
     def send(self, command: p.ClientCommand) -> None:
+        """Put `command` in the outbox now, and ask the app to send it."""
+        if self.viewer:
+            self.notify("This screen is a read-only view.", severity="warning", markup=False)
+            return
+        command = msgspec.structs.replace(command, op=self.mirror.new_op())
+        self.mirror.command(command)
         self.post_message(SendCommand(command))
+        self._refresh_around()
+
+    def _refused_now(self, command: p.ClientCommand) -> bool:
+        """Ask the rules, with this person's commands still on their way counted, whether
+        `command` would be refused; if so say why and return True (nothing is sent)."""
+        state, me = self._ahead()
+        if state is None or me is None:
+            return True
+        verdict = decide(state, me, command, time.time() + self.mirror.server_offset)
+        if isinstance(verdict, Refusal):
+            self.notify(verdict.message, severity="warning", timeout=4, markup=False)
+            return True
+        return False
+
+    def _revealed_ahead(self) -> bool:
+        pending = self.mirror.latest(p.RevealVotes)
+        return pending.revealed if pending is not None else self._state.revealed
 
     def _selected_cause(self, what: str) -> str | None:
         cause_id = self.cause_tree.selected_cause
@@ -474,44 +552,34 @@ class SessionScreen(Screen[None]):
     # --- votes ------------------------------------------------------------------------------
 
     def action_dot(self, change: int) -> None:
+        # My dots as they will be once the server has every vote still on its way: a
+        # quick `+ +` is two dots, whatever the link.
         cause_id = self._selected_cause("vote on it")
-        me = self.mirror.me
-        if cause_id is None or me is None:
+        if cause_id is None or self.mirror.me is None:
             return
-        mine = self._my_dots(cause_id, me.id)
+        mine = self.mirror.my_ballot().dots.get(cause_id, 0)
         wanted = max(0, mine + change)
         if wanted == mine:
             self.notify("You have no dot on this one to take back.", severity="information", markup=False)
             return
-        self.send(p.SetDots(op=DRAFT_OP, cause=cause_id, dots=wanted))
+        command = p.SetDots(op=DRAFT_OP, cause=cause_id, dots=wanted)
+        if not self._refused_now(command):
+            self.send(command)
 
     def action_cycle_change(self) -> None:
         cause_id = self._selected_cause("answer “can it change?”")
-        me = self.mirror.me
-        if cause_id is None or me is None:
+        if cause_id is None or self.mirror.me is None:
             return
-        current = self._my_change(cause_id, me.id)
+        current: Change | None = self.mirror.my_ballot().change.get(cause_id)
         answer = NEXT_CHANGE[current]
-        self.send(p.SetChange(op=DRAFT_OP, cause=cause_id, answer=answer))
+        command = p.SetChange(op=DRAFT_OP, cause=cause_id, answer=answer)
+        if self._refused_now(command):
+            return
+        self.send(command)
         self.notify(f"Can it change? {wording.CHANGE_LABELS[answer]}", timeout=2, markup=False)
 
-    def _my_dots(self, cause_id: str, me: str) -> int:
-        """My dots on `cause_id`, counting a change still on its way (a quick double +)."""
-        for command in reversed(self.mirror.outbox.values()):
-            if isinstance(command, p.SetDots) and command.cause == cause_id:
-                return command.dots
-        ballot = self._state.ballots.get(me)
-        return ballot.dots.get(cause_id, 0) if ballot else 0
-
-    def _my_change(self, cause_id: str, me: str) -> Change | None:
-        for command in reversed(self.mirror.outbox.values()):
-            if isinstance(command, p.SetChange) and command.cause == cause_id:
-                return command.answer
-        ballot = self._state.ballots.get(me)
-        return ballot.change.get(cause_id) if ballot else None
-
     def action_done(self, done: bool | None = None) -> None:
-        me = self.mirror.me
+        me = self.mirror.me_ahead()
         if done is None:
             done = not (me is not None and me.done)
         self.send(p.SetDone(op=DRAFT_OP, done=done))
@@ -687,7 +755,7 @@ class SessionScreen(Screen[None]):
 
     def action_reveal(self, revealed: bool | None = None) -> None:
         if revealed is None:
-            revealed = not self._state.revealed
+            revealed = not self._revealed_ahead()
         self.send(p.RevealVotes(op=DRAFT_OP, revealed=revealed))
 
     def action_settings(self) -> None:
@@ -722,7 +790,8 @@ class SessionScreen(Screen[None]):
         self.app.push_screen(TextScreen("Minutes for this step:", "5", max_length=6), chosen)
 
     def action_lock(self) -> None:
-        locked = not self._state.locked
+        state, _ = self._ahead()
+        locked = not (state or self._state).locked
         self.send(p.LockRoom(op=DRAFT_OP, locked=locked))
 
     def action_people(self) -> None:
@@ -747,8 +816,9 @@ class SessionScreen(Screen[None]):
                 self.send(p.Close(op=DRAFT_OP))
 
         self.app.push_screen(
-            ConfirmScreen("Close the session and save the results? Nothing can change after that "
-                          "(x reopens it if this was a mistake).", "Close and save"),
+            ConfirmScreen("Close the session and save the results? Everyone's screen then shows "
+                          "the results, and answers and votes stay as they are. If it was a "
+                          "mistake, x reopens the session.", "Close and save", default_yes=True),
             confirmed,
         )
 
@@ -760,6 +830,11 @@ class SessionScreen(Screen[None]):
         facilitator = me is not None and me.role == "facilitator" and not self.viewer
         self.app.push_screen(HelpScreen(state.phase, step_help(state), self.keys_now(),
                                         facilitator=facilitator))
+
+    def action_facilitator_key(self) -> None:
+        if self.facilitator_key is not None:
+            address = self.banner.urls[0] if self.banner is not None and self.banner.urls else None
+            self.app.push_screen(FacilitatorKeyScreen(self.facilitator_key, address))
 
     def action_toggle_banner(self) -> None:
         if self.banner is not None:

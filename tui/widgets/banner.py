@@ -1,9 +1,11 @@
 """`JoinBanner`: how to join, in letters big enough to read from the back of the room.
 
 The host's screen (often on a projector) shows the address(es) participants type and the
-join code in large digits, and the facilitator key in small text (it is for the
-facilitator only; anyone who has it gets the facilitator's powers). The facilitator can
-hide it with `j` once everyone is in.
+join code in large digits. The facilitator can hide it with `j` once everyone is in.
+
+The banner never shows the facilitator key: anyone who reads it from the projector could
+join with the facilitator's powers. The host asks for it with `k` instead
+(`FacilitatorKeyScreen`), after a warning to check what the room can see.
 """
 
 from __future__ import annotations
@@ -51,17 +53,16 @@ def spaced_code(code: str) -> str:
 
 
 class JoinBanner(Vertical):
-    """The join address(es), the code and the facilitator key of a hosted session."""
+    """The join address(es) and the code of a hosted session (never the facilitator key)."""
 
     def __init__(
-        self, urls: list[str], code: str, facilitator_key: str, *,
+        self, urls: list[str], code: str, *,
         fingerprint: str | None = None, id: str | None = None,
     ) -> None:
         super().__init__(id=id)
         self.fingerprint = fingerprint
         self.urls = urls
         self.code = code
-        self.facilitator_key = facilitator_key
 
     def on_resize(self, event: events.Resize) -> None:
         # Side by side when both fit; otherwise the code goes under the address, so that
@@ -84,10 +85,7 @@ class JoinBanner(Vertical):
         if len(self.urls) > 1:
             others = ", ".join(address_for_people(url) for url in self.urls[1:])
             yield Static(Content(f"other addresses of this laptop: {others}"), classes="banner-small")
-        yield Static(
-            Content(f"facilitator key (keep it to yourself): {self.facilitator_key}   ·   j hides this"),
-            classes="banner-small",
-        )
+        yield Static("j hides this", classes="banner-small")
         if self.fingerprint:
             from whytree.server.tls import format_fingerprint
 
