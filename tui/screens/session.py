@@ -23,6 +23,7 @@ palette):
 | d          | participants | "I'm done" with this step (again: not done)         |
 | ?          | everyone     | help for this step                                  |
 | j          | host         | show / hide the join address and code               |
+| g          | host         | a new join code (someone is guessing it)            |
 | s          | facilitator  | the situation and problem/success                   |
 | ] / [      | facilitator  | next / previous step                                |
 | delete     | facilitator  | remove the selected answer (and those below it)     |
@@ -55,7 +56,7 @@ from whytree.shared import protocol as p
 from whytree.shared import wording
 from whytree.shared.mirror import Mirror, Received
 from whytree.shared.model import CHANGE_ANSWERS, PHASES, Change, Phase, Session
-from whytree.tui.messages import DRAFT_OP, SendCommand
+from whytree.tui.messages import DRAFT_OP, NewJoinCode, SendCommand
 from whytree.tui.screens.dialogs import (
     ConfirmScreen,
     HelpScreen,
@@ -133,6 +134,8 @@ KEYS: tuple[Key, ...] = (
     Key("d", "done(False)", "Not done", "Take back “I'm done”"),
     Key("question_mark", "help", "Help", "What this step is for and what to do now", display="?"),
     Key("j", "toggle_banner", "Join info", "Show or hide the join address and code"),
+    Key("g", "new_code", "New code", "Give the session a new join code (people already in stay in)",
+        show=False),
     Key("left_square_bracket", "step(-1)", "Prev step", "Go back to the previous step", display="[",
         show=False),
     Key("delete", "remove", "Remove", "Remove the selected answer", display="del",
@@ -290,7 +293,7 @@ class SessionScreen(Screen[None]):
         """Whether `action` (a name from `KEYS`, without parameters) applies now; for
         `reveal`, `parameters` says which way (True: reveal, False: hide)."""
         state, me = self.mirror.state, self.mirror.me
-        if action in ("help", "toggle_banner"):
+        if action in ("help", "toggle_banner", "new_code"):
             return action == "help" or self.banner is not None
         if action == "cancel":
             return self._bar_mode is not None or self.merging is not None
@@ -649,6 +652,10 @@ class SessionScreen(Screen[None]):
     def action_toggle_banner(self) -> None:
         if self.banner is not None:
             self.banner.display = not self.banner.display
+
+    def action_new_code(self) -> None:
+        if self.banner is not None:
+            self.post_message(NewJoinCode())
 
     @on(Tree.NodeHighlighted)
     def _highlighted(self) -> None:
