@@ -43,7 +43,8 @@ COMMAND = ".venv/bin/python scripts/gen_protocol_doc.py"
 
 FRAME_NOTES: dict[str, str] = {
     "join": "Give `code` (the join code read aloud; spaces and dashes are ignored) or "
-            "`facilitator_key`. Answered by `welcome`, or by `error` and a close.",
+            "`facilitator_key`; someone already in may come back with their `token` alone. "
+            "Answered by `welcome`, or by `error` and a close.",
     "add_cause": "An answer to \"But why?\": a new cause under `parent`.",
     "edit_cause": "Rewords a cause.",
     "set_dots": "This person's \"matters\" dots on one cause (0 takes them all back). The "
@@ -635,8 +636,8 @@ def _door() -> Iterator[str]:
          "`error` `throttled`, close 1008"),
         ("wrong codes checked by the whole server, all addresses together",
          f"{overall} per {_number(overall_window)} s (a burst of {overall}, then evenly spread); "
-         "beyond that no code is checked at all (right or "
-         "wrong) until the window has room, and the host's screen is told",
+         "beyond that no code is looked at (right or wrong) until the next is due, and the "
+         "host's screen is told",
          "`error` `busy`, close 1013"),
         ("new people, all addresses together (the facilitator is never held up)",
          f"a burst of {_number(new_burst)}, then {_number(new_rate)} a second",
