@@ -2,10 +2,10 @@
 
 `Hub` holds the authoritative session. The network layer (`server.app`) feeds it what each
 connection sends (`connect`, `receive`, `disconnect`) and carries out what it returns:
-`Send` (bytes to one or more connections) and `Disconnect`. It never touches a socket, a
-clock or a disk itself -- time comes in as an argument and journal records go out through
-`take_unsaved()` -- so tests can drive it with simulated clients and a fake link, and the
-same code runs in production.
+`Send` (bytes to one or more connections), `Disconnect` and `Notice` (a sentence for the
+host's screen). It never touches a socket, a clock or a disk itself -- time comes in as an
+argument and journal records go out through `take_unsaved()` -- so tests can drive it with
+simulated clients and a fake link, and the same code runs in production.
 
 The way in (`_join`), in order: a `token` of someone already in lets them back without the
 code (so a new code locks out nobody who is in); the facilitator's key is always checked
@@ -16,11 +16,11 @@ the code (see `WRONG_OVERALL` for the arithmetic). New people come in at a bound
 and a returning person's joins are limited per person, not per connection.
 
 The path of one command: decode (bounded Structs) -> who sent it (from the connection,
-never from the frame) -> flood limit (per person) -> retry of a known `op`? (answer as before) ->
-`rules.decide` -> `Event` with the next `seq` -> `apply` -> journal record -> one encoded
-frame per audience (`views.redact`; usually one for the author and one for everyone else)
-sent to every joined connection. The network layer makes the records durable before it
-sends any of the frames.
+never from the frame) -> flood limit (per person) -> retry of a known `op`? (answer as
+before) -> `rules.decide` -> `Event` with the next `seq` -> `apply` -> journal record ->
+one encoded frame per audience (`views.redact`; usually one for the author and one for
+everyone else) sent to every joined connection. The network layer makes the records
+durable before it sends any of the frames.
 """
 
 from __future__ import annotations
@@ -47,13 +47,13 @@ CODE_DIGITS = 9
 
 # Guessing the code. Whatever number of addresses a guesser uses, the chance of finding the
 # code is (wrong guesses the server evaluates) / (possible codes). So the whole server
-# evaluates at most WRONG_OVERALL wrong codes (90 in any second); beyond that a code join
-# is refused without the code being looked at. In a 3-hour session that is at most
-# 90 * 10800 = 972,000 guesses out of 10**9 codes: under 0.1% (`guess_bound`). 90 a second
-# is far more than any flood from a single room's addresses reaches past the per-address
-# limit (250 addresses * 5 a minute is 21 a second), so a participant who mistyped once
-# normally never meets it; during a flood from more addresses their retries still get
-# their share of the 90 a second.
+# evaluates at most WRONG_OVERALL wrong codes (90 a second, after a first burst of 90);
+# beyond that a code join is refused without the code being looked at. In a 3-hour session
+# that is at most 90 + 90 * 10800 guesses out of 10**9 codes: under 0.1% (`guess_bound`).
+# 90 a second is far more than any flood from a single room's addresses reaches past the
+# per-address limit (254 addresses * 5 a minute is 21 a second), so a participant who
+# mistyped once normally never meets it; during a flood from more addresses their retries
+# still get their share of the 90 a second.
 WRONG_PER_ADDRESS = (5, 60.0)
 """At most 5 wrong codes (or keys) from one address within 60 seconds; then it waits."""
 WRONG_OVERALL = (90, 1.0)
