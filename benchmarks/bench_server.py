@@ -56,6 +56,7 @@ def serve_child(data_dir: Path, keep_flood_limit: bool) -> None:
     """Run the real server here; print its port; answer `stats` / `reset` on stdin."""
     from whytree.server import hub as server_hub
     from whytree.server.app import Server, ServerConfig
+    from whytree.server.hub import Limits
     from whytree.server.journal import Journal
 
     if not keep_flood_limit:
@@ -76,8 +77,11 @@ def serve_child(data_dir: Path, keep_flood_limit: bool) -> None:
     Journal.write = measured_write  # type: ignore[method-assign]
 
     async def main() -> None:
+        # The whole room joins at once, from one address: past the door's limits on new
+        # people and on connections not joined yet, which are not what is measured here.
+        door = Limits(new_people=(1e9, 1e9), unjoined_per_address=10**6, unjoined_overall=10**6)
         server = Server(ServerConfig(data_dir=data_dir, port=0, bind="127.0.0.1", title="Benchmark",
-                                     code=CODE, facilitator_key=KEY, advertise=False))
+                                     code=CODE, facilitator_key=KEY, advertise=False, limits=door))
         await server.start()
         print(f"port {server.port}", flush=True)
         loop = asyncio.get_running_loop()

@@ -43,7 +43,8 @@ COMMAND = ".venv/bin/python scripts/gen_protocol_doc.py"
 
 FRAME_NOTES: dict[str, str] = {
     "join": "Give `code` (the join code read aloud; spaces and dashes are ignored) or "
-            "`facilitator_key`. Answered by `welcome`, or by `error` and a close.",
+            "`facilitator_key`; someone already in may come back with their `token` alone. "
+            "Answered by `welcome`, or by `error` and a close.",
     "add_cause": "An answer to \"But why?\": a new cause under `parent`.",
     "edit_cause": "Rewords a cause.",
     "remove_cause": "Nobody removes other people's words: a participant may remove an answer only "
@@ -168,14 +169,16 @@ ERROR_EFFECT: dict[str, str] = {
     "not_joined": "Closed (1008).",
     "already_joined": "Stays open; the second `join` is ignored.",
     "wrong_code": "Closed (1008). Counts towards the throttle.",
-    "throttled": "Closed (1008). Wait, then try again.",
+    "throttled": "Closed (1008). Wait a minute, then try again.",
+    "busy": "Closed (1013). Nothing about the code was checked: try again in a few seconds (a "
+            "client that was in the session retries by itself). See [The door](#the-door).",
     "locked": "Closed (1008). People already in can come back with their token.",
     "removed": "Closed (1008). The token no longer lets this person in.",
     "opened_elsewhere": "Sent to a joined connection when another connection joins with the same "
                         "`token`; then closed (1008). The client must not reconnect by itself "
                         "(the two would take the session from each other in turn); it offers to "
                         "use this screen again, which joins with the token and closes the other.",
-    "full": "Closed (1008).",
+    "full": "Closed (1008). Removed people free their seat; the facilitator's key always gets in.",
     "join_timeout": "Closed (1008).",
     "storage": "At `join`: closed (1013), try again later. Otherwise sent to everyone when "
                "the host cannot save; commands are rejected with `storage` until it can, "
@@ -194,7 +197,8 @@ CLOSE_CODES: list[tuple[int, str, str]] = [
                               f"websocket layer, without an `error` frame)."),
     (1012, "service restart", "The host can save again after a storage failure: reconnect, "
                               "resume with `since` and send again the commands not answered."),
-    (1013, "try again later", "The host cannot save right now (a `join` refused with `storage`), "
+    (1013, "try again later", "A `join` refused with `busy` (see [The door](#the-door)) or with "
+                              "`storage` (the host cannot save right now), "
                               "or this client stopped reading and fell more than "
                               f"{app.MAX_BACKLOG // 1024} KiB behind. Reconnect and resume."),
 ]
@@ -405,7 +409,7 @@ def examples() -> Iterator[str]:
         seq=4, created_at=1764000000.0,
     )
     yield "Ann joins for the first time:"
-    yield from _block(_json(p.Join(code="482 913", name="Ann")))
+    yield from _block(_json(p.Join(code="482 913 057", name="Ann")))
     yield "and is welcomed with the whole session (shortened here only by having little in it):"
     yield from _block(_json(p.Welcome(you=ann, token="q8V1-token-from-the-server", seq=4, state=state,
                                       server_time=1764000123.5), indent=2))
@@ -422,7 +426,7 @@ def examples() -> Iterator[str]:
                                        message="Not now: we are weighing the causes. "
                                                "Answers are added while asking why.")))
     yield "Her laptop sleeps; when it wakes it joins again with its token and the last `seq` it applied:"
-    yield from _block(_json(p.Join(code="482913", name="Ann", token="q8V1-token-from-the-server",
+    yield from _block(_json(p.Join(code="482913057", name="Ann", token="q8V1-token-from-the-server",
                                    since=9)))
     yield "and gets `welcome` with `\"seq\":9,\"state\":null`, then every event after 9, in order."
 
@@ -456,8 +460,6 @@ def _section(kind: type[msgspec.Struct], note: str = "", extra: Iterable[str] = 
 
 
 def _document() -> Iterator[str]:
-    limit, window = hub.WRONG_PER_ADDRESS
-    overall, overall_window = hub.WRONG_OVERALL
     yield "# The whytree wire protocol"
     yield ""
     yield (f"<!-- Generated from the msgspec Structs in shared/protocol.py by `{COMMAND}`. "
@@ -484,7 +486,9 @@ def _document() -> Iterator[str]:
         "step, the commands only an author may send, every bound below, the rejection reasons and "
         "error codes, and every word the screens show), `/qr.svg` the QR code of the browser address "
         "and `/join.json` that address (`{\"urls\": [...]}`, numeric addresses, best first). All "
-        "with `Cache-Control: no-cache`; none of them holds the join code or anything of the session.",
+        "with `Cache-Control: no-cache`; none of them holds the join code or anything of the session. "
+        "Too many websocket connections from one address that have not joined yet are refused "
+        "with HTTP 503 (see [The door](#the-door)).",
         "- Every frame, both ways, is **one JSON object in a text frame**, UTF-8, whose `\"type\"` field "
         "names the message. Binary frames are refused. Compression is off.",
         f"- A client frame may be at most **{p.MAX_FRAME_BYTES} bytes**. Every string, list and number "
@@ -516,12 +520,12 @@ def _document() -> Iterator[str]:
         "those events; otherwise (too far behind, or `since` is not a point it knows) it sends the "
         "whole state again. `since` counts only for a returning person: a new person always gets the "
         "whole state.",
-        "5. Wrong codes are throttled per address: after "
-        f"{limit} wrong codes within {_number(window)} s that address must wait, even with the right "
-        f"code. Across the whole server, after {overall} wrong codes within {_number(overall_window)} s, "
-        "an address that has guessed wrong recently waits, while a new address with the right code "
-        "still gets in. A wrong `facilitator_key` counts as a wrong code, even next to a right code.",
-        "6. A locked room lets nobody new in; people already in come back with their token. A person "
+        "5. A person already in comes back with their `token` alone: the code is not checked (so a "
+        "new code locks out nobody who is in). The facilitator always needs the key.",
+        "6. Wrong codes are limited per address and across the whole server; see "
+        "[The door](#the-door). A wrong `facilitator_key` counts as a wrong code, even next to a "
+        "right code.",
+        "7. A locked room lets nobody new in; people already in come back with their token. A person "
         "the facilitator removed cannot come back with their token.",
         "7. One screen per token. A `join` with a token that another connection joined with makes the "
         "newest connection the person's: the older one receives `error` `opened_elsewhere` and is "
@@ -534,6 +538,7 @@ def _document() -> Iterator[str]:
         "own screen.",
         "",
     ]
+    yield from _door()
     yield "## Commands and `op`"
     yield ""
     yield from [
@@ -553,8 +558,9 @@ def _document() -> Iterator[str]:
         "rejected `op` therefore stays rejected: to try again after things changed, use a new `op`. "
         "Rejections for `busy` and `storage` are not remembered; those may be retried with the same `op`.",
         "- The same `op` with different fields is rejected with `op_reused`.",
-        f"- A connection may send a burst of {int(hub.COMMAND_BURST)} commands, then "
-        f"{int(hub.COMMAND_RATE)} a second; beyond that commands are rejected with `busy`.",
+        f"- A person (all their connections together) may send a burst of {int(hub.COMMAND_BURST)} "
+        f"commands, then {int(hub.COMMAND_RATE)} a second; beyond that commands are rejected with "
+        "`busy`.",
         "",
         "The server normalizes what it accepts: text is cleaned, ids of new things are assigned, and "
         "fields marked **server fills** get their value from the server, whatever the client sent.",
@@ -685,6 +691,77 @@ def _document() -> Iterator[str]:
     yield from examples()
 
 
+def _door() -> Iterator[str]:
+    limits = hub.Limits()
+    limit, window = hub.WRONG_PER_ADDRESS
+    overall, overall_window = hub.WRONG_OVERALL
+    codes = 10**hub.CODE_DIGITS
+    hours = hub.GUESSING_SESSION / 3600
+    evaluated = round(hub.guess_bound() * codes)
+    new_burst, new_rate = limits.new_people
+    join_burst, join_rate = limits.joins_per_person
+    yield "## The door"
+    yield ""
+    yield ("Limits on the way in, with what a client gets when it meets one. None of them affects "
+           "people already in the session.")
+    yield ""
+    yield "| limit | value | a client that meets it gets |"
+    yield "|---|---|---|"
+    rows = [
+        ("wrong codes (or keys) from one address",
+         f"{limit} within {_number(window)} s; then even the right code waits",
+         "`error` `throttled`, close 1008"),
+        ("wrong codes checked by the whole server, all addresses together",
+         f"{overall} per {_number(overall_window)} s (a burst of {overall}, then evenly spread); "
+         "beyond that no code is looked at (right or wrong) until the next is due, and the "
+         "host's screen is told",
+         "`error` `busy`, close 1013"),
+        ("new people, all addresses together (the facilitator is never held up)",
+         f"a burst of {_number(new_burst)}, then {_number(new_rate)} a second",
+         "`error` `busy`, close 1013"),
+        ("joins of one returning person, all their connections together",
+         f"a burst of {_number(join_burst)}, then one every {_number(1 / join_rate)} s",
+         "`error` `busy`, close 1013"),
+        ("commands of one person, all their connections together",
+         f"a burst of {int(hub.COMMAND_BURST)}, then {int(hub.COMMAND_RATE)} a second",
+         "`rejected` `busy`"),
+        ("people in the session at once (participants and viewers; removed people do not count)",
+         f"{p.MAX_PEOPLE}, and the facilitator's key always gets in",
+         "`error` `full`, close 1008"),
+        ("people who ever joined the session, removed people included", str(p.MAX_PEOPLE_EVER),
+         "`error` `full`, close 1008"),
+        ("connections from one address that have not joined yet", str(limits.unjoined_per_address),
+         "HTTP 503 at the handshake"),
+        ("connections that have not joined yet, all addresses together",
+         str(limits.unjoined_overall), "the oldest of them is cut (no close frame)"),
+        ("time to send `join`", f"{_number(app.JOIN_DEADLINE)} s", "`error` `join_timeout`, close 1008"),
+        ("log lines per logger (websockets, asyncio, the server) during a flood",
+         f"{limits.log_burst} in {_number(limits.log_window)} s; the rest are counted in one line",
+         "—"),
+    ]
+    for name, value, effect in rows:
+        yield f"| {name} | {value} | {effect} |"
+    yield ""
+    yield (f"**How likely is a guessed code?** A generated join code has {hub.CODE_DIGITS} digits, "
+           f"read aloud in groups of three (`482 913 057`): {codes:,} codes. Whatever number of "
+           f"addresses a guesser uses, the server checks at most {overall} wrong codes per "
+           f"{_number(overall_window)} s (a burst of {overall}, then evenly spread), and refuses "
+           "every code join beyond that *before* looking at the code (so the refusal tells "
+           f"nothing). In a {_number(hours)}-hour session that is at most {evaluated:,} wrong codes "
+           f"checked: the chance that guessing finds the code is at most "
+           f"**{hub.guess_bound():.3%}**.")
+    yield ""
+    yield (f"Meanwhile a participant who mistyped once still gets in. Past the per-address limit, "
+           f"a guesser with all 254 addresses of a room's network reaches "
+           f"{254 * limit / window:.0f} wrong codes a second, well under {overall}; during a flood "
+           f"from more addresses, every try gets its share of the {overall} a second. When the "
+           "server-wide limit is reached the host's screen says so, and the facilitator can give "
+           "the session a new code with one key (`J`, shift+j); it is saved with the session, and people "
+           "already in are not affected. (A code set with `--code` is whatever the host chose: "
+           "the bound holds only for as many codes as it allows.)")
+    yield ""
+
+
 def _bounds_table() -> Iterator[tuple[str, str]]:
     yield "a client frame", f"{p.MAX_FRAME_BYTES} bytes"
     yield "a cause, an action, the situation", f"{p.MAX_CAUSE_TEXT} characters"
@@ -697,7 +774,9 @@ def _bounds_table() -> Iterator[tuple[str, str]]:
     yield ("answers in one chain below the situation (`add_cause` and `merge_causes` that would go "
            "deeper are refused with `too_deep`)", str(p.MAX_DEPTH))
     yield "actions in a session", str(p.MAX_ACTIONS)
-    yield "people in a session", str(p.MAX_PEOPLE)
+    yield "people in a session at once (removed people do not count; the facilitator has a seat beyond)", \
+        str(p.MAX_PEOPLE)
+    yield "people who ever joined a session, removed people included", str(p.MAX_PEOPLE_EVER)
     yield "causes per action", str(p.MAX_CAUSES_PER_ACTION)
     yield "dots (budget, cap, on one cause)", str(p.MAX_DOTS)
     yield "a step timer", f"{p.MAX_TIMER_SECONDS} seconds"

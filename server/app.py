@@ -6,11 +6,13 @@ only then sends the frames the hub produced. Everything received in one turn of 
 loop is committed together (`_flush`), so a burst of votes costs one disk sync.
 
 It also: serves the browser client on the same port and refuses websockets from other
-sites' pages (`web.WebFront`), closes a connection that
-sends no `join` in time, notices dead links with short pings, drops a client that stops
-reading before its backlog grows (it comes back and resumes from its last `seq`), stops
-taking changes with a clear message when the disk fails, writes the results when the
-session closes, and resumes the latest open session from the journal on start.
+sites' pages (`web.WebFront`), caps the connections that have not joined yet (per address,
+refused at the handshake with HTTP 503; and overall, the oldest goes), closes a connection
+that sends no `join` in time, keeps the log of a flood (bad handshakes, accept errors) to a
+few lines a minute, notices dead links with short pings, drops a client that stops reading
+before its backlog grows (it comes back and resumes from its last `seq`), stops taking
+changes with a clear message when the disk fails, writes the results when the session
+closes, and resumes the latest open session from the journal on start.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ import logging
 import secrets
 import ssl
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 
 import msgspec
@@ -31,6 +35,7 @@ import websockets
 from websockets.asyncio.server import Server as WebsocketServer
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
 
 from whytree.shared import protocol as p
 from whytree.shared.model import Session
@@ -38,7 +43,7 @@ from whytree.shared.text import clean, fit
 
 from . import hub as server_hub
 from .discovery import Advertiser, lan_addresses
-from .hub import ConnId, Disconnect, Hub, Output, Record, Send, new_code, new_key
+from .hub import ConnId, Disconnect, Hub, Limits, Notice, Output, Record, Send, new_key
 from .journal import Journal, JournalDamaged, JournalError, SessionRow
 from .web import WebFront
 
@@ -72,6 +77,8 @@ class ServerConfig:
     """Start a new session even when an open one could be resumed."""
     on_notice: Callable[[str], None] | None = field(default=None, repr=False)
     """Called with a sentence for the host's screen (results saved, storage trouble...)."""
+    limits: Limits = field(default_factory=Limits)
+    """The door's limits (joins, new people, connections not joined yet, log lines)."""
 
 
 class Server:
@@ -104,6 +111,10 @@ class Server:
         self._save_wanted = False
         self._advertiser: Advertiser | None = None
         self._web = WebFront(lambda: self.browser_urls)
+        self._unjoined: OrderedDict[ServerConnection, str] = OrderedDict()
+        """Connections past the handshake that have not joined yet (oldest first) -> address."""
+        self._unjoined_by_address: dict[str, int] = {}
+        self._log_filters: list[tuple[logging.Logger, logging.Filter]] = []
 
     @property
     def browser_urls(self) -> list[str]:
@@ -148,21 +159,27 @@ class Server:
         row = None if config.new else journal.latest_open_session()
         if row is not None:
             self.resumed = True
-            hub = _replayed(journal, row)
+            hub = _replayed(journal, row, config.limits)
             hub.resume()  # nobody is connected yet; written with the first turn's records
             log.info("resumed session %s at event %d", row.id, hub.state.seq)
         else:
             row = journal.create_session(
                 session_id=secrets.token_hex(6),
                 title=fit(clean(config.title), p.MAX_TITLE),
-                code=config.code or new_code(),
+                code=config.code or server_hub.new_code(),
                 facilitator_key=config.facilitator_key or new_key(),
             )
-            hub = Hub(_initial_state(row), row.code, row.facilitator_key)
+            hub = Hub(_initial_state(row), row.code, row.facilitator_key, config.limits)
             hub.begin(anonymous=config.anonymous)  # in the journal, so a restart keeps it
             journal.write(row.id, hub.take_unsaved())
         self.hub, self._session_row = hub, row
         self.code, self.facilitator_key = hub.code, hub.facilitator_key
+
+        for name in FLOOD_LOGGERS:
+            logger, bounded = logging.getLogger(name), BoundedLog(config.limits.log_burst,
+                                                                  config.limits.log_window)
+            logger.addFilter(bounded)
+            self._log_filters.append((logger, bounded))
 
         ssl_context: ssl.SSLContext | None = None
         if config.tls:
@@ -213,7 +230,7 @@ class Server:
             ssl=ssl_context,
             compression=None,
             origins=None,  # checked by the web front: terminal clients and this host's own page
-            process_request=self._web.process_request,  # the browser client's files
+            process_request=self._process_request,
             max_size=p.MAX_FRAME_BYTES,
             max_queue=8,
             ping_interval=PING_INTERVAL,
@@ -254,6 +271,9 @@ class Server:
         if self._journal is not None:
             self._journal.close()
             self._journal = None
+        for logger, bounded in self._log_filters:
+            logger.removeFilter(bounded)
+        self._log_filters = []
 
     async def _advertise(self) -> None:
         try:
@@ -264,6 +284,59 @@ class Server:
         except Exception as exc:  # noqa: BLE001 - never let discovery stop a session
             log.warning("not advertised on the network (%s); joining by address still works", exc)
 
+    # --- the door ---------------------------------------------------------------------------
+
+    def new_code(self) -> str:
+        """Give the session a new join code (someone is guessing, or the code got out) and
+        return it. It is in the journal first, so a restarted host keeps it; people already
+        in stay in and come back with their token. Raises `JournalError` (nothing changed)."""
+        hub, journal, row = self.hub, self._journal, self._session_row
+        assert hub is not None and journal is not None and row is not None, "not started"
+        code = server_hub.new_code()
+        while code == hub.code:
+            code = server_hub.new_code()
+        journal.set_code(row.id, code)
+        self._session_row = msgspec.structs.replace(row, code=code)
+        hub.change_code(code)
+        self.code = hub.code
+        log.info("the session has a new join code")
+        return self.code
+
+    def _process_request(self, ws: ServerConnection, request: Request) -> Response | None:
+        """At the handshake: the browser client's files and the check of a page's origin
+        (`web.WebFront`), then, for a websocket, the cap on connections not joined yet."""
+        response = self._web.process_request(ws, request)
+        return response if response is not None else self._admit(ws, request)
+
+    def _admit(self, ws: ServerConnection, request: Request) -> Response | None:
+        """At the handshake (before any frame): cap the connections that have not joined.
+        One address gets at most `unjoined_per_address` (more are refused, HTTP 503, at no
+        cost); all together at most `unjoined_overall` -- then the oldest is cut, so that a
+        flood from many addresses cannot keep out someone who joins at once."""
+        limits = self.config.limits
+        address = _address(ws)
+        if self._unjoined_by_address.get(address, 0) >= limits.unjoined_per_address:
+            return ws.respond(HTTPStatus.SERVICE_UNAVAILABLE,
+                              "Too many connections from this address that have not joined.\n")
+        while len(self._unjoined) >= max(1, limits.unjoined_overall):
+            oldest = next(iter(self._unjoined))
+            self._no_longer_unjoined(oldest)
+            oldest.transport.abort()
+        self._unjoined[ws] = address
+        self._unjoined_by_address[address] = self._unjoined_by_address.get(address, 0) + 1
+        ws.connection_lost_waiter.add_done_callback(lambda _: self._no_longer_unjoined(ws))
+        return None
+
+    def _no_longer_unjoined(self, ws: ServerConnection) -> None:
+        address = self._unjoined.pop(ws, None)
+        if address is None:
+            return
+        left = self._unjoined_by_address.get(address, 1) - 1
+        if left > 0:
+            self._unjoined_by_address[address] = left
+        else:
+            self._unjoined_by_address.pop(address, None)
+
     # --- connections ---------------------------------------------------------------------
 
     async def _serve_connection(self, ws: ServerConnection) -> None:
@@ -271,8 +344,7 @@ class Server:
         assert hub is not None
         conn = next(self._ids)
         self._sockets[conn] = ws
-        address = str(ws.remote_address[0]) if ws.remote_address else "?"
-        hub.connect(conn, address, time.time())
+        hub.connect(conn, _address(ws), time.time())
         try:
             try:
                 first = await asyncio.wait_for(ws.recv(), JOIN_DEADLINE)
@@ -282,6 +354,8 @@ class Server:
                 await ws.close(1008, "join_timeout")
                 return
             self._receive(conn, first)
+            if hub.person_of(conn) is not None:
+                self._no_longer_unjoined(ws)
             async for message in ws:
                 self._receive(conn, message)
         except ConnectionClosed:
@@ -323,6 +397,8 @@ class Server:
         for output in outputs:
             if isinstance(output, Send):
                 self._send(output)
+            elif isinstance(output, Notice):
+                self._notice(output.message)
             else:
                 ws = self._sockets.get(output.conn)
                 if ws is not None:
@@ -460,14 +536,50 @@ class Server:
         task.add_done_callback(self._background.discard)
 
 
+FLOOD_LOGGERS = ("websockets.server", "asyncio", __name__)
+"""Loggers a flood can make talk (a bad handshake, an accept error, a dropped client):
+each keeps to `Limits.log_burst` lines a `Limits.log_window`."""
+
+
+class BoundedLog(logging.Filter):
+    """Lets at most `burst` records through per `window` seconds; the rest are counted,
+    and the first record of the next window says how many were left out. A flood of bad
+    handshakes or of accept errors then costs a few lines a minute, not a disk of tracebacks."""
+
+    def __init__(self, burst: int, window: float) -> None:
+        super().__init__()
+        self.burst, self.window = burst, window
+        self._window_start = -window
+        self._passed = 0
+        self._left_out = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        now = time.monotonic()
+        if now - self._window_start >= self.window:
+            self._window_start, self._passed = now, 0
+            if self._left_out:
+                record.msg = (f"[{self._left_out} more lines from {record.name} were left out: "
+                              f"too many in {self.window:g} s] {record.msg}")
+                self._left_out = 0
+        if self._passed >= self.burst:
+            self._left_out += 1
+            return False
+        self._passed += 1
+        return True
+
+
+def _address(ws: ServerConnection) -> str:
+    return str(ws.remote_address[0]) if ws.remote_address else "?"
+
+
 def _initial_state(row: SessionRow) -> Session:
     """A session before its first event (what the journal's session row says)."""
     return Session(id=row.id, title=row.title, created_at=row.created_at)
 
 
-def _replayed(journal: Journal, row: SessionRow) -> Hub:
+def _replayed(journal: Journal, row: SessionRow, limits: Limits | None = None) -> Hub:
     """A hub holding exactly what the journal holds for `row`'s session."""
-    hub = Hub(_initial_state(row), row.code, row.facilitator_key)
+    hub = Hub(_initial_state(row), row.code, row.facilitator_key, limits)
     for record in journal.records(row.id):
         try:
             hub.replay(record)

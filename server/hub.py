@@ -2,17 +2,25 @@
 
 `Hub` holds the authoritative session. The network layer (`server.app`) feeds it what each
 connection sends (`connect`, `receive`, `disconnect`) and carries out what it returns:
-`Send` (bytes to one or more connections) and `Disconnect`. It never touches a socket, a
-clock or a disk itself -- time comes in as an argument and journal records go out through
-`take_unsaved()` -- so tests can drive it with simulated clients and a fake link, and the
-same code runs in production.
+`Send` (bytes to one or more connections), `Disconnect` and `Notice` (a sentence for the
+host's screen). It never touches a socket, a clock or a disk itself -- time comes in as an
+argument and journal records go out through `take_unsaved()` -- so tests can drive it with
+simulated clients and a fake link, and the same code runs in production.
+
+The way in (`_join`), in order: a `token` of someone already in lets them back without the
+code (so a new code locks out nobody who is in); the facilitator's key is always checked
+(it cannot be guessed, and the facilitator must always get in); a join code is checked
+only while the address and the whole server have wrong guesses to spare -- when they do
+not, the join is refused *before* the code is looked at, so a refusal says nothing about
+the code (see `WRONG_OVERALL` for the arithmetic). New people come in at a bounded rate,
+and a returning person's joins are limited per person, not per connection.
 
 The path of one command: decode (bounded Structs) -> who sent it (from the connection,
-never from the frame) -> flood limit -> retry of a known `op`? (answer as before) ->
-`rules.decide` -> `Event` with the next `seq` -> `apply` -> journal record -> one encoded
-frame per audience (`views.redact`; usually one for the author and one for everyone else)
-sent to every joined connection. The network layer makes the records durable before it
-sends any of the frames.
+never from the frame) -> flood limit (per person) -> retry of a known `op`? (answer as
+before) -> `rules.decide` -> `Event` with the next `seq` -> `apply` -> journal record ->
+one encoded frame per audience (`views.redact`; usually one for the author and one for
+everyone else) sent to every joined connection. The network layer makes the records
+durable before it sends any of the frames.
 """
 
 from __future__ import annotations
@@ -35,19 +43,32 @@ from whytree.shared.views import project, redact
 
 ConnId = int
 
-CODE_DIGITS = 6
-"""Join codes are digits, easy to read aloud: `482 913`."""
+CODE_DIGITS = 9
+"""Join codes are digits, read aloud in groups of three: `482 913 057` (10**9 codes)."""
 
-# Guessing the code: each address gets a few wrong tries per minute; the whole server a
-# few dozen per ten minutes. With 10**6 codes that leaves a guesser well under a 1%
-# chance in a two-hour session, while someone who mistyped once just tries again.
+# Guessing the code. Whatever number of addresses a guesser uses, the chance of finding the
+# code is (wrong guesses the server evaluates) / (possible codes). So the whole server
+# evaluates at most WRONG_OVERALL wrong codes (90 a second, after a first burst of 90);
+# beyond that a code join is refused without the code being looked at. In a 3-hour session
+# that is at most 90 + 90 * 10800 guesses out of 10**9 codes: under 0.1% (`guess_bound`).
+# 90 a second is far more than any flood from a single room's addresses reaches past the
+# per-address limit (254 addresses * 5 a minute is 21 a second), so a participant who
+# mistyped once normally never meets it; during a flood from more addresses their retries
+# still get their share of the 90 a second.
 WRONG_PER_ADDRESS = (5, 60.0)
-WRONG_OVERALL = (30, 600.0)
-MAX_THROTTLED_ADDRESSES = 1024
-"""Addresses remembered for throttling before those with no recent wrong code are dropped."""
+"""At most 5 wrong codes (or keys) from one address within 60 seconds; then it waits."""
+WRONG_OVERALL = (90, 1.0)
+"""At most 90 wrong codes evaluated per 1 second, all addresses together (a token bucket:
+a burst of 90, then one every 1/90 s -- evenly spread, so a retry at any moment has the
+same chance of a turn)."""
+GUESSING_SESSION = 3 * 60 * 60.0
+"""The session length the guessing bound in the docs is computed for (seconds)."""
+NOTICE_EVERY = 60.0
+"""Seconds between two notices to the host that someone is guessing codes."""
 
 # A person's command rate: a burst of 40, then 20 a second. A facilitator clicking fast or
-# a queue of offline commands resent after a rejoin fits; a flood does not.
+# a queue of offline commands resent after a rejoin fits; a flood does not. The budget is
+# the person's, shared by all their connections.
 COMMAND_BURST = 40.0
 COMMAND_RATE = 20.0
 
@@ -67,6 +88,28 @@ RESUME_WINDOW = 5000
 REMEMBERED_REJECTIONS = 2000
 
 
+@dataclass(frozen=True)
+class Limits:
+    """How much the door takes: the limits a crowd or a flood of joins runs into.
+
+    The defaults are the real ones (`docs/protocol.md` prints them); tests make their own
+    rather than patching module constants. The hub uses the join limits; the network layer
+    (`server.app`) the connection limits and the log bound."""
+
+    new_people: tuple[float, float] = (50.0, 2.0)
+    """New people (server-wide): a burst of 50, then 2 a second; then `busy`."""
+    joins_per_person: tuple[float, float] = (10.0, 0.5)
+    """Joins of one returning person (all their connections): 10, then one every 2 s."""
+    unjoined_per_address: int = 16
+    """Connections from one address that have not joined yet; more are refused (HTTP 503)."""
+    unjoined_overall: int = 256
+    """Connections that have not joined yet, all addresses; at this many the oldest goes."""
+    log_burst: int = 20
+    """Log records per logger (websockets, asyncio, this server) within `log_window`..."""
+    log_window: float = 60.0
+    """...seconds; the rest are counted and reported in one line."""
+
+
 @dataclass
 class Send:
     """Send `data` (one encoded frame) to each of `to`."""
@@ -84,12 +127,6 @@ class Disconnect:
     reason: str
 
 
-Output = Send | Disconnect
-
-CLOSE_POLICY = 1008
-CLOSE_TRY_AGAIN = 1013
-
-
 class Record(msgspec.Struct, kw_only=True):
     """One journal entry: an accepted event with the digest of the command as its author
     sent it (to recognise a retry); or a token: the hash of a token that lets `person`
@@ -102,13 +139,49 @@ class Record(msgspec.Struct, kw_only=True):
 
 
 @dataclass
+class Notice:
+    """A sentence for the host's screen (the network layer passes it to `on_notice`)."""
+
+    message: str
+
+
+Output = Send | Disconnect | Notice
+
+CLOSE_POLICY = 1008
+CLOSE_TRY_AGAIN = 1013
+
+
+@dataclass
 class _Conn:
     address: str
     person: str | None = None
     token_hash: str = ""
     """The hash of the token this connection joined with: one screen per token."""
-    tokens: float = COMMAND_BURST
-    last_refill: float = 0.0
+
+
+@dataclass
+class _Bucket:
+    """A token bucket: `burst` at once, then `rate` a second."""
+
+    burst: float
+    rate: float
+    tokens: float = -1.0
+    last: float = 0.0
+
+    def available(self, now: float) -> bool:
+        """Whether a token is there now."""
+        if self.tokens < 0:  # new: full
+            self.tokens, self.last = self.burst, now
+        self.tokens = min(self.burst, self.tokens + max(0.0, now - self.last) * self.rate)
+        self.last = now
+        return self.tokens >= 1
+
+    def take(self, now: float) -> bool:
+        """Spend one token if there is one."""
+        if not self.available(now):
+            return False
+        self.tokens -= 1
+        return True
 
 
 @dataclass
@@ -132,6 +205,22 @@ def new_code() -> str:
     return "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
 
 
+def grouped_code(code: str) -> str:
+    """`482 913 057` for `482913057` (and `123 456` for a 6-digit code): groups of three
+    are easier to read out and to type. People may type it with or without the spaces."""
+    if len(code) <= 4:
+        return code
+    return " ".join(code[i:i + 3] for i in range(0, len(code), 3))
+
+
+def guess_bound(seconds: float = GUESSING_SESSION) -> float:
+    """The highest chance that guessing finds a generated code within `seconds`, whatever
+    the number of addresses: every wrong code the server may evaluate, over all codes."""
+    limit, window = WRONG_OVERALL
+    evaluated = limit * (seconds / window + 1)
+    return float(evaluated / 10**CODE_DIGITS)
+
+
 def new_key() -> str:
     return secrets.token_urlsafe(12)
 
@@ -152,8 +241,10 @@ def digest(command: p.ClientCommand) -> str:
 class Hub:
     """One session and everyone connected to it."""
 
-    def __init__(self, state: Session, code: str, facilitator_key: str) -> None:
+    def __init__(self, state: Session, code: str, facilitator_key: str,
+                 limits: Limits | None = None) -> None:
         self.state = state
+        self.limits = limits or Limits()
         self.code = normalize_code(code)
         self.facilitator_key = facilitator_key
         self.conns: dict[ConnId, _Conn] = {}
@@ -166,8 +257,16 @@ class Hub:
         self.unsaved: list[Record] = []
         self.storage_error: str | None = None
         """Set by the network layer when the journal cannot be written: changes stop."""
-        self._wrong_by_address: dict[str, _Throttle] = {}
-        self._wrong_overall = _Throttle(*WRONG_OVERALL)
+        self._wrong_by_address: OrderedDict[str, _Throttle] = OrderedDict()
+        """Addresses with a wrong code within their window, the least recent first."""
+        limit, window = WRONG_OVERALL
+        self._wrong_overall = _Bucket(float(limit), limit / window)
+        self._new_people = _Bucket(*self.limits.new_people)
+        self._joins: dict[str, _Bucket] = {}
+        """Person id -> their join budget."""
+        self._commands: dict[str, _Bucket] = {}
+        """Person id -> their command budget."""
+        self._noticed_at: float | None = None
         self._anonymity: list[tuple[int, bool]] = [(0, state.settings.anonymous)]
         """(seq, anonymous) at every event that changed anonymity, in order."""
         self._presence_since: dict[str, float] = {}
@@ -226,10 +325,15 @@ class Hub:
         records, self.unsaved = self.unsaved, []
         return records
 
+    def change_code(self, code: str) -> None:
+        """A new join code (the network layer has made it durable). People already in are
+        not affected: they stay connected and come back with their token."""
+        self.code = normalize_code(code)
+
     # --- connections -------------------------------------------------------------------
 
     def connect(self, conn: ConnId, address: str, now: float) -> None:
-        self.conns[conn] = _Conn(address=address, last_refill=now)
+        self.conns[conn] = _Conn(address=address)
 
     def disconnect(self, conn: ConnId) -> list[Output]:
         """`conn` is gone. Its person shows offline from a later `publish_presence`."""
@@ -298,54 +402,46 @@ class Hub:
     # --- joining -----------------------------------------------------------------------
 
     def _join(self, conn: ConnId, state: _Conn, join: p.Join, now: float) -> list[Output]:
-        if len(self._wrong_by_address) > MAX_THROTTLED_ADDRESSES:  # forget the forgiven
-            remembered = self._wrong_by_address.items()
-            # `blocked` first drops the failures that are old enough to forget.
-            self._wrong_by_address = {address: throttle for address, throttle in remembered
-                                      if throttle.blocked(now) or throttle.times}
-        address_throttle = self._wrong_by_address.setdefault(state.address, _Throttle(*WRONG_PER_ADDRESS))
-        if address_throttle.blocked(now) or (
-            self._wrong_overall.blocked(now) and address_throttle.times
-        ):
-            return self._refuse(conn, "throttled", "Too many wrong codes. Wait a minute, then try again.")
-
-        role: Role | None = None
-        # A wrong facilitator key is a wrong guess even next to the right code: otherwise a
-        # participant could try keys without ever being throttled.
-        if join.facilitator_key is not None:
-            if hmac.compare_digest(join.facilitator_key.encode(), self.facilitator_key.encode()):
-                role = "facilitator"
-        elif join.code is not None and hmac.compare_digest(
-            normalize_code(join.code).encode(), self.code.encode()
-        ):
-            role = join.role
-        if role is None:
-            address_throttle.add(now)
-            self._wrong_overall.add(now)
-            return self._refuse(conn, "wrong_code", "That code is not right. Check it with the facilitator.")
+        out: list[Output] = []
+        person = self._by_token(join) if join.facilitator_key is None else None
+        if person is not None:  # someone already in: the token is their key, not the code
+            role: Role = person.role
+        else:
+            door = self._door(conn, state.address, join, now)
+            if isinstance(door, list):
+                return door
+            role = door
         if self.storage_error:
             return self._refuse(conn, "storage", self.storage_error, CLOSE_TRY_AGAIN)
 
-        person = self._returning(join, role)
+        if person is None:
+            person = self._returning(join, role)
         # Only a returning person can resume from `since`: a client that was in another
         # session (say, before the host started a new one) gets the whole state.
         since = join.since if person is not None else None
         if person is not None and person.removed:
             return self._refuse(conn, "removed", "The facilitator removed you from this session.")
-        out: list[Output] = []
         # Only a token that is this person's own brings them back as themselves; another
         # (the facilitator's key with a stranger's token) gets a token of its own.
         token = join.token if person is not None and join.token is not None and (
             self.tokens.get(token_hash(join.token)) == person.id) else None
-        if token is not None:
-            out += self._take_over(token_hash(token))
         if person is None:
             if self.state.locked and role != "facilitator":
                 return self._refuse(conn, "locked", "The facilitator has locked the room.")
-            if len(self.state.people) >= p.MAX_PEOPLE:
+            if role != "facilitator" and not self._has_room():
                 return self._refuse(conn, "full", "The session has as many people as it can hold.")
+            if role != "facilitator" and not self._new_people.take(now):
+                return self._busy(conn, "Many people are joining at once. Try again in a few seconds.")
             person = Person(id=f"p{self.state.seq + 1}", name=fit(clean(join.name), p.MAX_NAME), role=role)
             out += self._commit(None, None, p.PersonJoined(person=person))
+        else:
+            joins = self._joins.setdefault(person.id, _Bucket(*self.limits.joins_per_person))
+            if not joins.take(now):
+                return self._busy(conn, "You joined many times in a short while. "
+                                        "Trying again in a few seconds.")
+            # Presence is published later, once it has held (`publish_presence`).
+        if token is not None:
+            out += self._take_over(token_hash(token))
         if token is None:  # a new person, or the facilitator's key without a known token
             token = secrets.token_urlsafe(18)
             self.tokens[token_hash(token)] = person.id
@@ -367,19 +463,84 @@ class Hub:
                 state.person = None  # the person stays online: the new screen is theirs
         return out
 
+    def _door(self, conn: ConnId, address: str, join: p.Join, now: float) -> Role | list[Output]:
+        """The role a code or key gives, or the refusal. Every refusal but `wrong_code` is
+        decided before the code is looked at, so it tells a guesser nothing."""
+        self._forget_old_guesses(now)
+        address_throttle = self._wrong_by_address.get(address)
+        if address_throttle is not None and address_throttle.blocked(now):
+            return self._refuse(conn, "throttled", "Too many wrong codes. Wait a minute, then try again.")
+        if join.facilitator_key is not None:
+            # The key cannot be guessed, and the facilitator must always get in: it is
+            # checked even while code joins pause. A wrong key is a wrong guess even next to
+            # the right code: otherwise a participant could try keys without ever waiting.
+            if hmac.compare_digest(join.facilitator_key.encode(), self.facilitator_key.encode()):
+                return "facilitator"
+        elif join.code is not None:
+            if not self._wrong_overall.available(now):
+                out = self._refuse(conn, "busy", "The host is refusing join codes for a moment "
+                                              "(too many wrong ones). Try again in a few seconds.",
+                                   CLOSE_TRY_AGAIN)
+                if self._noticed_at is None or now - self._noticed_at >= NOTICE_EVERY:
+                    self._noticed_at = now
+                    out.append(Notice(
+                        "Someone is trying many wrong join codes, so joining by code is slowed "
+                        "down. Give the session a new code (key J on the host's screen) and read "
+                        "it out: people already in stay in."))
+                return out
+            if hmac.compare_digest(normalize_code(join.code).encode(), self.code.encode()):
+                return join.role
+        if address_throttle is None:
+            address_throttle = self._wrong_by_address[address] = _Throttle(*WRONG_PER_ADDRESS)
+        self._wrong_by_address.move_to_end(address)
+        address_throttle.add(now)
+        self._wrong_overall.take(now)
+        return self._refuse(conn, "wrong_code", "That code is not right. Check it with the facilitator.")
+
+    def _forget_old_guesses(self, now: float) -> None:
+        """Drop the addresses whose last wrong code is older than their window: memory stays
+        bounded by the wrong codes the server evaluates (WRONG_OVERALL) in that window."""
+        window = WRONG_PER_ADDRESS[1]
+        while self._wrong_by_address:
+            address, throttle = next(iter(self._wrong_by_address.items()))
+            if throttle.times and throttle.times[-1] > now - window:
+                break
+            del self._wrong_by_address[address]
+
+    def _has_room(self) -> bool:
+        """Room for one more participant or viewer: removed people do not count towards
+        MAX_PEOPLE (the facilitator never needs room); everyone who ever joined does
+        towards MAX_PEOPLE_EVER, which keeps every list of people bounded."""
+        others = [person for person in self.state.people.values() if person.role != "facilitator"]
+        if len(others) >= p.MAX_PEOPLE_EVER - 1:
+            return False
+        return sum(not person.removed for person in others) < p.MAX_PEOPLE
+
+    def _by_token(self, join: p.Join) -> Person | None:
+        """The participant or viewer whose token this is (the facilitator needs the key)."""
+        if join.token is None:
+            return None
+        person_id = self.tokens.get(token_hash(join.token))
+        person = self.state.people.get(person_id) if person_id is not None else None
+        if person is None or person.role == "facilitator":
+            return None
+        return person
+
     def _returning(self, join: p.Join, role: Role) -> Person | None:
-        if join.token is not None:
-            person_id = self.tokens.get(token_hash(join.token))
-            if person_id is not None:
-                person = self.state.people[person_id]
-                if person.role == "facilitator" and role != "facilitator":
-                    return None
-                return person
-        if role == "facilitator":  # the key is the facilitator's identity
+        """The facilitator, by the key (a participant's token was looked up before)."""
+        if role == "facilitator":
+            if join.token is not None:
+                person_id = self.tokens.get(token_hash(join.token))
+                person = self.state.people.get(person_id) if person_id is not None else None
+                if person is not None and person.role == "facilitator":
+                    return person
             for person in self.state.people.values():
                 if person.role == "facilitator":
                     return person
         return None
+
+    def _busy(self, conn: ConnId, message: str) -> list[Output]:
+        return self._refuse(conn, "busy", message, CLOSE_TRY_AGAIN)
 
     def _refuse(self, conn: ConnId, code: str, message: str, close: int = CLOSE_POLICY) -> list[Output]:
         return [_send(conn, p.Error(code=code, message=message)), Disconnect(conn, close, code)]
@@ -421,12 +582,10 @@ class Hub:
         if remembered is not None and remembered[0] == command_digest:
             return [Send([conn], remembered[1])]
 
-        state.tokens = min(COMMAND_BURST, state.tokens + (now - state.last_refill) * COMMAND_RATE)
-        state.last_refill = now
-        if state.tokens < 1:
+        bucket = self._commands.setdefault(person.id, _Bucket(COMMAND_BURST, COMMAND_RATE))
+        if not bucket.take(now):
             return [_send(conn, p.Rejected(op=command.op, reason="busy",
                                            message="Too many changes too fast; slow down a little."))]
-        state.tokens -= 1
 
         if self.storage_error:
             return [_send(conn, p.Rejected(op=command.op, reason="storage", message=self.storage_error))]

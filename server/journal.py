@@ -276,6 +276,10 @@ class Journal:
             self._transaction(_ADD_PORT, ())
         self._transaction("UPDATE sessions SET port = ? WHERE id = ?", (port, session_id))
 
+    def set_code(self, session_id: str, code: str) -> None:
+        """A new join code for the session: a restarted host resumes with it."""
+        self._transaction("UPDATE sessions SET code = ? WHERE id = ?", (code, session_id))
+
     def set_closed(self, session_id: str, closed: bool) -> None:
         self._transaction("UPDATE sessions SET closed = ? WHERE id = ?", (int(closed), session_id))
 

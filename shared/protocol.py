@@ -41,6 +41,11 @@ MAX_CAUSES = 2000
 """Causes in one session."""
 MAX_ACTIONS = 500
 MAX_PEOPLE = 200
+"""Participants and viewers in a session at once. Removed people do not count, and the
+facilitator always has a seat beyond them."""
+MAX_PEOPLE_EVER = 1000
+"""Everyone who ever joined one session, removed people included (keeps every list of
+people in a frame bounded)."""
 MAX_CAUSES_PER_ACTION = 20
 MAX_DEPTH = 50
 """Answers in one chain below the situation ("But why?" asked 50 times in a row); deeper
@@ -205,7 +210,7 @@ class SetSettings(Command, tag="set_settings"):
     dots_per_person: Annotated[int, Meta(ge=1, le=MAX_DOTS)] = 3
     dots_per_cause: Annotated[int, Meta(ge=1, le=MAX_DOTS)] = 2
     anonymous: bool = False
-    names: Annotated[dict[Id, Name], Meta(max_length=MAX_PEOPLE)] | None = None
+    names: Annotated[dict[Id, Name], Meta(max_length=MAX_PEOPLE_EVER)] | None = None
     """Server fills when `anonymous` changes: everyone's name as this viewer may now see
     it (only their own while anonymous), since names already sent must change too."""
 
@@ -372,12 +377,15 @@ ERRORS: dict[str, str] = {
     "not_joined": "the first frame on a connection must be `join`",
     "already_joined": "`join` was sent twice on one connection",
     "wrong_code": "the join code or facilitator key is wrong",
-    "throttled": "too many wrong codes; wait a little",
+    "throttled": "too many wrong codes from this address; wait a minute",
+    "busy": "the host is not taking this join now (join codes paused after many wrong ones, "
+            "many new people at once, or this person joining very often); try again in a few seconds",
     "locked": "the room is locked by the facilitator",
     "removed": "the facilitator removed this person",
     "opened_elsewhere": "the same person (the same token) joined on another screen; this "
                         "connection is closed and the client does not reconnect by itself",
-    "full": "the session has as many people as it can hold",
+    "full": "the session has as many people as it can hold (removed people do not count; "
+            "the facilitator always gets in)",
     "join_timeout": "no `join` frame in time",
     "storage": "the host cannot save changes right now",
 }

@@ -142,7 +142,8 @@ async def test_a_link_that_keeps_dropping_does_not_grow_the_journal(
 ) -> None:
     monkeypatch.setattr(server_hub, "PRESENCE_EVERY", 0.1, raising=False)
     monkeypatch.setattr(server_hub, "PRESENCE_SETTLE", 1.0, raising=False)
-    server = await make_server()
+    # Her 15 joins in a row would meet the limit of joins per person: lifted here.
+    server = await make_server(limits=server_hub.Limits(joins_per_person=(100.0, 10.0)))
     fac = await joined(server, facilitator_key=FACILITATOR_KEY, name="Fran")
     ann = await joined(server, code=CODE, name="Ann Quill")
     before = server.state.seq

@@ -48,7 +48,7 @@ from whytree.shared import protocol as p
 from whytree.shared.mirror import Mirror, ResyncNeeded
 from whytree.tui.connection import Link, normalize_url
 from whytree.tui.identities import Identities, Seat
-from whytree.tui.messages import SendCommand
+from whytree.tui.messages import NewJoinCode, SendCommand
 from whytree.tui.screens.dialogs import ConfirmScreen
 from whytree.tui.screens.join import JoinScreen
 from whytree.tui.screens.relink import AddressScreen, ElsewhereScreen
@@ -482,6 +482,28 @@ class WhytreeApp(App[None]):
             frame = self.mirror.command(command)
         if frame is not None and self.link is not None:
             self.link.send(frame)
+
+    @on(NewJoinCode)
+    def _new_join_code(self, event: NewJoinCode) -> None:
+        event.stop()
+        if self.server is None:
+            return
+        from whytree.server.hub import grouped_code
+        from whytree.server.journal import JournalError
+
+        try:
+            code = self.server.new_code()
+        except JournalError as problem:
+            self.notify(f"The code was not changed: {problem}", severity="error", timeout=15,
+                        markup=False)
+            return
+        banner = self.session_screen.banner if self.session_screen is not None else None
+        if banner is not None:
+            banner.set_code(code)
+            banner.display = True
+        self.notify(f"The new join code is {grouped_code(code)}. Read it out to anyone still "
+                    "joining; people already in stay in.", title="New join code", timeout=15,
+                    markup=False)
 
     # --- the command palette ------------------------------------------------------------
 

@@ -42,7 +42,7 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="where the journal and saved results live (default: $WHYTREE_DATA_DIR "
                              "or your user data folder)")
-    parser.add_argument("--code", default=None, help="the join code (default: a new 6-digit code)")
+    parser.add_argument("--code", default=None, help="the join code (default: a new 9-digit code)")
     parser.add_argument("--facilitator-key", default=None,
                         help="the facilitator's key (default: a new random key)")
     parser.add_argument("--tls", action="store_true",
@@ -124,6 +124,7 @@ def _config(args: argparse.Namespace, data_dir: Path) -> ServerConfig:
 
 def _serve(args: argparse.Namespace, data_dir: Path) -> int:
     from whytree.server.app import Server
+    from whytree.server.hub import grouped_code
     from whytree.server.journal import JournalDamaged, JournalError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -151,7 +152,7 @@ def _serve(args: argparse.Namespace, data_dir: Path) -> int:
             print("  (browsers warn about the certificate once: it is this laptop's own; "
                   "compare the fingerprint below)", flush=True)
         print(f"  port:            {server.port}", flush=True)
-        print(f"  join code:       {server.code[:3]} {server.code[3:]}", flush=True)
+        print(f"  join code:       {grouped_code(server.code)}", flush=True)
         print(f"  facilitator key: {server.facilitator_key}", flush=True)
         if server.fingerprint:
             print(f"  fingerprint:     {server.fingerprint}", flush=True)

@@ -23,3 +23,7 @@ class SendCommand(Message):
     def __init__(self, command: p.ClientCommand) -> None:
         super().__init__()
         self.command = command
+
+
+class NewJoinCode(Message):
+    """The host's facilitator wants a new join code (someone may be guessing it)."""

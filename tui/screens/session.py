@@ -28,6 +28,7 @@ palette):
 | j          | host         | show / hide the join address and code               |
 | k          | host         | the facilitator key, behind a warning (never on the |
 |            |              | banner: the room reads the projector)               |
+| J          | host         | a new join code (someone is guessing it)            |
 | s          | facilitator  | the situation and problem/success                   |
 | ] / [      | facilitator  | next / previous step                                |
 | g          | author/facil.| move: pick the answer up, select its new place, Enter|
@@ -73,7 +74,7 @@ from whytree.shared.rules import (
     may_restore,
     move_refusal,
 )
-from whytree.tui.messages import DRAFT_OP, SendCommand
+from whytree.tui.messages import DRAFT_OP, NewJoinCode, SendCommand
 from whytree.tui.screens.dialogs import (
     ConfirmScreen,
     FacilitatorKeyScreen,
@@ -160,6 +161,8 @@ KEYS: tuple[Key, ...] = (
     Key("j", "toggle_banner", "Join info", "Show or hide the join address and code"),
     Key("k", "facilitator_key", "Facilitator key",
         "Show the facilitator key, for a co-facilitator's laptop (not for the projector)", show=False),
+    Key("J", "new_code", "New code", "Give the session a new join code (people already in stay in)",
+        show=False),
     Key("left_square_bracket", "step(-1)", "Prev step", "Go back to the previous step", display="[",
         show=False),
     Key("o", "settings", "Settings", "Dots per person and per cause; anonymous", show=False),
@@ -354,7 +357,7 @@ class SessionScreen(Screen[None]):
         `reveal`, `parameters` says which way (True: reveal, False: hide). Commands still
         on their way count: `d d` pressed at once says "done", then "not done"."""
         state, me = self._ahead()
-        if action in ("help", "toggle_banner", "facilitator_key"):
+        if action in ("help", "toggle_banner", "facilitator_key", "new_code"):
             if action == "facilitator_key":
                 return self.facilitator_key is not None
             return action == "help" or self.banner is not None
@@ -839,6 +842,10 @@ class SessionScreen(Screen[None]):
     def action_toggle_banner(self) -> None:
         if self.banner is not None:
             self.banner.display = not self.banner.display
+
+    def action_new_code(self) -> None:
+        if self.banner is not None:
+            self.post_message(NewJoinCode())
 
     @on(Tree.NodeHighlighted)
     def _highlighted(self) -> None:

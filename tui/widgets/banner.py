@@ -17,6 +17,8 @@ from textual.content import Content
 from textual.renderables.digits import Digits as DigitsRenderable
 from textual.widgets import Digits, Static
 
+from whytree.server.hub import grouped_code
+
 _DIGITS_CAN_SHOW = set(" 0123456789+-^x:ABCDEF$£€().")
 
 
@@ -48,8 +50,8 @@ def address_for_people(url: str) -> str:
 
 
 def spaced_code(code: str) -> str:
-    """`123 456` for `123456`: easier to read out and to type."""
-    return f"{code[:3]} {code[3:]}" if len(code) == 6 else code
+    """`482 913 057` for `482913057`: easier to read out and to type."""
+    return grouped_code(code)
 
 
 class JoinBanner(Vertical):
@@ -64,7 +66,18 @@ class JoinBanner(Vertical):
         self.urls = urls
         self.code = code
 
+    def set_code(self, code: str) -> None:
+        """Show a new join code (the facilitator gave the session a new one)."""
+        self.code = code
+        box = self.query_one(".banner-code", Vertical)
+        box.query(".banner-big").remove()
+        box.mount(_big(spaced_code(code), classes="banner-big"))
+        self._fit()
+
     def on_resize(self, event: events.Resize) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
         # Side by side when both fit; otherwise the code goes under the address, so that
         # neither is cut off on a narrow screen (the code is what everyone must read).
         shown = self.urls[:1]
