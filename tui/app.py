@@ -375,8 +375,9 @@ class WhytreeApp(App[None]):
     async def _welcomed(self) -> None:
         banner = None
         if self.server is not None:
-            banner = JoinBanner(self.server.urls, self.server.code,
-                                fingerprint=self.server.fingerprint, id="banner")
+            browser = self.server.browser_urls
+            banner = JoinBanner(self.server.urls, self.server.code, fingerprint=self.server.fingerprint,
+                                browser_url=browser[0] if browser else None, id="banner")
         screen = SessionScreen(self.mirror, viewer=self.viewer, banner=banner,
                                facilitator_key=self.server.facilitator_key if self.server else None)
         if self.join_screen is not None and self.screen is self.join_screen:

@@ -3,6 +3,10 @@
 The host's screen (often on a projector) shows the address(es) participants type and the
 join code in large digits. The facilitator can hide it with `j` once everyone is in.
 
+Beside them, when the screen has room, a QR code of the browser address (dark on light
+whatever the theme): a phone scans it and is in, with nothing to install. The address is
+written out under the code too, for those who type it.
+
 The banner never shows the facilitator key: anyone who reads it from the projector could
 join with the facilitator's powers. The host asks for it with `k` instead
 (`FacilitatorKeyScreen`), after a warning to check what the room can see.
@@ -42,6 +46,11 @@ def _big_width(text: str) -> int:
 
 ADDRESS_CODE_GAP = 6
 """Cells between the address and the code (the address's right margin in app.tcss)."""
+QR_GAP = 2
+"""Cells between the address and code and the QR code (its left margin in app.tcss)."""
+QR_MIN_SCREEN_HEIGHT = 30
+"""Rows below which the QR code is left out: the session must keep room under the banner
+(the projector page, `/?view`, shows it large)."""
 
 
 def address_for_people(url: str) -> str:
@@ -59,12 +68,18 @@ class JoinBanner(Vertical):
 
     def __init__(
         self, urls: list[str], code: str, *,
-        fingerprint: str | None = None, id: str | None = None,
+        fingerprint: str | None = None, browser_url: str | None = None, id: str | None = None,
     ) -> None:
         super().__init__(id=id)
         self.fingerprint = fingerprint
         self.urls = urls
         self.code = code
+        self.browser_url = browser_url
+        self._qr_rows: list[str] = []
+        if browser_url is not None:
+            from whytree.server.qr import text_rows  # only the host draws it
+
+            self._qr_rows = text_rows(browser_url, border=1)
 
     def set_code(self, code: str) -> None:
         """Show a new join code (the facilitator gave the session a new one)."""
@@ -79,13 +94,31 @@ class JoinBanner(Vertical):
 
     def _fit(self) -> None:
         # Side by side when both fit; otherwise the code goes under the address, so that
-        # neither is cut off on a narrow screen (the code is what everyone must read).
+        # neither is cut off on a narrow screen (the code is what everyone must read). The
+        # QR code goes beside them when there is room for it, else it is left out.
         shown = self.urls[:1]
         address = max((_big_width(address_for_people(url)) for url in shown), default=0)
-        needed = address + ADDRESS_CODE_GAP + _big_width(spaced_code(self.code))
-        self.set_class(needed > self.content_size.width, "-stacked")
+        code = _big_width(spaced_code(self.code))
+        width = self.content_size.width
+        qr = len(self._qr_rows[0]) + QR_GAP if self._qr_rows else 0
+        tall_enough = self.app.size.height >= QR_MIN_SCREEN_HEIGHT
+        if qr and tall_enough and address + ADDRESS_CODE_GAP + code + qr <= width:
+            stacked, with_qr = False, True
+        elif qr and tall_enough and max(address, code) + qr <= width:
+            stacked, with_qr = True, True
+        else:
+            stacked, with_qr = address + ADDRESS_CODE_GAP + code > width, False
+        self.set_class(stacked, "-stacked")
+        self.set_class(not with_qr, "-no-qr")
 
     def compose(self) -> ComposeResult:
+        with Horizontal(classes="banner-outer"):
+            with Vertical(classes="banner-main"):
+                yield from self._join_text()
+            if self._qr_rows:
+                yield Static(Content("\n".join(self._qr_rows)), classes="banner-qr")
+
+    def _join_text(self) -> ComposeResult:
         with Horizontal(classes="banner-row"):
             with Vertical(classes="banner-address"):
                 yield Static("To join, type this address:", classes="banner-caption")
@@ -95,6 +128,10 @@ class JoinBanner(Vertical):
             with Vertical(classes="banner-code"):
                 yield Static("and this code:", classes="banner-caption")
                 yield _big(spaced_code(self.code), classes="banner-big")
+        if self.browser_url is not None:
+            yield Static(Content(f"On a phone or any laptop, nothing to install: scan the square "
+                                 f"code, or open {self.browser_url} in the browser."),
+                         classes="banner-small banner-browser")
         if len(self.urls) > 1:
             others = ", ".join(address_for_people(url) for url in self.urls[1:])
             yield Static(Content(f"other addresses of this laptop: {others}"), classes="banner-small")
@@ -104,3 +141,7 @@ class JoinBanner(Vertical):
 
             yield Static(Content(f"security fingerprint (participants check it): "
                                  f"{format_fingerprint(self.fingerprint)}"), classes="banner-small")
+            if self.browser_url is not None:
+                yield Static("Browsers warn once that the connection's certificate is not "
+                             "known: check the fingerprint, then choose to continue.",
+                             classes="banner-small")
