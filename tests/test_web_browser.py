@@ -431,3 +431,76 @@ async def test_actions_proposed_edited_and_removed_from_a_phone(start: Callable[
     await sees(fac, lambda s: not s.actions)
     await expect(ann.locator("li.action")).to_have_count(0)
     await fac.close()
+
+
+async def test_a_phone_removes_its_own_answer_asking_first_and_undoes_it(
+    start: Callable[..., Any], pages: Callable[..., Any]
+) -> None:
+    from playwright.async_api import expect
+
+    server = await start()
+    fac = await facilitator(server)
+    await fac.ok(p.SetPhase(op="-", phase="why"))
+    theirs = (await fac.ok(p.AddCause(op="-", parent=None, text="The bus comes late"))).command
+    assert isinstance(theirs, p.AddCause)
+    ann = await pages()
+    await join_page(ann, server, "Ann")
+    await answer(ann, None, "I typed this under the wrong answer")
+    await sees(fac, lambda s: len(s.causes) == 2)
+    mine = cause_with(fac.state, "I typed this under the wrong answer")
+    # Only her own answer offers Remove.
+    theirs_remove = ann.locator(f'li[data-cause="{theirs.id}"] > .tools > button:text("Remove")')
+    await expect(theirs_remove).to_have_count(0)
+    remove = ann.locator(f'li[data-cause="{mine}"] > .tools > button:text("Remove")')
+    # She is asked first; saying no keeps it.
+    questions: list[str] = []
+
+    async def dismiss(dialog: Any) -> None:
+        questions.append(dialog.message)
+        await dialog.dismiss()
+
+    ann.once("dialog", dismiss)
+    await remove.click()
+    await expect(ann.locator(f'li[data-cause="{mine}"]')).to_have_count(1)
+    assert questions and "I typed this under the wrong answer" in questions[0]
+    ann.once("dialog", lambda dialog: dialog.accept())
+    await remove.click()
+    await sees(fac, lambda s: mine not in s.causes)
+    await expect(ann.locator(f'li[data-cause="{mine}"]')).to_have_count(0)
+    undo = ann.locator('.undo button:text("Undo")')
+    await expect(ann.locator(".undo")).to_contain_text("I typed this under the wrong answer")
+    await undo.click()
+    await sees(fac, lambda s: mine in s.causes)
+    await expect(ann.locator(f'li[data-cause="{mine}"] .text').first).to_have_text(
+        "I typed this under the wrong answer")
+    await expect(ann.locator(".undo")).to_have_count(0)
+    await fac.close()
+
+
+async def test_quick_taps_on_a_phone_all_count(start: Callable[..., Any], pages: Callable[..., Any]) -> None:
+    """Two taps on "+" before the first is answered make two dots, not one."""
+    from playwright.async_api import expect
+
+    server = await start()
+    fac = await facilitator(server)
+    await fac.ok(p.SetPhase(op="-", phase="why"))
+    late = (await fac.ok(p.AddCause(op="-", parent=None, text="The bus comes late"))).command
+    assert isinstance(late, p.AddCause)
+    await fac.ok(p.SetPhase(op="-", phase="weigh"))
+    ann = await pages()
+    await join_page(ann, server, "Ann")
+    plus = f'li[data-cause="{late.id}"] button.dot-plus'
+    await ann.wait_for_selector(plus)
+    # Both taps in one go: the page cannot have heard back from the host in between.
+    await ann.evaluate("(selector) => { const b = document.querySelector(selector); b.click(); b.click(); }",
+                       plus)
+    await sees(fac, lambda s: s.voters == 1)
+    await expect(ann.locator(f'li[data-cause="{late.id}"] .dot-count')).to_contain_text("2 dots")
+    await expect(ann.locator("[data-testid=budget]")).to_contain_text("2 of 3 used")
+    ann_id = next(person.id for person in server.state.people.values() if person.name == "Ann")
+    for _ in range(100):
+        if ann_id in server.state.ballots and sum(server.state.ballots[ann_id].dots.values()) == 2:
+            break
+        await ann.wait_for_timeout(20)
+    assert server.state.ballots[ann_id].dots == {late.id: 2}
+    await fac.close()

@@ -37,5 +37,8 @@ export function may(state, me, type, item = null) {
   if (!open || !(open[me.role] || []).includes(state.phase)) return false;
   const field = core.author_only[type];
   if (field && me.role !== "facilitator" && (!item || item.author !== me.id)) return false;
+  if ((core.remover_only || []).includes(type)) {
+    return Boolean(state.last_removal && state.last_removal.removed_by === me.id);
+  }
   return true;
 }

@@ -168,6 +168,7 @@ function receive(frame) {
 function send(command) {
   const frame = app.mirror.command(command);
   if (!app.link.send(frame)) notice("Not connected right now: it will be sent when the link is back.");
+  queueRender(); // what is on its way shows at once (dots, answers)
   return frame.op;
 }
 
@@ -190,6 +191,14 @@ const ui = {
     render();
   },
   openComposer: (what) => openComposer(what),
+  state: () => app.mirror.state,
+  waiting: (type, cause) => app.mirror.waiting(type, cause),
+  removeCause(cause, below) {
+    const more = below ? `\n\nThe ${below} answer${below === 1 ? "" : "s"} below it go too.` : "";
+    if (window.confirm(`Remove this answer?\n\n${cause.text}${more}\n\nYou can undo it right after.`)) {
+      send({ type: "remove_cause", cause: cause.id });
+    }
+  },
   removeAction(action) {
     if (window.confirm(`Remove this action?\n\n${action.text}`)) {
       send({ type: "remove_action", action: action.id });

@@ -48,6 +48,16 @@ export class Mirror {
     return frame;
   }
 
+  /** My latest `type` command about `cause` still waiting for its answer (undefined when
+   * none): a second tap builds on the first even before the server has answered it. */
+  waiting(type, cause) {
+    let found;
+    for (const command of this.outbox.values()) {
+      if (command.type === type && command.cause === cause) found = command;
+    }
+    return found;
+  }
+
   pendingFrames() {
     return [...this.outbox.values()];
   }

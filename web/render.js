@@ -61,7 +61,7 @@ export function nowSection(state, me, ui) {
     }));
   }
   if (state.phase === "weigh" && me && me.role !== "viewer") {
-    const used = Object.values((state.ballots[me.id] || { dots: {} }).dots).reduce((a, b) => a + b, 0);
+    const used = myDotsInAll(state, me, ui);
     section.append(el("p", { class: "budget", dataset: { testid: "budget" },
       text: `Your “matters” dots: ${used} of ${state.settings.dots_per_person} used ` +
             `(at most ${state.settings.dots_per_cause} on one).` }));
@@ -82,6 +82,14 @@ export function treeSection(state, me, ui) {
   if (may(state, me, "add_cause")) {
     section.append(el("button", { type: "button", class: "why", dataset: { key: "why-root" },
       onclick: () => ui.openComposer({ kind: "add_cause", parent: null }), text: w.why_prompt }));
+  }
+  const removal = state.last_removal;
+  if (removal && may(state, me, "restore_cause")) {
+    section.append(el("p", { class: "undo", role: "status" },
+      el("span", { text: `You removed “${removal.causes[0].text}”. ` }),
+      el("button", { type: "button", dataset: { key: "undo" },
+        onclick: () => ui.send({ type: "restore_cause", cause: removal.causes[0].id }),
+        text: "Undo" })));
   }
   const roots = below.get(null) || [];
   if (roots.length) {
@@ -139,6 +147,10 @@ function causeItem(state, me, ui, cause, childCount, depth) {
       onclick: () => ui.openComposer({ kind: "edit_cause", cause: cause.id, text: cause.text }),
       text: "Edit" }));
   }
+  if (may(state, me, "remove_cause", cause)) {
+    tools.append(el("button", { type: "button", dataset: { key: `remove-${cause.id}` },
+      onclick: () => ui.removeCause(cause, childCount), text: "Remove" }));
+  }
   if (may(state, me, "add_action")) {
     tools.append(el("button", { type: "button", dataset: { key: `act-${cause.id}` },
       onclick: () => ui.openComposer({ kind: "add_action", causes: [cause.id] }),
@@ -158,22 +170,39 @@ function causeItem(state, me, ui, cause, childCount, depth) {
   return item;
 }
 
+/** My dots on `causeId`, counting a change of mine still on its way. */
+function myDots(state, me, ui, causeId) {
+  const waiting = ui.waiting("set_dots", causeId);
+  if (waiting) return waiting.dots;
+  return ((state.ballots[me.id] || { dots: {} }).dots[causeId]) || 0;
+}
+
+function myDotsInAll(state, me, ui) {
+  const causes = new Set([...Object.keys((state.ballots[me.id] || { dots: {} }).dots)]);
+  for (const id of Object.keys(state.causes)) if (ui.waiting("set_dots", id)) causes.add(id);
+  return [...causes].reduce((sum, id) => sum + myDots(state, me, ui, id), 0);
+}
+
 function dotsControl(state, me, ui, cause) {
-  const mine = ((state.ballots[me.id] || { dots: {} }).dots[cause.id]) || 0;
+  const mine = myDots(state, me, ui, cause.id);
   const label = `“matters” dots on: ${cause.text}`;
   return el("div", { class: "dots", role: "group", "aria-label": label },
     el("button", { type: "button", class: "dot-minus", dataset: { key: `minus-${cause.id}` },
       "aria-label": "Take back a dot", disabled: mine === 0,
-      onclick: () => ui.send({ type: "set_dots", cause: cause.id, dots: mine - 1 }), text: "−" }),
+      // Counted at the tap, not when drawn: two quick taps make two changes.
+      onclick: () => ui.send({ type: "set_dots", cause: cause.id,
+        dots: Math.max(0, myDots(ui.state(), me, ui, cause.id) - 1) }), text: "−" }),
     el("output", { class: "dot-count", "aria-live": "polite",
       text: `${"●".repeat(Math.min(mine, 9))} ${mine} dot${mine === 1 ? "" : "s"}` }),
     el("button", { type: "button", class: "dot-plus", dataset: { key: `plus-${cause.id}` },
       "aria-label": "Add a dot",
-      onclick: () => ui.send({ type: "set_dots", cause: cause.id, dots: mine + 1 }), text: "+" }));
+      onclick: () => ui.send({ type: "set_dots", cause: cause.id,
+        dots: myDots(ui.state(), me, ui, cause.id) + 1 }), text: "+" }));
 }
 
 function changeControl(state, me, ui, cause, core) {
-  const mine = ((state.ballots[me.id] || { change: {} }).change[cause.id]) || "";
+  const waiting = ui.waiting("set_change", cause.id);
+  const mine = (waiting ? waiting.answer : (state.ballots[me.id] || { change: {} }).change[cause.id]) || "";
   const id = `change-${cause.id}`;
   const select = el("select", { id, dataset: { key: id },
     onchange: (event) => ui.send({ type: "set_change", cause: cause.id, answer: event.target.value || null }) },
