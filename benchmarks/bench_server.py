@@ -102,6 +102,51 @@ def serve_child(data_dir: Path, keep_flood_limit: bool) -> None:
     asyncio.run(main())
 
 
+def floor_child() -> None:
+    """The floor: a bare websockets server that only fans out. It answers `join` with a
+    `welcome`, and every other frame with an `event` carrying it, encoded once and
+    broadcast to every connection -- no rules, no journal, no views. Same stdin protocol
+    as `serve_child` (`stats`, `reset`)."""
+    from websockets.asyncio.server import ServerConnection, broadcast, serve
+    from websockets.exceptions import ConnectionClosed
+
+    async def main() -> None:
+        peers: set[ServerConnection] = set()
+        seq = 0
+
+        async def handler(ws: ServerConnection) -> None:
+            nonlocal seq
+            try:
+                async for data in ws:
+                    frame = json.loads(data)
+                    if frame["type"] == "join":
+                        peers.add(ws)
+                        await ws.send(json.dumps({"type": "welcome", "seq": seq}))
+                        continue
+                    seq += 1
+                    event = {"type": "event", "seq": seq, "by": "p0", "op": frame.get("op"), "command": frame}
+                    broadcast(peers, json.dumps(event))
+            except ConnectionClosed:
+                pass
+            finally:
+                peers.discard(ws)
+
+        async with serve(handler, "127.0.0.1", 0, compression=None, max_size=2**16,
+                         ping_interval=None) as server:
+            print(f"port {next(iter(server.sockets)).getsockname()[1]}", flush=True)
+            loop = asyncio.get_running_loop()
+            cpu_at_reset = time.process_time()
+            while line := await loop.run_in_executor(None, sys.stdin.readline):
+                if line.strip() == "stats":
+                    stats = {"batches": [], "commit_ms": [], "cpu_s": time.process_time() - cpu_at_reset,
+                             **memory()}
+                    print(json.dumps(stats), flush=True)
+                elif line.strip() == "reset":
+                    cpu_at_reset = time.process_time()
+
+    asyncio.run(main())
+
+
 def memory() -> dict[str, float]:
     """This process's resident memory now and at its peak, in MB."""
     try:
@@ -119,8 +164,10 @@ def memory() -> dict[str, float]:
 class ServerChild:
     """The parent's handle on the server child."""
 
-    def __init__(self, data_dir: Path, keep_flood_limit: bool) -> None:
+    def __init__(self, data_dir: Path, keep_flood_limit: bool, floor: bool = False) -> None:
         command = [sys.executable, __file__, "--serve-child", str(data_dir)]
+        if floor:
+            command = [sys.executable, __file__, "--floor-child"]
         if keep_flood_limit:
             command.append("--keep-flood-limit")
         self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -211,11 +258,17 @@ class Client:
 
 async def _worker(conn: Connection, url: str, names: list[str], window: int, rate: float) -> None:
     from websockets.asyncio.client import connect
+    from websockets.typing import Origin
 
     loop = asyncio.get_running_loop()
     clients: list[Client] = []
+    # Every other client speaks as a browser page does: with the `Origin` of the host's
+    # own page (the server checks it); the others as terminal clients, with none.
+    page = Origin("http" + url.removeprefix("ws"))
     for index, name in enumerate(names):
-        ws = await connect(url, compression=None, max_size=2**24, ping_interval=None, open_timeout=20)
+        origin = page if int(name.removeprefix("p")) % 2 == 0 else None
+        ws = await connect(url, compression=None, max_size=2**24, ping_interval=None, open_timeout=20,
+                           origin=origin)
         await ws.send(json.dumps({"type": "join", "code": CODE, "name": name}))
         first = json.loads(await asyncio.wait_for(ws.recv(), 20))
         if first["type"] != "welcome":
@@ -295,6 +348,8 @@ def worker_process(conn: Connection, url: str, names: list[str], window: int, ra
 
 @dataclass
 class Row:
+    server: str
+    """"whytree" (rules, journal, views) or "floor" (a bare websockets fan-out)."""
     clients: int
     stage: str
     accepted_per_s: float
@@ -302,6 +357,7 @@ class Row:
     unanswered: int
     p50_ms: float
     p95_ms: float
+    p99_ms: float
     commits: int
     records_mean: float
     records_p95: float
@@ -355,8 +411,8 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-async def run_one(count: int, args: argparse.Namespace) -> list[Row]:
-    """One fresh server, `count` clients, both stages."""
+async def run_one(count: int, args: argparse.Namespace, floor: bool = False) -> list[Row]:
+    """One fresh server (or the bare floor), `count` clients, both stages."""
     from whytree.shared.protocol import MAX_CAUSES
 
     loop = asyncio.get_running_loop()
@@ -368,19 +424,25 @@ async def run_one(count: int, args: argparse.Namespace) -> list[Row]:
 
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="whytree-bench-") as folder:
-        server = await loop.run_in_executor(None, ServerChild, Path(folder), args.keep_flood_limit)
+        server = await loop.run_in_executor(None, ServerChild, Path(folder), args.keep_flood_limit, floor)
         workers: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
         fac: Facilitator | None = None
+        tuis: list[Any] = []
         try:
-            fac = await Facilitator.join(server.url)
-            await fac.do(type="set_phase", op="phase-why", phase="why")
-            shared = await fac.do(type="add_cause", op="shared", parent=None,
-                                  text="The cause everyone votes on")
-            cause = shared["command"]["id"]
+            cause = "c1"
+            if not floor:
+                fac = await Facilitator.join(server.url)
+                await fac.do(type="set_phase", op="phase-why", phase="why")
+                shared = await fac.do(type="add_cause", op="shared", parent=None,
+                                      text="The cause everyone votes on")
+                cause = shared["command"]["id"]
+                tuis = await loop.run_in_executor(None, _start_tuis, server.url, args.tuis)
 
             context = multiprocessing.get_context("spawn")
-            n_workers = max(1, min(args.workers, count))
-            names = [f"p{i}" for i in range(count)]
+            # The room holds `count` people: the TUIs count among them.
+            clients = count - len(tuis)
+            n_workers = max(1, min(args.workers, clients))
+            names = [f"p{i}" for i in range(clients)]
             for w in range(n_workers):
                 parent_end, child_end = context.Pipe()
                 process = context.Process(target=worker_process,
@@ -394,7 +456,7 @@ async def run_one(count: int, args: argparse.Namespace) -> list[Row]:
 
             quota_total = MAX_CAUSES - 100
             for stage in ("add_cause", "set_dots"):
-                if stage == "set_dots":
+                if stage == "set_dots" and fac is not None:
                     await fac.do(type="set_phase", op="phase-weigh", phase="weigh")
                 server.ask("reset")
                 quota = quota_total // count if stage == "add_cause" else 10**9
@@ -405,8 +467,10 @@ async def run_one(count: int, args: argparse.Namespace) -> list[Row]:
                            for _, pipe in workers]
                 stats = server.ask("stats")
                 assert stats is not None
-                rows.append(_row(count, stage, start_at, results, stats))
+                rows.append(_row("floor" if floor else "whytree", count, stage, start_at, results, stats))
         finally:
+            for terminal in tuis:
+                terminal.close()
             for process, pipe in workers:
                 try:
                     pipe.send(("quit",))
@@ -421,7 +485,24 @@ async def run_one(count: int, args: argparse.Namespace) -> list[Row]:
     return rows
 
 
-def _row(count: int, stage: str, start_at: float, results: list[dict[str, Any]],
+def _start_tuis(url: str, count: int) -> list[Any]:
+    """`count` real `whytree join` processes, each on its own pseudo-terminal, in the room
+    for the whole run (what the host serves them is part of its load)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_tui import CODE as _unused  # noqa: F401 -- the same folder's helper
+    from bench_tui import WHYTREE, Terminal
+
+    env = dict(os.environ, TERM="xterm-256color", LANG="C.UTF-8")
+    home = tempfile.mkdtemp(prefix="whytree-bench-home-")
+    env.update(XDG_DATA_HOME=home, XDG_CONFIG_HOME=home, HOME=home)
+    terminals = [Terminal([WHYTREE, "join", url, "--name", f"Screen {i + 1}", "--code", CODE], env)
+                 for i in range(count)]
+    for terminal in terminals:
+        terminal.wait_for("The cause everyone votes on")
+    return terminals
+
+
+def _row(server: str, count: int, stage: str, start_at: float, results: list[dict[str, Any]],
          stats: dict[str, Any]) -> Row:
     own = [item for result in results for item in result["own"]]
     sent_at = {seq: sent for seq, sent, _ in own}
@@ -431,10 +512,11 @@ def _row(count: int, stage: str, start_at: float, results: list[dict[str, Any]],
     elapsed = max(1e-6, last - start_at)
     batches: list[int] = stats["batches"]
     return Row(
-        clients=count, stage=stage, accepted_per_s=len(own) / elapsed,
+        server=server, clients=count, stage=stage, accepted_per_s=len(own) / elapsed,
         rejected=sum(result["rejected"] for result in results),
         unanswered=sum(result["unanswered"] for result in results),
         p50_ms=percentile(latencies, 0.5), p95_ms=percentile(latencies, 0.95),
+        p99_ms=percentile(latencies, 0.99),
         commits=len(batches), records_mean=statistics.fmean(batches) if batches else float("nan"),
         records_p95=percentile([float(b) for b in batches], 0.95), records_max=max(batches, default=0),
         commit_ms_p50=percentile(stats["commit_ms"], 0.5), server_cpu=100 * stats["cpu_s"] / elapsed,
@@ -443,17 +525,33 @@ def _row(count: int, stage: str, start_at: float, results: list[dict[str, Any]],
 
 
 def print_table(rows: list[Row]) -> None:
-    header = ("clients", "stage", "events/s", "rejected", "lost", "p50 ms", "p95 ms", "commits",
-              "rec/commit", "p95", "max", "commit ms", "server CPU", "RSS MB", "peak MB")
+    header = ("server", "clients", "stage", "events/s", "rejected", "lost", "p50 ms", "p95 ms", "p99 ms",
+              "commits", "rec/commit", "p95", "max", "commit ms", "server CPU", "RSS MB", "peak MB")
     lines = [header]
     for r in rows:
-        lines.append((str(r.clients), r.stage, f"{r.accepted_per_s:.0f}", str(r.rejected), str(r.unanswered),
-                      f"{r.p50_ms:.1f}", f"{r.p95_ms:.1f}", str(r.commits), f"{r.records_mean:.1f}",
-                      f"{r.records_p95:.0f}", str(r.records_max), f"{r.commit_ms_p50:.2f}",
-                      f"{r.server_cpu:.0f} %", f"{r.rss_mb:.1f}", f"{r.peak_mb:.1f}"))
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+        lines.append((r.server, str(r.clients), r.stage, f"{r.accepted_per_s:.0f}", str(r.rejected),
+                      str(r.unanswered), f"{r.p50_ms:.1f}", f"{r.p95_ms:.1f}", f"{r.p99_ms:.1f}",
+                      str(r.commits), f"{r.records_mean:.1f}", f"{r.records_p95:.0f}", str(r.records_max),
+                      f"{r.commit_ms_p50:.2f}", f"{r.server_cpu:.0f} %", f"{r.rss_mb:.1f}",
+                      f"{r.peak_mb:.1f}"))
+    _print_aligned(lines, left={0, 2})
+    floors = {(r.clients, r.stage): r for r in rows if r.server == "floor"}
+    ratios = [("clients", "stage", "events/s ×", "p50 ×", "p99 ×")]
+    for r in rows:
+        floor = floors.get((r.clients, r.stage))
+        if r.server == "whytree" and floor is not None:
+            ratios.append((str(r.clients), r.stage, f"{r.accepted_per_s / floor.accepted_per_s:.2f}",
+                           f"{r.p50_ms / floor.p50_ms:.2f}", f"{r.p99_ms / floor.p99_ms:.2f}"))
+    if len(ratios) > 1:
+        print()
+        print("whytree next to the floor (whytree ÷ floor):")
+        _print_aligned(ratios, left={1})
+
+
+def _print_aligned(lines: list[tuple[str, ...]], left: set[int]) -> None:
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
     for index, line in enumerate(lines):
-        print("  ".join(cell.rjust(width) if i != 1 else cell.ljust(width)
+        print("  ".join(cell.ljust(width) if i in left else cell.rjust(width)
                         for i, (cell, width) in enumerate(zip(line, widths, strict=True))))
         if index == 0:
             print("  ".join("-" * width for width in widths))
@@ -470,10 +568,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="client processes (the server has its own)")
     parser.add_argument("--keep-flood-limit", action="store_true",
                         help="keep the server's 20 commands/s per person limit")
+    parser.add_argument("--no-floor", action="store_true",
+                        help="skip the floor (a bare websockets fan-out with the same clients)")
+    parser.add_argument("--tuis", type=int, default=2,
+                        help="real `whytree join` screens in the room, on pseudo-terminals (default 2)")
     parser.add_argument("--serve-child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--floor-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_child is not None:
         serve_child(args.serve_child, args.keep_flood_limit)
+        return 0
+    if args.floor_child:
+        floor_child()
         return 0
     counts = [int(part) for part in args.clients.split(",") if part.strip()]
     load = f"{args.rate:g} commands/s per client" if args.rate > 0 else f"{args.window} in flight per client"
@@ -483,6 +589,8 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     for count in counts:
         rows += asyncio.run(run_one(count, args))
+        if not args.no_floor:
+            rows += asyncio.run(run_one(count, args, floor=True))
     print()
     print_table(rows)
     return 0
