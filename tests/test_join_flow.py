@@ -101,3 +101,26 @@ async def test_problems_show_at_the_top_and_go_once_fixed(server: Server, wait_u
         await keys.press("enter")
         await wait_until(lambda: problem_in_view(screen, "code is not right"), what="wrong code")
         assert screen.query_one("#code").has_focus
+
+
+async def test_the_field_to_type_in_stays_in_view_when_nothing_is_found(
+    server: Server, wait_until: WaitUntil
+) -> None:
+    """`whytree join ADDRESS` on an 80×24 laptop: the help about finding sessions appears
+    above the fields, and the name field, where typing goes, must not slide out of view."""
+    app = WhytreeApp(url=server.local_url, discover=False)
+    async with app.run_test(size=SIZE) as keys:
+        screen = app.screen
+        assert isinstance(screen, JoinScreen)
+        # As a real terminal showed it: the form from its top, while it looks on the network.
+        screen.query_one("#join").scroll_home(animate=False)
+        screen.query_one("#found-help").display = False
+        await keys.pause()
+        screen.show_found([])  # nothing there: the help shows, above the fields
+        await keys.pause()
+        await keys.pause()  # laid out again
+        name = screen.query_one("#name")
+        assert name.has_focus
+        await wait_until(lambda: in_view(name), timeout=2, what="the name field in view")
+        await keys.press(*"Ben")
+        assert name.value == "Ben"  # type: ignore[attr-defined]

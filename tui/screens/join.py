@@ -144,7 +144,11 @@ class JoinScreen(Screen[None]):
             problem.display = False
         self._show_identity()
         self._show_anonymous()
-        self._next_field(after=None).focus()
+        first = self._next_field(after=None)
+        first.focus()
+        # The screen is not laid out yet, so the focus cannot scroll to the field: on a
+        # small terminal it may be below the edge. Bring it into view once it is.
+        self.call_after_refresh(first.scroll_visible, animate=False)
         if self.discover:
             self.action_browse()
 
@@ -308,6 +312,11 @@ class JoinScreen(Screen[None]):
             # Someone who has not typed an address yet starts at the list: Enter picks.
             if self.focused in (address, None) and not address.value.strip():
                 listing.focus()
+        # What was found (or the help when nothing was) may have pushed the field being
+        # typed in below the edge of a small terminal: keep it in view.
+        focused = self.focused
+        if focused is not None:
+            self.call_after_refresh(focused.scroll_visible, animate=False)
 
     @on(OptionList.OptionSelected, "#found-list")
     def _picked(self, event: OptionList.OptionSelected) -> None:
