@@ -504,3 +504,77 @@ async def test_quick_taps_on_a_phone_all_count(start: Callable[..., Any], pages:
         await ann.wait_for_timeout(20)
     assert server.state.ballots[ann_id].dots == {late.id: 2}
     await fac.close()
+
+
+async def test_a_phone_moves_its_own_answer_under_another(start: Callable[..., Any],
+                                                          pages: Callable[..., Any]) -> None:
+    from playwright.async_api import expect
+
+    server = await start()
+    fac = await facilitator(server)
+    await fac.ok(p.SetPhase(op="-", phase="why"))
+    late = (await fac.ok(p.AddCause(op="-", parent=None, text="The bus comes late"))).command
+    assert isinstance(late, p.AddCause)
+    ann = await pages()
+    await join_page(ann, server, "Ann")
+    await answer(ann, None, "The driver's shift starts late")  # meant under "The bus comes late"
+    await sees(fac, lambda s: len(s.causes) == 2)
+    mine = cause_with(fac.state, "The driver's shift starts late")
+    # Someone else's answer cannot be moved by her; her own can.
+    not_hers = ann.locator(f'li[data-cause="{late.id}"] > .tools > button:text-is("Move")')
+    await expect(not_hers).to_have_count(0)
+    await ann.click(f'li[data-cause="{mine}"] > .tools > button:text-is("Move")')
+    await expect(ann.locator(".moving")).to_contain_text("Moving “The driver's shift starts late”")
+    await ann.click(f'li[data-cause="{late.id}"] > .tools > button:text-is("Put it here")')
+    await sees(fac, lambda s: s.causes[mine].parent == late.id)
+    nested = ann.locator(f'li[data-cause="{late.id}"] li[data-cause="{mine}"]')
+    await expect(nested).to_have_count(1)
+    await expect(ann.locator(".moving")).to_have_count(0)
+    await fac.close()
+
+
+async def test_two_phones_and_a_terminal_screen_in_one_room(start: Callable[..., Any],
+                                                          pages: Callable[..., Any]) -> None:
+    """The real terminal app (Textual, under Pilot) and two phones: each sees what the others
+    add, live."""
+    import asyncio
+
+    from playwright.async_api import expect
+
+    from whytree.tui.app import WhytreeApp
+
+    server = await start()
+    fac = await facilitator(server)
+    await fac.ok(p.SetPhase(op="-", phase="why"))
+    ann, bo = await pages(), await pages()
+    await join_page(ann, server, "Ann")
+    await join_page(bo, server, "Bo")
+    cy = WhytreeApp(url=f"ws://127.0.0.1:{server.port}", name="Cy", code=CODE, discover=False)
+    async with cy.run_test(size=(100, 30)) as keys:
+        for _ in range(500):
+            if cy.session_screen is not None:
+                break
+            await asyncio.sleep(0.02)
+        assert cy.session_screen is not None
+        await answer(ann, None, "Nobody is at home until six")
+        await sees(fac, lambda s: len(s.causes) == 1)
+        home = cause_with(fac.state, "Nobody is at home until six")
+        tree = cy.session_screen.cause_tree
+        for _ in range(500):  # the terminal screen shows Ann's answer, with her name
+            try:
+                if str(tree.node_for(home).label).startswith("Nobody is at home until six  — Ann"):
+                    break
+            except KeyError:
+                pass
+            await asyncio.sleep(0.02)
+        else:
+            raise AssertionError("the terminal screen never showed Ann's answer")
+        # Cy answers "But why?" under it with the keys, and both phones see it.
+        tree.select_cause(home)
+        await keys.pause()
+        await keys.press("w", *"Both parents work late", "enter")
+        for page in (ann, bo):
+            nested = page.locator(f'li[data-cause="{home}"] li .text')
+            await expect(nested).to_have_text("Both parents work late")
+            await expect(page.locator(f'li[data-cause="{home}"] li .author')).to_have_text("— Cy")
+    await fac.close()

@@ -26,6 +26,7 @@ const app = {
   status: "connecting",
   folded: new Set(),
   composer: null, // what the composer is writing: {kind, ...}
+  moving: null, // the answer being moved, while its new place is chosen
   sentFromComposer: new Map(), // op -> composer snapshot, to reopen it if refused
   renderQueued: false,
 };
@@ -192,6 +193,23 @@ const ui = {
   },
   openComposer: (what) => openComposer(what),
   state: () => app.mirror.state,
+  get moving() { return app.moving; },
+  startMove(id) {
+    app.moving = id;
+    render();
+  },
+  cancelMove() {
+    app.moving = null;
+    render();
+  },
+  moveTo(parent) {
+    const cause = app.moving;
+    app.moving = null;
+    if (cause && app.mirror.state && cause in app.mirror.state.causes) {
+      send({ type: "move_cause", cause, parent });
+    }
+    render();
+  },
   waiting: (type, cause) => app.mirror.waiting(type, cause),
   removeCause(cause, below) {
     const more = below ? `\n\nThe ${below} answer${below === 1 ? "" : "s"} below it go too.` : "";
@@ -226,6 +244,7 @@ function queueRender() {
 function render() {
   const { state, me } = app.mirror;
   if (!state) return;
+  if (app.moving && !(app.moving in state.causes)) app.moving = null; // removed meanwhile
   const active = document.activeElement;
   if (active && active.tagName === "SELECT" && $("session").contains(active)) {
     // Redrawing now would close the list a phone shows for this choice: wait until the

@@ -79,7 +79,16 @@ export function treeSection(state, me, ui) {
   const section = el("section", { class: "tree-section", "aria-labelledby": "tree-h" },
     el("h2", { id: "tree-h", text: "The situation" }),
     el("p", { class: "situation", text: state.situation || "Not written yet." }));
-  if (may(state, me, "add_cause")) {
+  const moving = ui.moving ? state.causes[ui.moving] : undefined;
+  if (moving) {
+    section.append(el("div", { class: "moving", role: "status" },
+      el("p", { text: `Moving “${moving.text}”: tap “Put it here” on the answer it answers, ` +
+                      "or here for the situation itself." }),
+      el("button", { type: "button", dataset: { key: "move-root" },
+        onclick: () => ui.moveTo(null), text: "Put it here (under the situation)" }),
+      el("button", { type: "button", dataset: { key: "move-cancel" },
+        onclick: () => ui.cancelMove(), text: "Cancel" })));
+  } else if (may(state, me, "add_cause")) {
     section.append(el("button", { type: "button", class: "why", dataset: { key: "why-root" },
       onclick: () => ui.openComposer({ kind: "add_cause", parent: null }), text: w.why_prompt }));
   }
@@ -137,6 +146,17 @@ function causeItem(state, me, ui, cause, childCount, depth) {
   row.append(el("p", { class: "cause-text" }, el("span", { class: "text", text: cause.text }),
     authorLine(state, cause, me)));
   const tools = el("div", { class: "tools" });
+  if (ui.moving) {
+    // Choosing where the answer being moved goes: nothing else to do meanwhile.
+    if (ui.moving !== cause.id) {
+      tools.append(el("button", { type: "button", dataset: { key: `move-here-${cause.id}` },
+        onclick: () => ui.moveTo(cause.id), text: "Put it here" }));
+    }
+    const mark = ui.moving === cause.id ? " moving-this" : "";
+    const item = el("li", { class: `cause depth-${Math.min(depth, 6)}${mark}`, dataset: { cause: cause.id } }, row);
+    if (tools.childNodes.length) item.append(tools);
+    return item;
+  }
   if (may(state, me, "add_cause")) {
     tools.append(el("button", { type: "button", class: "why", dataset: { key: `why-${cause.id}` },
       "aria-label": `${w.why_prompt} (about: ${cause.text})`,
@@ -146,6 +166,10 @@ function causeItem(state, me, ui, cause, childCount, depth) {
     tools.append(el("button", { type: "button", dataset: { key: `edit-${cause.id}` },
       onclick: () => ui.openComposer({ kind: "edit_cause", cause: cause.id, text: cause.text }),
       text: "Edit" }));
+  }
+  if (may(state, me, "move_cause", cause)) {
+    tools.append(el("button", { type: "button", dataset: { key: `move-${cause.id}` },
+      onclick: () => ui.startMove(cause.id), text: "Move" }));
   }
   if (may(state, me, "remove_cause", cause)) {
     tools.append(el("button", { type: "button", dataset: { key: `remove-${cause.id}` },
