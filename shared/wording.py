@@ -64,11 +64,12 @@ CSV_YES_NO = ("yes", "no")
 
 
 def capitalised(text: str) -> str:
+    """`text` with its first letter in capitals, for a column's head."""
     return text[:1].upper() + text[1:]
 
 
 def dots_count(count: int) -> str:
-    """ "1 dot", "3 dots"."""
+    """A number of "matters" dots in words: "1 dot", "3 dots"."""
     return f"{count} dot{'' if count == 1 else 's'}"
 
 
