@@ -252,7 +252,7 @@ def list_saved(data_dir: Path) -> list[SavedSession]:
             continue  # staging folders of a save in progress (or crashed), stray files
         try:
             state = msgspec.json.decode((folder / STATE_FILE).read_bytes(), type=Session)
-        except (OSError, msgspec.DecodeError) as error:
+        except (OSError, msgspec.DecodeError, RecursionError) as error:  # `{"x": [[[[...`
             log.warning("Skipping saved session %s: %s", folder.name, error)
             continue
         found.append(SavedSession(
@@ -281,5 +281,16 @@ def find_saved(data_dir: Path, id_or_prefix: str) -> SavedSession | None:
 
 
 def report_text(saved: SavedSession) -> str:
-    """The text of a saved session's `report.md`, for `whytree report`."""
-    return (saved.path / REPORT_FILE).read_text(encoding="utf-8")
+    """The text of a saved session's `report.md`, for `whytree report`. Should that file be
+    lost or damaged, the same report is made again from `session.json`, as of the time that
+    was saved. Raises `OSError` or `ValueError` when neither can be read."""
+    try:
+        return (saved.path / REPORT_FILE).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        log.warning("Making the report of %s again from %s: %s", saved.id, STATE_FILE, error)
+    state_file = saved.path / STATE_FILE
+    try:
+        state = msgspec.json.decode(state_file.read_bytes(), type=Session)
+    except RecursionError as error:
+        raise ValueError(f"{state_file} is nested too deeply") from error
+    return report.markdown(state, state_file.stat().st_mtime)
