@@ -60,11 +60,6 @@ class ActionLine:
     owner: str
     due: str
 
-    @property
-    def doers(self) -> str:
-        """Who can do it, in words (`wording.who_can_do`)."""
-        return w.who_can_do(self.by, self.who)
-
 
 @dataclass(frozen=True)
 class Document:
