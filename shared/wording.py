@@ -28,6 +28,120 @@ CHANGE_LABELS: dict[Change | None, str] = {
 DOER_LABELS: dict[Doer, str] = {"inside": "people in the group", "outside": "people outside the group"}
 
 
+def who_can_do(by: Doer, who: str) -> str:
+    """Who can do an action, said the one way every screen and report says it: "people in
+    the group", or "people outside the group: the school board" when they were named."""
+    label = DOER_LABELS[by]
+    return f"{label}: {who}" if who else label
+
+
+# --- the saved report (`shared/report.py`) -----------------------------------------------------
+
+REPORT_UNTITLED = "whytree session"
+"""The report's title when the session has neither a title nor a situation."""
+REPORT_NO_SITUATION = "(no situation was written)"
+REPORT_RANKING_HEADING = "What matters most, and can it change?"
+REPORT_NOBODY_VOTED = "Nobody voted."
+REPORT_GRID_HEADING = "Matters × can change"
+REPORT_GRID_ROWS = ("Matters most", "Matters less")
+REPORT_GRID_COLUMNS = ("Can change", "Not for now")
+REPORT_EMPTY_BOX = "(none)"
+REPORT_ACTIONS_HEADING = "Actions"
+REPORT_AGREED = " (agreed)"
+"""After an agreed action's text in the list of actions."""
+REPORT_WHO_CAN_DO = "Who can do it"
+REPORT_NO_ACTIONS = "No actions were proposed."
+REPORT_NEXT_STEPS_HEADING = "Agreed next steps"
+REPORT_NEXT_STEPS_COLUMNS = ("Action", "First step", "Who takes it", "By when")
+REPORT_NOT_SET = "—"
+"""An empty cell of the next steps (no first step, owner or date recorded)."""
+REPORT_NO_NEXT_STEPS = "No actions were agreed."
+
+CSV_DOER_CELLS: dict[Doer, str] = {"inside": "inside the group", "outside": "outside the group"}
+"""The spreadsheet's "Who can do it" column; the people named go in "Who exactly"."""
+CSV_YES_NO = ("yes", "no")
+"""The spreadsheet's "Agreed" column."""
+
+
+def capitalised(text: str) -> str:
+    """`text` with its first letter in capitals, for a column's head."""
+    return text[:1].upper() + text[1:]
+
+
+def dots_count(count: int) -> str:
+    """A number of "matters" dots in words: "1 dot", "3 dots"."""
+    return f"{count} dot{'' if count == 1 else 's'}"
+
+
+def report_subtitle(mode: Mode, closed: str, voters: int) -> str:
+    """The line under the report's title; `closed`: when the session closed, as text."""
+    subtitle = f"{'Problem' if mode == 'problem' else 'Success'} session · closed {closed}"
+    if voters:
+        subtitle += f" · {voters} {'person' if voters == 1 else 'people'} voted"
+    return subtitle
+
+
+def report_situation_heading(mode: Mode) -> str:
+    return "The problem" if mode == "problem" else "The success"
+
+
+def report_tree_heading(mode: Mode) -> str:
+    why = "Why it happens" if mode == "problem" else "Why it went well"
+    return f"{why}: the {cause_word(mode, plural=True)}"
+
+
+def report_no_causes(mode: Mode) -> str:
+    return f"No {cause_word(mode, plural=True)} were found."
+
+
+def report_nothing_to_weigh(mode: Mode) -> str:
+    return f"No {cause_word(mode, plural=True)} to weigh."
+
+
+def report_votes_not_revealed(mode: Mode) -> str:
+    return (f"The votes were not revealed before the session closed, so the "
+            f"{cause_word(mode, plural=True)} are not ranked.")
+
+
+def report_ranking_columns(mode: Mode) -> tuple[str, ...]:
+    """The head of the ranking table: place, cause, dots, each "can it change?" answer."""
+    return ("Rank", capitalised(cause_word(mode)), "Matters (dots)",
+            capitalised(CHANGE_LABELS["we"]), capitalised(CHANGE_LABELS["others"]),
+            capitalised(CHANGE_LABELS["no"]), "The room says")
+
+
+def report_grid_rule(mode: Mode, threshold: int) -> str:
+    """What "matters most" and "can change" mean on the 2×2, given the dots threshold."""
+    return (f"“Matters most” means {dots_count(threshold)} or more: at least the average of the "
+            f"{cause_word(mode, plural=True)} that got any dot. “Can change” means more than half "
+            f"of the answers said “{CHANGE_LABELS['we']}” or “{CHANGE_LABELS['others']}”.")
+
+
+def report_grid_entry(text: str, dots: int, answer: Change | None) -> str:
+    """One cause in a box of the 2×2, with its dots and the room's answer."""
+    return f"{text} ({dots_count(dots)}; {CHANGE_LABELS[answer]})"
+
+
+def report_for_causes(texts: list[str]) -> str:
+    """The causes an action is for, under it in the list of actions."""
+    return f"For: {'; '.join(texts)}"
+
+
+def report_who_can_do(by: Doer, who: str) -> str:
+    return f"{REPORT_WHO_CAN_DO}: {who_can_do(by, who)}"
+
+
+def report_saved_on(when: str) -> str:
+    """The report's last line; `when`: the time it was saved, as text."""
+    return f"Saved by whytree on {when}."
+
+
+def csv_columns(mode: Mode) -> tuple[str, ...]:
+    """The head row of `actions.csv`."""
+    return ("Action", capitalised(cause_word(mode, plural=True)), REPORT_WHO_CAN_DO,
+            "Who exactly", "Agreed", "First step", "Owner", "Due")
+
+
 def why_prompt(mode: Mode) -> str:
     """The question asked after every answer."""
     return "But why?" if mode == "problem" else "But why did it go well?"

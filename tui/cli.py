@@ -223,7 +223,12 @@ def _report(data_dir: Path, wanted: str) -> int:
         print(f"whytree: no saved session matches {wanted!r}; `whytree sessions` lists them.",
               file=sys.stderr)
         return 1
-    sys.stdout.write(results.report_text(found))
+    try:
+        text = results.report_text(found)
+    except (OSError, ValueError) as exc:  # ValueError: msgspec.DecodeError, bad UTF-8
+        print(f"whytree: cannot read the report of {found.id}: {exc}", file=sys.stderr)
+        return 1
+    sys.stdout.write(text)
     return 0
 
 

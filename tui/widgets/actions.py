@@ -56,8 +56,9 @@ from textual.widgets.selection_list import Selection
 from whytree.shared import protocol as p
 from whytree.shared.model import Action, Doer, Person, Session
 from whytree.shared.ranking import tree_order
+from whytree.shared.report import ActionLine
 from whytree.shared.rules import Refusal, decide
-from whytree.shared.wording import DOER_LABELS, action_question, cause_word
+from whytree.shared.wording import action_question, cause_word, who_can_do
 
 from ..messages import DRAFT_OP, SendCommand
 from .weigh import may, short
@@ -66,15 +67,12 @@ CAUSE_WIDTH = 40
 """Cells of a cause's text shown in an action's "for:" line."""
 
 
-def who_line(action: Action) -> Content:
+def who_line(action: Action | ActionLine) -> Content:
     """Who can do `action`, e.g. "people outside the group: the school board"."""
-    line = Content(DOER_LABELS[action.by])
-    if action.who:
-        line = line + Content(": ") + Content(action.who)
-    return line
+    return Content(who_can_do(action.by, action.who))
 
 
-def next_step_line(action: Action) -> Content:
+def next_step_line(action: Action | ActionLine) -> Content:
     """An agreed action's plan: "first step: … · owner: … · by: …" (only what is known)."""
     parts = [
         Content.assemble((label, "dim"), value)

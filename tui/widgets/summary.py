@@ -4,8 +4,9 @@
 situation, the agreed next steps (first step, owner, by when), the top causes with their
 dots and "can change" answers, and the 2×2 of "matters" × "can change". Where the results
 were saved is known only on the host, so clients just say they were saved on the
-facilitator's laptop. It reuses the weigh step's `RankingTable` and `MattersGrid`, which
-follow `shared.ranking`, like the saved report. It is read-only: it posts no messages.
+facilitator's laptop. What it lists comes from the saved report's own `document`
+(`shared/report.py`), and it reuses the weigh step's `RankingTable` and `MattersGrid`, which
+follow `shared.ranking` like the report. It is read-only: it posts no messages.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from whytree.shared.model import Person, Session
+from whytree.shared.report import Document, document
 from whytree.shared.wording import cause_word
 
 from .actions import next_step_line, who_line
@@ -69,12 +71,13 @@ class SummaryPanel(VerticalScroll):
         """Show the summary of `state` (the same for every `me`)."""
         words = cause_word(state.mode, plural=True)
         closed = state.phase == "closed"
+        report = document(state)
         self.set_class(not state.revealed, "-votes-hidden")
         self._show("summary-title", Content(
             ("Summary: " if closed else "Summary so far: ") + (state.title or "this session")))
         self._show("summary-situation-heading", Content(
             "What went wrong" if state.mode == "problem" else "What went well"))
-        self._show("summary-situation", Content(state.situation or "(no situation written)"))
+        self._show("summary-situation", Content(report.situation or "(no situation written)"))
         self._show("summary-top-heading", Content(
             f"The {words} that matter most" if state.revealed
             else f"The {words} that matter most (the votes were not revealed)"))
@@ -82,17 +85,16 @@ class SummaryPanel(VerticalScroll):
         self._show("summary-grid-heading", Content("Where to act: matters × can change"))
         self.query_one(MattersGrid).show_state(state)
         self._show("summary-steps-heading", Content("Agreed next steps"))
-        self._show("summary-steps", self._steps(state))
+        self._show("summary-steps", self._steps(report))
         self._show("summary-saved", Content(
             "Saved on the facilitator's laptop." if closed
             else "The results are saved on the facilitator's laptop when the session closes."))
 
-    def _steps(self, state: Session) -> Content:
-        agreed = [action for action in state.actions.values() if action.agreed]
-        if not agreed:
+    def _steps(self, report: Document) -> Content:
+        if not report.next_steps:
             return Content.styled("No next steps were agreed.", "dim")
         lines: list[Content] = []
-        for number, action in enumerate(agreed, start=1):
+        for number, action in enumerate(report.next_steps, start=1):
             lines.append(Content.assemble((f"{number}. ✓ ", "bold $success"), (action.text, "bold")))
             lines.append(Content("     ") + next_step_line(action))
             lines.append(Content.assemble(("     who: ", "dim"), who_line(action)))
