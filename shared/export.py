@@ -7,7 +7,8 @@ labels of the "can it change?" answers, the boxes of the 2×2. The server still 
 everything; a command the page offers by mistake comes back `rejected` with a sentence.
 
 `core_data()` is pure and built only from `shared`, so the tables here cannot drift from
-the ones `rules.decide` and the TUI use.
+the ones `rules.may` reads (and `decide` and the TUI ask): `web/core.js` answers "may this
+person do this now?" from them as `rules.may` does, which `tests/test_web_may.py` checks.
 """
 
 from __future__ import annotations
@@ -68,7 +69,9 @@ def core_data() -> dict[str, Any]:
         "change_answers": list(CHANGE_ANSWERS),
         "role_may": role_may,
         "open_in": open_in,
+        "shut_while_revealed": sorted(_tag(kind) for kind in rules.SHUT_WHILE_REVEALED),
         "author_only": {_tag(kind): field for kind, field in rules.AUTHOR_ONLY.items()},
+        "own_branch_only": sorted(_tag(kind) for kind in rules.OWN_BRANCH_ONLY),
         "remover_only": sorted(_tag(kind) for kind in rules.REMOVER_ONLY),
         "limits": _limits(),
         "reasons": dict(p.REASONS),
