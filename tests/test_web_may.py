@@ -11,59 +11,15 @@ refuses, nor hides what it allows, whatever table changes next.
 from __future__ import annotations
 
 import json
-import typing
 from typing import Any
 
 import msgspec
 from browser import ARGS, CHROMIUM, needs_chromium
+from test_may import KINDS, PEOPLE, sessions, tag
 
 from whytree.server.app import Server
-from whytree.shared import protocol as p
-from whytree.shared.model import PHASES, Action, Ballot, Cause, Person, Removal, Session
 from whytree.shared.rules import AUTHOR_ONLY, may
 from whytree.shared.views import project
-
-ANN = Person(id="p1", name="Ann", role="participant")
-BO = Person(id="p2", name="Bo", role="participant")
-FAY = Person(id="p3", name="Fay", role="facilitator")
-VIEW = Person(id="p4", name="Projector", role="viewer")
-PEOPLE = (ANN, BO, FAY, VIEW)
-KINDS: tuple[type[p.ClientCommand], ...] = typing.get_args(p.ClientCommand)
-
-
-def sessions() -> list[Session]:
-    """A tree with every kind of ownership: Ann's answer with only her own below, Ann's
-    answer with Bo's below, Bo's and Fay's; Ann's and Bo's actions; and a removal made by
-    Ann, by Fay, or none -- in every step, with the votes hidden and shown."""
-    causes = [
-        Cause(id="c1", parent=None, text="Ann's", author=ANN.id),
-        Cause(id="c2", parent="c1", text="Ann's below her own", author=ANN.id),
-        Cause(id="c3", parent=None, text="Ann's, with Bo's below", author=ANN.id),
-        Cause(id="c4", parent="c3", text="Bo's below Ann's", author=BO.id),
-        Cause(id="c5", parent=None, text="Bo's", author=BO.id),
-        Cause(id="c6", parent="c5", text="Fay's", author=FAY.id),
-    ]
-    actions = [Action(id="a1", text="Ann's action", causes=["c1"], author=ANN.id),
-               Action(id="a2", text="Bo's action", causes=["c5"], author=BO.id)]
-    removed = Cause(id="c9", parent=None, text="Taken back", author=ANN.id)
-    found: list[Session] = []
-    for remover in (ANN.id, FAY.id, None):
-        removal = None if remover is None else Removal(removed_by=remover, causes=[removed])
-        for phase in PHASES:
-            for revealed in (False, True):
-                found.append(Session(
-                    phase=phase, revealed=revealed, last_removal=removal, voters=1,
-                    people={person.id: person for person in PEOPLE},
-                    causes={cause.id: cause for cause in causes},
-                    actions={action.id: action for action in actions},
-                    ballots={ANN.id: Ballot(dots={"c1": 1})},
-                ))
-    return found
-
-
-def tag(kind: type[p.ClientCommand]) -> str:
-    return typing.cast(str, kind.__struct_config__.tag)
-
 
 ASK = """
 async (cases) => {
