@@ -46,8 +46,10 @@ def _words(mode: Mode) -> dict[str, Any]:
         "causes": wording.cause_word(mode, plural=True),
         "action_question": wording.action_question(mode),
         "situation_prompt": wording.situation_prompt(mode),
-        "step_help": {phase: wording.step_help(phase, mode, touch=True) for phase in PHASES},
-        "step_help_revealed": {phase: wording.step_help(phase, mode, True, touch=True)
+        # With a `{name}` where the page says how, with its buttons (`how_to` names them).
+        "step_help": {phase: wording.step_help(phase, mode, how=wording.PLACEHOLDERS)
+                      for phase in PHASES},
+        "step_help_revealed": {phase: wording.step_help(phase, mode, True, how=wording.PLACEHOLDERS)
                                for phase in PHASES},
         "box_meanings": {box: ranking.box_meaning(box, mode) for box in ranking.BOXES},
     }
@@ -80,6 +82,7 @@ def core_data() -> dict[str, Any]:
             "step_titles": dict(wording.STEP_TITLES),
             "change_labels": {answer or "": label for answer, label in wording.CHANGE_LABELS.items()},
             "doer_labels": dict(wording.DOER_LABELS),
+            "how_to": dict(wording.HOW_TO),
             "boxes": list(ranking.BOXES),
             "box_titles": dict(ranking.BOX_TITLES),
             "modes": {mode: _words(mode) for mode in MODES},

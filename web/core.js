@@ -23,6 +23,12 @@ export function words(mode) {
   return core.words.modes[mode] || core.words.modes.problem;
 }
 
+/** The core's words with each `{doing}` (a name in `how_to`) said as `how` says it: the
+ *  core holds what to do, the page how to do it with its buttons. */
+export function fillHow(text, how) {
+  return text.replace(/\{([a-z_]+)\}/g, (_, name) => how[name] ?? "").trim();
+}
+
 export function limit(name) {
   return core.limits[name];
 }

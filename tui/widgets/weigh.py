@@ -28,7 +28,7 @@ from whytree.shared import protocol as p
 from whytree.shared.model import Person, Session
 from whytree.shared.ranking import BOX_TITLES, BOXES, Box, RankedCause, box_meaning, ranked, two_by_two
 from whytree.shared.rules import may
-from whytree.shared.wording import CHANGE_LABELS, cause_word
+from whytree.shared.wording import CHANGE_CHOICES, CHANGE_LABELS, VOTES_HIDDEN, cause_word
 
 from ..messages import DRAFT_OP, SendCommand
 
@@ -316,8 +316,7 @@ class WeighPanel(VerticalScroll):
         if state.phase == "weigh":
             howto = (
                 f"Select a {word} in the tree, then: + adds a “matters” dot, - takes one back, "
-                f"c answers “can it change?” (by us / only with others / not for now). "
-                f"Nobody sees your votes until the facilitator reveals them."
+                f"c answers “can it change?” ({CHANGE_CHOICES}). {VOTES_HIDDEN}"
             )
         elif state.phase in ("situation", "why"):
             howto = "Voting opens in the weigh step."
