@@ -108,9 +108,8 @@ AUTHOR_ONLY: dict[type[p.ClientCommand], str] = {
     p.RemoveAction: "action",
 }
 """Commands a participant may send only about a cause or action they wrote (the field
-named here); the facilitator may send them about any. The checks below follow this table
-(`remove_cause` also needs every answer below to be theirs), and `tests/test_web_core.py`
-holds them to it."""
+named here, which `decide` hands to `may` as its target); the facilitator may send them
+about any. `tests/test_web_may.py` holds the browser's reading of these tables to `may`."""
 
 OWN_BRANCH_ONLY: frozenset[type[p.ClientCommand]] = frozenset({p.RemoveCause})
 """`AUTHOR_ONLY` commands that take everything below the answer with it: a participant
