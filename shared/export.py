@@ -7,7 +7,8 @@ labels of the "can it change?" answers, the boxes of the 2×2. The server still 
 everything; a command the page offers by mistake comes back `rejected` with a sentence.
 
 `core_data()` is pure and built only from `shared`, so the tables here cannot drift from
-the ones `rules.decide` and the TUI use.
+the ones `rules.may` reads (and `decide` and the TUI ask): `web/core.js` answers "may this
+person do this now?" from them as `rules.may` does, which `tests/test_web_may.py` checks.
 """
 
 from __future__ import annotations
@@ -45,8 +46,10 @@ def _words(mode: Mode) -> dict[str, Any]:
         "causes": wording.cause_word(mode, plural=True),
         "action_question": wording.action_question(mode),
         "situation_prompt": wording.situation_prompt(mode),
-        "step_help": {phase: wording.step_help(phase, mode, touch=True) for phase in PHASES},
-        "step_help_revealed": {phase: wording.step_help(phase, mode, True, touch=True)
+        # With a `{name}` where the page says how, with its buttons (`how_to` names them).
+        "step_help": {phase: wording.step_help(phase, mode, how=wording.PLACEHOLDERS)
+                      for phase in PHASES},
+        "step_help_revealed": {phase: wording.step_help(phase, mode, True, how=wording.PLACEHOLDERS)
                                for phase in PHASES},
         "box_meanings": {box: ranking.box_meaning(box, mode) for box in ranking.BOXES},
     }
@@ -68,7 +71,9 @@ def core_data() -> dict[str, Any]:
         "change_answers": list(CHANGE_ANSWERS),
         "role_may": role_may,
         "open_in": open_in,
+        "shut_while_revealed": sorted(_tag(kind) for kind in rules.SHUT_WHILE_REVEALED),
         "author_only": {_tag(kind): field for kind, field in rules.AUTHOR_ONLY.items()},
+        "own_branch_only": sorted(_tag(kind) for kind in rules.OWN_BRANCH_ONLY),
         "remover_only": sorted(_tag(kind) for kind in rules.REMOVER_ONLY),
         "limits": _limits(),
         "reasons": dict(p.REASONS),
@@ -77,6 +82,7 @@ def core_data() -> dict[str, Any]:
             "step_titles": dict(wording.STEP_TITLES),
             "change_labels": {answer or "": label for answer, label in wording.CHANGE_LABELS.items()},
             "doer_labels": dict(wording.DOER_LABELS),
+            "how_to": dict(wording.HOW_TO),
             "boxes": list(ranking.BOXES),
             "box_titles": dict(ranking.BOX_TITLES),
             "modes": {mode: _words(mode) for mode in MODES},

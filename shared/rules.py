@@ -8,13 +8,19 @@ cannot compute from what they may see (how many people have voted, the revealed 
 filled in. The server wraps that in an `Event`, journals it, and every side runs
 `apply.apply` on it. So: rules decide, `apply` only carries out.
 
-The rules are kept as data where they are data:
+Whether a person may send a kind of command now is asked in one place, `may(state, who,
+kind, target)`: `decide` asks it first, and the screens ask it to offer only what the
+rules allow (the TUI's keys, footer, palette and panels; the browser through the same
+tables exported in `export.py`). Its answer is kept as data:
 
 * `ROLE_MAY` -- which roles may send which command (viewers send nothing);
 * `OPEN_IN` -- in which steps a participant / the facilitator may send it;
+* `SHUT_WHILE_REVEALED` -- the votes, which nobody changes while the tally shows;
+* `AUTHOR_ONLY`, `OWN_BRANCH_ONLY` -- what a participant may do only to their own words;
+* `REMOVER_ONLY` -- the undo of a removal, only for whoever removed.
 
-and as a few checks per command below, in one `match`, for everything else (ownership,
-budget, per-cause cap, cycles, sizes, a closed session).
+What depends on the command's values (the budget, the per-cause cap, cycles, depth,
+sizes, the tree's capacity) is checked after it, per command, in one `match`.
 
 Fixing mistakes in the tree:
 
@@ -32,8 +38,8 @@ Fixing mistakes in the tree:
   person who has since spent the freed dots elsewhere gets back the ones that still fit.
   The record is kept until the next removal, a change of anonymity or the close.
 
-`may_move`, `move_refusal`, `may_remove` and `may_restore` answer the same questions for
-the screens, so that they offer only what the rules allow.
+`depth_refusal` answers one question about a place in the tree for the screens before
+anyone types: does one more level fit there.
 """
 
 from __future__ import annotations
@@ -102,13 +108,29 @@ AUTHOR_ONLY: dict[type[p.ClientCommand], str] = {
     p.RemoveAction: "action",
 }
 """Commands a participant may send only about a cause or action they wrote (the field
-named here); the facilitator may send them about any. The checks below follow this table
-(`remove_cause` also needs every answer below to be theirs), and `tests/test_web_core.py`
-holds them to it."""
+named here, which `decide` hands to `may` as its target); the facilitator may send them
+about any. `tests/test_web_may.py` holds the browser's reading of these tables to `may`."""
+
+OWN_BRANCH_ONLY: frozenset[type[p.ClientCommand]] = frozenset({p.RemoveCause})
+"""`AUTHOR_ONLY` commands that take everything below the answer with it: a participant
+may send them only when every answer below is theirs too (nobody removes other people's
+words; they ask the facilitator)."""
 
 REMOVER_ONLY: frozenset[type[p.ClientCommand]] = frozenset({p.RestoreCause})
 """Commands only the person who made the last removal may send (`Session.last_removal`),
 the facilitator included."""
+
+SHUT_WHILE_REVEALED: frozenset[type[p.ClientCommand]] = frozenset({p.SetDots, p.SetChange})
+"""Commands nobody may send while the votes are revealed (hiding them reopens voting)."""
+
+_AUTHOR_DOES: dict[type[p.ClientCommand], str] = {
+    p.EditCause: "edit an answer",
+    p.MoveCause: "move an answer",
+    p.RemoveCause: "remove an answer",
+    p.EditAction: "edit an action",
+    p.RemoveAction: "remove an action",
+}
+"""What each `AUTHOR_ONLY` command does, for the sentence that refuses it."""
 
 _STEP_NAMES: dict[Phase, str] = {
     "situation": "describing the situation",
@@ -145,15 +167,24 @@ def decide(
     state: Session, who: Person, command: p.ClientCommand, now: float
 ) -> p.ClientCommand | Refusal:
     """Accept `command` from `who` (returning it normalized) or refuse it."""
-    refusal = permitted(state, who, type(command))
+    kind = type(command)
+    field = AUTHOR_ONLY.get(kind)
+    refusal = may(state, who, kind, None if field is None else getattr(command, field))
     if refusal is not None:
         return refusal
     return _check(state, who, command, now)
 
 
-def permitted(state: Session, who: Person, kind: type[p.ClientCommand]) -> Refusal | None:
-    """Whether `who`'s role may send `kind` at all in this step (None: yes); the checks of
-    the command itself come on top."""
+def may(
+    state: Session, who: Person, kind: type[p.ClientCommand], target: str | None = None
+) -> Refusal | None:
+    """Whether `who` may send a command of `kind` now (None: yes), as far as it depends on
+    who they are, the step, the votes showing, whose words it touches and who removed
+    what -- not on the values the command carries (those `decide` checks after this).
+
+    `target` is the cause or action an `AUTHOR_ONLY` command is about (the field the table
+    names); without it the answer is about their own words, so that a screen can ask
+    whether to offer "edit" at all before anything is selected."""
     if who.role not in ROLE_MAY[kind]:
         if who.role == "viewer":
             return refuse("not_allowed", "This screen is a read-only view.")
@@ -165,28 +196,32 @@ def permitted(state: Session, who: Person, kind: type[p.ClientCommand]) -> Refus
     if state.phase not in open_now:
         when = _WHEN.get(kind, "")
         return refuse("wrong_phase", f"Not now: we are {_STEP_NAMES[state.phase]}. {when}".strip())
+    if kind in SHUT_WHILE_REVEALED and state.revealed:
+        return _revealed()
+    field = AUTHOR_ONLY.get(kind)
+    if field is not None and target is not None:
+        items = state.causes if field == "cause" else state.actions
+        item = items.get(target)
+        if item is None:
+            return _missing(field)
+        if who.role != "facilitator" and item.author != who.id:
+            return refuse("not_allowed", f"Only its author or the facilitator can {_AUTHOR_DOES[kind]}.")
+        if (kind in OWN_BRANCH_ONLY and who.role != "facilitator"
+                and any(state.causes[below].author != who.id for below in state.subtree(target))):
+            return refuse("not_allowed", "Other people's answers are below this one, so only the "
+                                         "facilitator can remove it.")
+    if kind in REMOVER_ONLY:
+        removal = state.last_removal
+        if removal is None or not removal.causes:
+            return refuse("not_found", "There is no removed answer to bring back.")
+        if removal.removed_by != who.id:
+            return refuse("not_allowed", "Only the person who removed an answer can bring it back.")
     return None
 
 
-def may_move(state: Session, who: Person, cause_id: str) -> Refusal | None:
-    """Whether `who` may move the answer `cause_id` now (somewhere: the place is checked
-    when they choose it)."""
-    refusal = permitted(state, who, p.MoveCause)
-    if refusal is not None:
-        return refusal
-    cause = state.causes.get(cause_id)
-    if cause is None:
-        return _missing("cause")
-    if who.role != "facilitator" and cause.author != who.id:
-        return refuse("not_allowed", "Only its author or the facilitator can move an answer.")
-    return None
-
-
-def move_refusal(state: Session, who: Person, cause_id: str, parent: str | None) -> Refusal | None:
-    """Whether `who` may move the answer `cause_id` under `parent` (None: the situation)."""
-    refusal = may_move(state, who, cause_id)
-    if refusal is not None:
-        return refusal
+def _place_refusal(state: Session, cause_id: str, parent: str | None) -> Refusal | None:
+    """Whether the answer `cause_id` (there: `may` looked) can go under `parent` (None: the
+    situation)."""
     if parent is not None and parent not in state.causes:
         return _missing("cause")
     if parent == state.causes[cause_id].parent:
@@ -195,37 +230,6 @@ def move_refusal(state: Session, who: Person, cause_id: str, parent: str | None)
     if parent is not None and state.is_descendant(parent, cause_id):
         return refuse("cycle", "An answer can't go under itself or under an answer below it.")
     return depth_refusal(state, parent, cause_id)
-
-
-def may_remove(state: Session, who: Person, cause_id: str) -> Refusal | None:
-    """Whether `who` may remove the answer `cause_id` (and everything below it) now."""
-    refusal = permitted(state, who, p.RemoveCause)
-    if refusal is not None:
-        return refusal
-    cause = state.causes.get(cause_id)
-    if cause is None:
-        return _missing("cause")
-    if who.role == "facilitator":
-        return None
-    if cause.author != who.id:
-        return refuse("not_allowed", "Only its author or the facilitator can remove an answer.")
-    if any(state.causes[below].author != who.id for below in state.subtree(cause_id)):
-        return refuse("not_allowed", "Other people's answers are below this one, so only the "
-                                     "facilitator can remove it.")
-    return None
-
-
-def may_restore(state: Session, who: Person) -> Refusal | None:
-    """Whether `who` may undo the last removal now."""
-    refusal = permitted(state, who, p.RestoreCause)
-    if refusal is not None:
-        return refusal
-    removal = state.last_removal
-    if removal is None or not removal.causes:
-        return refuse("not_found", "There is no removed answer to bring back.")
-    if removal.removed_by != who.id:
-        return refuse("not_allowed", "Only the person who removed an answer can bring it back.")
-    return None
 
 
 def _check(
@@ -249,12 +253,7 @@ def _check(
                 return refuse("invalid", "An answer can't be empty.")
             return replace(command, text=answer, id="c" + new_id)
 
-        case p.EditCause(cause=cause_id, text=text):
-            cause = state.causes.get(cause_id)
-            if cause is None:
-                return _missing("cause")
-            if who.role != "facilitator" and cause.author != who.id:
-                return refuse("not_allowed", "Only its author or the facilitator can edit an answer.")
+        case p.EditCause(text=text):
             answer = _cleaned(text, p.MAX_CAUSE_TEXT, "This answer")
             if isinstance(answer, Refusal):
                 return answer
@@ -263,9 +262,6 @@ def _check(
             return replace(command, text=answer)
 
         case p.RemoveCause(cause=cause_id):
-            refusal = may_remove(state, who, cause_id)
-            if refusal is not None:
-                return refusal
             if not state.revealed:
                 return replace(command, voters=None, tally=None)  # see `_voters_after`
             ballots = _ballots_after(state, lambda b: remove_votes(b, set(state.subtree(cause_id))))
@@ -285,14 +281,11 @@ def _check(
             return replace(command, voters=_count_voters(ballots), tally=compute_tally(ballots))
 
         case p.MoveCause(cause=cause_id, parent=parent):
-            refusal = move_refusal(state, who, cause_id, parent)
+            refusal = _place_refusal(state, cause_id, parent)
             return command if refusal is None else refusal
 
         case p.RestoreCause(cause=cause_id):
-            refusal = may_restore(state, who)
-            if refusal is not None:
-                return refusal
-            assert state.last_removal is not None
+            assert state.last_removal is not None  # `may` made sure
             removal = state.last_removal
             top = removal.causes[0]
             if top.id != cause_id:
@@ -315,8 +308,6 @@ def _check(
         case p.SetDots(cause=cause_id, dots=dots):
             if cause_id not in state.causes:
                 return _missing("cause")
-            if state.revealed:
-                return _revealed()
             if dots > state.settings.dots_per_cause:
                 per = state.settings.dots_per_cause
                 return refuse("cap", f"At most {per} dot{'s' if per != 1 else ''} on one cause.")
@@ -335,8 +326,6 @@ def _check(
         case p.SetChange(cause=cause_id, answer=answer):
             if cause_id not in state.causes:
                 return _missing("cause")
-            if state.revealed:
-                return _revealed()
             ballot = state.ballots.get(who.id, Ballot())
             after = Ballot(dots=ballot.dots, change=dict(ballot.change))
             if answer is None:
@@ -354,24 +343,14 @@ def _check(
             text, causes, doers = checked
             return replace(command, text=text, causes=causes, who=doers, id="a" + new_id)
 
-        case p.EditAction(action=action_id, text=text, causes=causes, who=doers):
-            action = state.actions.get(action_id)
-            if action is None:
-                return _missing("action")
-            if who.role != "facilitator" and action.author != who.id:
-                return refuse("not_allowed", "Only its author or the facilitator can edit an action.")
+        case p.EditAction(text=text, causes=causes, who=doers):
             checked = _action_fields(state, text, causes, doers)
             if isinstance(checked, Refusal):
                 return checked
             text, causes, doers = checked
             return replace(command, text=text, causes=causes, who=doers)
 
-        case p.RemoveAction(action=action_id):
-            action = state.actions.get(action_id)
-            if action is None:
-                return _missing("action")
-            if who.role != "facilitator" and action.author != who.id:
-                return refuse("not_allowed", "Only its author or the facilitator can remove an action.")
+        case p.RemoveAction():
             return command
 
         case p.SetAgreement(action=action_id):

@@ -3,9 +3,15 @@
 A *problem* session digs into why something goes wrong; a *success* session into why
 something goes well. Every screen and report takes its wording from here, so the two
 modes read naturally everywhere and a change of mode changes every place at once.
+
+The words say what to do, never how: a terminal has keys, a phone has buttons. Where the
+help tells people to do something on their screen it names the doing (`HOW_TO`), and each
+client says how in its own words -- the TUI its keys, the browser its buttons.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from .model import Change, Doer, Mode, Phase
 
@@ -26,6 +32,25 @@ CHANGE_LABELS: dict[Change | None, str] = {
 }
 
 DOER_LABELS: dict[Doer, str] = {"inside": "people in the group", "outside": "people outside the group"}
+
+CHANGE_CHOICES = "by us / only with others / not for now"
+"""The "can it change?" answers in one breath, for the help."""
+
+VOTES_HIDDEN = "Nobody sees your votes until the facilitator reveals them."
+
+HOW_TO: dict[str, str] = {
+    "add_answer": "how to add an answer under the situation or under any answer (a clause "
+                  "the help goes on with “to add a reason under it”)",
+    "fix_answer": "how to move or remove a misplaced answer (a sentence, or nothing)",
+    "dots": "how to add a “matters” dot and take one back",
+    "change": "how to answer “can it change?” (the answers follow it)",
+    "propose": "how to propose an action for a cause",
+}
+"""The doings the step help names, which each client says in its own words (its keys or its
+buttons): `step_help(..., how={name: words})`. `PLACEHOLDERS` keeps them as `{name}` for a
+client that fills them itself (the browser, from `/core.json`)."""
+
+PLACEHOLDERS: dict[str, str] = {name: "{" + name + "}" for name in HOW_TO}
 
 
 def who_can_do(by: Doer, who: str) -> str:
@@ -164,10 +189,10 @@ def situation_prompt(mode: Mode) -> str:
     return "Describe the success in one sentence (e.g. “The teen centre next door is always full”)."
 
 
-def step_help(phase: Phase, mode: Mode, revealed: bool = False, *, touch: bool = False) -> str:
+def step_help(phase: Phase, mode: Mode, revealed: bool = False, *, how: Mapping[str, str]) -> str:
     """What this step is for and what to do now, in plain words (one short paragraph);
-    `revealed`: the votes show (it changes what to do in the weigh step); `touch`: say
-    which button to tap (the browser client) rather than which key to press (the TUI)."""
+    `revealed`: the votes show (it changes what to do in the weigh step); `how`: the
+    client's words for every doing in `HOW_TO` (`PLACEHOLDERS` keeps them as `{name}`)."""
     causes = cause_word(mode, plural=True)
     if phase == "weigh" and revealed:
         return (f"The votes are revealed. Look together at the {causes} that matter most and "
@@ -181,44 +206,23 @@ def step_help(phase: Phase, mode: Mode, revealed: bool = False, *, touch: bool =
                    else "Say what went well, as plainly as you can.")
                 + " Everyone else: wait for the next step, or say “I'm done” when you are ready."
             )
-        case "why" if touch:
-            return (
-                f"Ask “{why_prompt(mode)}” and answer it. Tap “{why_prompt(mode)}” under the "
-                f"situation or under any answer to add a reason below it; then ask “But why?” "
-                f"again about that answer. Keep going for as long as you find {causes}."
-            )
-        case "weigh" if touch:
-            return (
-                f"Look at all the {causes}. Put your “matters” dots on the ones that matter "
-                f"most (+ adds a dot, − takes one back), and for each say whether it can "
-                f"change (by us / only with others / not for now). Nobody sees your votes "
-                f"until the facilitator reveals them."
-            )
-        case "act" if touch:
-            return (
-                f"For the {causes} that matter and can change, propose actions: tap “Propose "
-                f"an action” on one. {action_question(mode)} Say who can do it: people in the "
-                f"group, or named people outside it."
-            )
         case "why":
             return (
-                f"Ask “{why_prompt(mode)}” and answer it. Select the situation or any answer "
-                f"and press w to add a reason under it; then ask “But why?” again about that "
-                f"answer. Keep going for as long as you find {causes}. Misplaced? g moves "
-                f"it; del removes it."
-            )
+                f"Ask “{why_prompt(mode)}” and answer it. {how['add_answer']} to add a reason "
+                f"under it; then ask “But why?” again about that answer. Keep going for as "
+                f"long as you find {causes}. {how['fix_answer']}"
+            ).rstrip()
         case "weigh":
             return (
                 f"Look at all the {causes}. Put your “matters” dots on the ones that matter "
-                f"most (+ adds a dot, - takes one back), and for each say whether it can "
-                f"change (press c: by us / only with others / not for now). Nobody sees your "
-                f"votes until the facilitator reveals them."
+                f"most ({how['dots']}), and for each say whether it can change "
+                f"({how['change']}: {CHANGE_CHOICES}). {VOTES_HIDDEN}"
             )
         case "act":
             return (
-                f"For the {causes} that matter and can change, propose actions: select one and "
-                f"press n. {action_question(mode)} Say who can do it: people in the group, or "
-                f"named people outside it."
+                f"For the {causes} that matter and can change, propose actions: "
+                f"{how['propose']}. {action_question(mode)} Say who can do it: people in the "
+                f"group, or named people outside it."
             )
         case "agree":
             return (

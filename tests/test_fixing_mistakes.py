@@ -17,7 +17,7 @@ from test_rules import ANN, BOB, FAC, VIEWER, add_action, add_cause, dots, ok, o
 from whytree.server.app import Server
 from whytree.shared import protocol as p
 from whytree.shared.model import Session
-from whytree.shared.rules import may_move, may_remove, may_restore
+from whytree.shared.rules import may
 from whytree.shared.views import project
 
 
@@ -112,11 +112,11 @@ def test_a_participant_removes_their_own_answers_and_never_other_peoples() -> No
     shared = add_cause(state, ANN, text="Mine, with Bob's below")
     add_cause(state, BOB, parent=shared, text="Bob's")
     bobs = add_cause(state, BOB, text="Bob's own")
-    assert may_remove(state, ANN, bobs) is not None
+    assert may(state, ANN, p.RemoveCause, bobs) is not None
     assert refused(state, ANN, p.RemoveCause(op=op(), cause=bobs)) == "not_allowed"
     assert refused(state, ANN, p.RemoveCause(op=op(), cause=shared)) == "not_allowed"
     assert refused(state, VIEWER, p.RemoveCause(op=op(), cause=mine)) == "not_allowed"
-    assert may_remove(state, ANN, mine) is None
+    assert may(state, ANN, p.RemoveCause, mine) is None
     ok(state, ANN, p.RemoveCause(op=op(), cause=mine))  # with her own answer below it
     assert order(state, None) == ["Mine, with Bob's below", "Bob's own"]
     phase(state, "weigh")
@@ -149,7 +149,7 @@ def test_undo_brings_back_the_branch_exactly() -> None:
     assert state.voters == voters
     assert order(state, None) == ["First", "Third"]
     assert state.actions[action].causes == [first]
-    assert may_restore(state, FAC) is None
+    assert may(state, FAC, p.RestoreCause) is None
     restored = ok(state, FAC, p.RestoreCause(op=op(), cause=gone))
     assert isinstance(restored, p.RestoreCause) and restored.voters == voters == 2
     assert snapshot(state) == before  # texts, authors, parents, order, links, votes
@@ -169,7 +169,7 @@ def test_only_the_person_who_removed_an_answer_brings_it_back() -> None:
     bobs = add_cause(state, BOB, text="Bob's")
     ok(state, FAC, p.RemoveCause(op=op(), cause=bobs))
     assert refused(state, BOB, p.RestoreCause(op=op(), cause=bobs)) == "not_allowed"
-    assert may_restore(state, ANN) is not None and may_restore(state, FAC) is None
+    assert may(state, ANN, p.RestoreCause) is not None and may(state, FAC, p.RestoreCause) is None
 
 
 def test_only_the_last_removal_can_be_undone_and_not_after_the_close() -> None:
@@ -229,7 +229,7 @@ def test_an_undo_respects_the_depth_limit_and_a_gone_parent() -> None:
 def test_a_participant_moves_removes_and_undoes_only_while_asking_why() -> None:
     state = session("why")
     mine = add_cause(state, ANN, text="mine")
-    assert may_move(state, ANN, mine) is None and may_move(state, BOB, mine) is not None
+    assert may(state, ANN, p.MoveCause, mine) is None and may(state, BOB, p.MoveCause, mine) is not None
     ok(state, ANN, p.RemoveCause(op=op(), cause=mine))
     phase(state, "weigh")
     assert refused(state, ANN, p.RestoreCause(op=op(), cause=mine)) == "wrong_phase"

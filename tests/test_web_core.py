@@ -83,8 +83,10 @@ def test_the_words_are_the_cores_own() -> None:
     assert words["change_labels"][""] == wording.CHANGE_LABELS[None]
     for mode in ("problem", "success"):
         assert words["modes"][mode]["why_prompt"] == wording.why_prompt(mode)
-        assert words["modes"][mode]["step_help"]["agree"] == wording.step_help("agree", mode)
-        assert "Tap" in words["modes"][mode]["step_help"]["why"]
+        assert words["modes"][mode]["step_help"]["agree"] == wording.step_help(
+            "agree", mode, how=wording.PLACEHOLDERS)
+        assert "{add_answer}" in words["modes"][mode]["step_help"]["why"]
+    assert words["how_to"] == wording.HOW_TO
 
 
 def test_the_pages_apply_knows_every_event_the_server_sends() -> None:

@@ -5,7 +5,7 @@
 // knows (folded answers) and the callbacks that send commands (main.js).
 
 import { el } from "./dom.js";
-import { getCore, limit, may, words } from "./core.js";
+import { fillHow, getCore, limit, may, words } from "./core.js";
 import { childrenIndex } from "./apply.js";
 import { ranked, twoByTwo } from "./ranking.js";
 
@@ -47,11 +47,27 @@ export function timerText(state, serverOffset) {
   return left ? `Timer: ${minutes}:${seconds} left` : "Timer: time is up";
 }
 
-export function nowSection(state, me, ui) {
+/** How this page's buttons do what the core's step help says (its `how_to` doings). */
+function howTo(mode) {
+  return {
+    add_answer: `Tap “${words(mode).why_prompt}” under the situation or under any answer`,
+    fix_answer: "Misplaced? Your own answers have “Move” and “Remove”.",
+    dots: "+ adds a dot, − takes one back",
+    change: "choose",
+    propose: "tap “Propose an action” on one",
+  };
+}
+
+/** What this step is for and what to do now, in this page's words. */
+export function stepHelp(state) {
   const help = state.revealed ? words(state.mode).step_help_revealed : words(state.mode).step_help;
+  return fillHow(help[state.phase], howTo(state.mode));
+}
+
+export function nowSection(state, me, ui) {
   const section = el("section", { class: "now", "aria-labelledby": "now-h" },
     el("h2", { id: "now-h", text: "What to do now" }),
-    el("p", { text: help[state.phase] }));
+    el("p", { text: stepHelp(state) }));
   if (may(state, me, "set_done")) {
     const done = Boolean(me.done);
     section.append(el("button", {

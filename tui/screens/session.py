@@ -65,15 +65,7 @@ from whytree.shared import protocol as p
 from whytree.shared import wording
 from whytree.shared.mirror import Mirror, Received
 from whytree.shared.model import CHANGE_ANSWERS, PHASES, Change, Person, Phase, Session
-from whytree.shared.rules import (
-    Refusal,
-    decide,
-    depth_refusal,
-    may_move,
-    may_remove,
-    may_restore,
-    move_refusal,
-)
+from whytree.shared.rules import Refusal, decide, depth_refusal, may
 from whytree.tui.messages import DRAFT_OP, NewJoinCode, SendCommand
 from whytree.tui.screens.dialogs import (
     ConfirmScreen,
@@ -175,10 +167,16 @@ KEYS: tuple[Key, ...] = (
 
 FOOTER_STEPS: dict[str, frozenset[Phase]] = {k.action: k.steps for k in KEYS if k.steps is not None}
 KEY_ACTIONS = frozenset(k.name for k in KEYS)
-FACILITATOR_ONLY = frozenset({
-    "situation", "step", "merge", "reveal", "settings", "timer", "lock", "people",
-    "close_session", "reopen",
-})
+KEY_SENDS: dict[str, type[p.ClientCommand]] = {
+    "why": p.AddCause, "edit": p.EditCause, "dot": p.SetDots, "cycle_change": p.SetChange,
+    "propose": p.AddAction, "done": p.SetDone, "move": p.MoveCause, "remove": p.RemoveCause,
+    "undo": p.RestoreCause, "situation": p.SetSituation, "step": p.SetPhase,
+    "merge": p.MergeCauses, "reveal": p.RevealVotes, "settings": p.SetSettings,
+    "timer": p.SetTimer, "lock": p.LockRoom, "people": p.RemovePerson,
+    "close_session": p.Close, "reopen": p.Reopen,
+}
+"""The command each key of the session sends: the key applies when the rules say this
+person may send it now (`rules.may`). Keys not listed here send nothing."""
 NEXT_CHANGE: dict[Change | None, Change | None] = {
     None: CHANGE_ANSWERS[0], CHANGE_ANSWERS[0]: CHANGE_ANSWERS[1],
     CHANGE_ANSWERS[1]: CHANGE_ANSWERS[2], CHANGE_ANSWERS[2]: None,
@@ -367,43 +365,25 @@ class SessionScreen(Screen[None]):
             return False  # typing an answer: its keys are letters in the input
         if state is None or me is None or self.viewer or me.role == "viewer":
             return False
-        facilitator = me.role == "facilitator"
-        phase = state.phase
-        if action in FACILITATOR_ONLY:
-            if not facilitator:
-                return False
-            if action == "reopen":
-                return phase == "closed"
-            if phase == "closed":
-                return False
-            if action == "reveal":
-                revealed = self._revealed_ahead()
-                wanted = bool(parameters[0]) if parameters else not revealed
-                return phase in ("weigh", "act", "agree") and wanted != revealed
+        kind = KEY_SENDS.get(action)
+        if kind is None:
             return True
-        if phase == "closed":
+        match action:
+            case "move" if self.moving is not None:
+                return True  # g again puts it down (or says why it can't go there)
+            case "move" | "remove":
+                cause_id = self.cause_tree.selected_cause
+                return cause_id is not None and may(state, me, kind, cause_id) is None
+        if may(state, me, kind) is not None:
             return False
         match action:
-            case "why":
-                return facilitator or phase == "why"
-            case "edit":
-                return facilitator or phase in ("why", "weigh")
-            case "dot" | "cycle_change":
-                return phase == "weigh" and not state.revealed
-            case "propose":
-                return phase == "act" or (facilitator and phase == "agree")
+            case "reveal":
+                revealed = self._revealed_ahead()
+                return (bool(parameters[0]) if parameters else not revealed) != revealed
             case "done":
                 # "I'm done" tells the facilitator who is ready; the facilitator needs none.
                 wanted = bool(parameters[0]) if parameters else not me.done
-                return not facilitator and wanted != me.done
-            case "move" | "remove":
-                if action == "move" and self.moving is not None:
-                    return True  # g again puts it down
-                cause_id = self.cause_tree.selected_cause
-                ask = may_move if action == "move" else may_remove
-                return cause_id is not None and ask(state, me, cause_id) is None
-            case "undo":
-                return may_restore(state, me) is None
+                return me.role != "facilitator" and wanted != me.done
         return True
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -455,15 +435,18 @@ class SessionScreen(Screen[None]):
         self.post_message(SendCommand(command))
         self._refresh_around()
 
-    def _refused_now(self, command: p.ClientCommand) -> bool:
+    def _refused_now(self, command: p.ClientCommand, *, timeout: float | None = 4) -> bool:
         """Ask the rules, with this person's commands still on their way counted, whether
-        `command` would be refused; if so say why and return True (nothing is sent)."""
+        `command` would be refused; if so say why and return True (nothing is sent).
+
+        The keys already apply only when `may` says so; this is for what depends on the
+        command's values (whether one more dot fits, where an answer is put down)."""
         state, me = self._ahead()
         if state is None or me is None:
             return True
         verdict = decide(state, me, command, time.time() + self.mirror.server_offset)
         if isinstance(verdict, Refusal):
-            self.notify(verdict.message, severity="warning", timeout=4, markup=False)
+            self.notify(verdict.message, severity="warning", timeout=timeout, markup=False)
             return True
         return False
 
@@ -504,11 +487,13 @@ class SessionScreen(Screen[None]):
             else:
                 self.notify("Select one of your answers to edit it.", severity="warning", markup=False)
             return
-        cause = self._state.causes[cause_id]
-        if me is None or (me.role != "facilitator" and cause.author != me.id):
-            self.notify("Only its author or the facilitator can edit an answer.", severity="warning",
-                        markup=False)
+        if me is None:
             return
+        refusal = may(self._state, me, p.EditCause, cause_id)
+        if refusal is not None:
+            self.notify(refusal.message, severity="warning", markup=False)
+            return
+        cause = self._state.causes[cause_id]
         self._open_bar(("edit", cause_id), "Edit the answer (Enter saves, Escape cancels)", cause.text)
 
     def _open_bar(self, mode: tuple[str, str | None], prompt: str, value: str) -> None:
@@ -658,12 +643,11 @@ class SessionScreen(Screen[None]):
             self._stop_moving()
             self.notify("Move cancelled.", timeout=2, markup=False)
             return
-        refusal = move_refusal(self._state, me, moving, parent)
-        if refusal is not None:  # stay picked up: another place may do
-            self.notify(refusal.message, severity="warning", markup=False)
+        command = p.MoveCause(op=DRAFT_OP, cause=moving, parent=parent)
+        if self._refused_now(command, timeout=None):  # stay picked up: another place may do
             return
         self._stop_moving()
-        self.send(p.MoveCause(op=DRAFT_OP, cause=moving, parent=parent))
+        self.send(command)
 
     def _stop_moving(self) -> None:
         self.moving = None
@@ -677,7 +661,7 @@ class SessionScreen(Screen[None]):
         if cause_id is None or me is None:
             return
         state = self._state
-        refusal = may_remove(state, me, cause_id)
+        refusal = may(state, me, p.RemoveCause, cause_id)
         if refusal is not None:
             self.notify(refusal.message, severity="warning", markup=False)
             return

@@ -23,8 +23,9 @@ Every returned command carries `op=DRAFT_OP`; the app stamps the real op. The pa
 the edit, remove and agree dialogs itself (keys below) and posts the result as
 `SendCommand`; `ActionsPanel.propose_for(cause_id, ...)` does the same for a new action,
 so the session screen can hand its `n` key over to the panel. Keys and controls are
-offered only when the server's rules would accept the command (`may`), so a viewer sees
-everything read-only. User text is always plain `Content`, never markup.
+offered only when the rules say this person may send the command now (`rules.may`, which
+the server asks too), so a viewer sees everything read-only. User text is always plain
+`Content`, never markup.
 """
 
 from __future__ import annotations
@@ -57,11 +58,11 @@ from whytree.shared import protocol as p
 from whytree.shared.model import Action, Doer, Person, Session
 from whytree.shared.ranking import tree_order
 from whytree.shared.report import ActionLine
-from whytree.shared.rules import Refusal, decide
+from whytree.shared.rules import may
 from whytree.shared.wording import action_question, cause_word, who_can_do
 
 from ..messages import DRAFT_OP, SendCommand
-from .weigh import may, short
+from .weigh import short
 
 CAUSE_WIDTH = 40
 """Cells of a cause's text shown in an action's "for:" line."""
@@ -183,15 +184,13 @@ class ActionsPanel(Vertical):
         if state.phase == "closed":
             return "The session is closed."
         hints: list[str] = []
-        if may(state, me, p.AddAction(op=DRAFT_OP, text="x")):
+        if may(state, me, p.AddAction) is None:
             hints.append("n: new action")
-        if any(may(state, me, p.RemoveAction(op=DRAFT_OP, action=action_id))
-               for action_id in state.actions):
+        if any(may(state, me, p.RemoveAction, action_id) is None for action_id in state.actions):
             # The keys below act on the list, which Tab reaches from the tree.
             hints.append("tab: to the list, then enter: edit · delete: remove"
                          + (" (your own actions)" if me.role != "facilitator" else ""))
-        if state.actions and me.role == "facilitator" and may(state, me, p.SetAgreement(
-                op=DRAFT_OP, action=next(iter(state.actions)), agreed=True)):
+        if state.actions and may(state, me, p.SetAgreement) is None:
             hints.append("a: agree, with first step, owner and date")
         if not hints and state.phase == "agree":
             return "The facilitator records the next steps the group agrees on."
@@ -249,16 +248,13 @@ class ActionsPanel(Vertical):
             return action not in ("propose", "edit", "agree", "remove")
         match action:
             case "propose":
-                return may(state, me, p.AddAction(op=DRAFT_OP, text="x"))
+                return may(state, me, p.AddAction) is None
             case "edit":
-                return chosen is not None and may(state, me, p.EditAction(
-                    op=DRAFT_OP, action=chosen.id, text=chosen.text, causes=chosen.causes))
+                return chosen is not None and may(state, me, p.EditAction, chosen.id) is None
             case "agree":
-                return chosen is not None and may(state, me, p.SetAgreement(
-                    op=DRAFT_OP, action=chosen.id, agreed=True))
+                return chosen is not None and may(state, me, p.SetAgreement) is None
             case "remove":
-                return chosen is not None and may(state, me, p.RemoveAction(
-                    op=DRAFT_OP, action=chosen.id))
+                return chosen is not None and may(state, me, p.RemoveAction, chosen.id) is None
         return True
 
     def _send(self, command: p.ClientCommand | None) -> None:
@@ -272,9 +268,9 @@ class ActionsPanel(Vertical):
         if state is None or me is None:
             self.notify("Actions are proposed in the act step.", timeout=3, markup=False)
             return
-        verdict = decide(state, me, p.AddAction(op=DRAFT_OP, text="x", causes=list(cause_ids)), 0.0)
-        if isinstance(verdict, Refusal):
-            self.notify(verdict.message, timeout=3, markup=False)
+        refusal = may(state, me, p.AddAction)
+        if refusal is not None:
+            self.notify(refusal.message, timeout=3, markup=False)
             return
         self.app.push_screen(ProposeActionScreen(state, cause_ids), self._send)
 

@@ -51,9 +51,19 @@ def people_line(state: Session, me: Person | None) -> Content:
     return line
 
 
+HOW_TO: dict[str, str] = {
+    "add_answer": "Select the situation or any answer and press w",
+    "fix_answer": "Misplaced? g moves it; del removes it.",
+    "dots": "+ adds a dot, - takes one back",
+    "change": "press c",
+    "propose": "select one and press n",
+}
+"""How the session's keys do what the step help says (`wording.HOW_TO`)."""
+
+
 def step_help(state: Session) -> str:
     """What this step is for and what to do now, for this state of the session."""
-    return wording.step_help(state.phase, state.mode, state.revealed)
+    return wording.step_help(state.phase, state.mode, state.revealed, how=HOW_TO)
 
 
 def timer_text(ends_at: float | None, server_offset: float, now: float | None = None) -> str:

@@ -27,24 +27,14 @@ from textual.widgets import Button, Static
 from whytree.shared import protocol as p
 from whytree.shared.model import Person, Session
 from whytree.shared.ranking import BOX_TITLES, BOXES, Box, RankedCause, box_meaning, ranked, two_by_two
-from whytree.shared.rules import Refusal, decide
-from whytree.shared.wording import CHANGE_LABELS, cause_word
+from whytree.shared.rules import may
+from whytree.shared.wording import CHANGE_CHOICES, CHANGE_LABELS, VOTES_HIDDEN, cause_word
 
 from ..messages import DRAFT_OP, SendCommand
 
 DOT = "●"
 BAR_WIDTH = 10
 """Most dots drawn in a bar; larger counts are scaled to it (the number is always shown)."""
-
-
-def may(state: Session, me: Person, command: p.ClientCommand) -> bool:
-    """Whether the server's rules would accept `command` from `me` now.
-
-    The panels show a control only when it would work, and they ask the same pure rules
-    the server applies, so the two never disagree. (A client holds only its own ballot;
-    none of the commands the panels ask about depend on anyone else's.)
-    """
-    return not isinstance(decide(state, me, command, 0.0), Refusal)
 
 
 def short(text: str, width: int) -> str:
@@ -301,8 +291,8 @@ class WeighPanel(VerticalScroll):
         hide = self.query_one("#weigh-hide", Button)
         reveal.display = not state.revealed
         hide.display = state.revealed
-        reveal.disabled = not may(state, me, p.RevealVotes(op=DRAFT_OP, revealed=True))
-        hide.disabled = not may(state, me, p.RevealVotes(op=DRAFT_OP, revealed=False))
+        # The panels offer a control only when the rules the server applies allow it.
+        reveal.disabled = hide.disabled = may(state, me, p.RevealVotes) is not None
         self.refresh_bindings()
 
     def _show_voting(self, state: Session, me: Person) -> None:
@@ -326,8 +316,7 @@ class WeighPanel(VerticalScroll):
         if state.phase == "weigh":
             howto = (
                 f"Select a {word} in the tree, then: + adds a “matters” dot, - takes one back, "
-                f"c answers “can it change?” (by us / only with others / not for now). "
-                f"Nobody sees your votes until the facilitator reveals them."
+                f"c answers “can it change?” ({CHANGE_CHOICES}). {VOTES_HIDDEN}"
             )
         elif state.phase in ("situation", "why"):
             howto = "Voting opens in the weigh step."
@@ -376,7 +365,7 @@ class WeighPanel(VerticalScroll):
         revealed = bool(parameters[0]) if parameters else True
         if revealed == state.revealed:
             return False
-        return may(state, me, p.RevealVotes(op=DRAFT_OP, revealed=revealed))
+        return may(state, me, p.RevealVotes) is None
 
     def action_reveal(self, revealed: bool = True) -> None:
         """Ask to reveal (or hide) the votes."""
