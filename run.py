@@ -3,7 +3,7 @@
 
     python3 run.py host [options]     host a session (server + facilitator screen)
     python3 run.py join [URL] [...]   join a session as a participant
-    python3 run.py test [pytest args] lint, type-check and run the test suite
+    python3 run.py test [pytest args] lint, type-check, check the layers, run the tests
     python3 run.py <any whytree subcommand>
 
 The first run creates `.venv/` beside this file and installs whytree into it: only what
@@ -96,10 +96,12 @@ def ensure_environment(*, dev: bool = False) -> None:
 
 
 def run_tests(args: list[str]) -> int:
-    """Lint, type-check, then run pytest; stop at the first step that fails."""
+    """Lint, type-check, check the layers' import contracts (pyproject.toml), then run
+    pytest; stop at the first step that fails."""
     steps = [
         ("ruff", [str(BIN / "ruff"), "check", "."]),
         ("mypy", [str(BIN / "mypy")]),
+        ("import-linter", [str(BIN / "lint-imports"), "--no-logo"]),
         ("pytest", [str(_python()), "-m", "pytest", *args]),
     ]
     for name, command in steps:

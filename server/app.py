@@ -43,8 +43,9 @@ from whytree.shared.text import clean, fit
 
 from . import hub as server_hub
 from .discovery import Advertiser, lan_addresses
-from .hub import ConnId, Disconnect, Hub, Limits, Notice, Output, Record, Send, new_key
+from .hub import ConnId, Disconnect, Hub, Limits, Notice, Output, Send, new_key
 from .journal import Journal, JournalDamaged, JournalError, SessionRow
+from .records import Record
 from .web import WebFront
 
 log = logging.getLogger(__name__)

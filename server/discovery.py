@@ -1,43 +1,38 @@
-"""Finding sessions on the local network: mDNS / DNS-SD advertising and browsing.
+"""Being found on the local network: the server's mDNS / DNS-SD advertisement.
 
 The server advertises one ``_whytree._tcp.local.`` service per running session with
-`Advertiser`; a participant's TUI calls `browse()` to list the sessions in the room.
+`Advertiser`; a participant's screen lists them (`whytree.tui.lan`). What the
+advertisement says is in `whytree.shared.advertisement`: the title, the protocol version,
+whether TLS is on and the start of the certificate's fingerprint (what the host's screen
+shows, see `whytree.server.tls`) -- **never** the join code or the facilitator key.
 Discovery is a convenience only: guest Wi-Fi often blocks multicast, so every failure here
 is logged and swallowed, and typing the address (`lan_addresses()` gives the ones to
 print as ``ws://ADDR:PORT``) always works.
-
-What is advertised (TXT record): ``title`` (cleaned of control/escape/bidi characters,
-at most 80 characters), ``v=1`` (protocol version), ``tls=0|1`` and, with TLS, ``fp`` = the
-first 16 bytes of the certificate's SHA-256 fingerprint in hex (what the host's screen
-shows, see `whytree.server.tls`). **Never** the join code or the facilitator key: anyone on
-the network can read an advertisement. Everything read from the network in `browse` is
-treated as hostile: cleaned, bounded and validated before it reaches a screen.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import ipaddress
 import logging
 import re
 import socket
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 
 import ifaddr
-from zeroconf import InterfaceChoice, IPVersion, ServiceStateChange
-from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
+from zeroconf import InterfaceChoice, IPVersion
+from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
-from whytree.shared.text import clean
+from whytree.shared.advertisement import (
+    FINGERPRINT_PREFIX_DIGITS,
+    PROTOCOL_VERSION,
+    SERVICE_TYPE,
+    clean_title,
+)
 
 __all__ = [
-    "SERVICE_TYPE",
     "Advertiser",
-    "FoundSession",
     "Interfaces",
-    "browse",
     "lan_addresses",
 ]
 
@@ -47,18 +42,9 @@ Interfaces = InterfaceChoice | Sequence[str | int]
 """Which interfaces zeroconf uses: ``InterfaceChoice.All``/``Default`` or a list of
 interface addresses (e.g. ``["127.0.0.1"]`` to stay on this machine)."""
 
-SERVICE_TYPE = "_whytree._tcp.local."
-PROTOCOL_VERSION = "1"
-MAX_TITLE_CHARS = 80
-_MAX_TITLE_BYTES = 200  # a TXT string is at most 255 bytes, "title=" included
 _MAX_INSTANCE_BYTES = 63 - 3  # DNS-SD instance label limit, with room for zeroconf's "-2" renames
-_MAX_HOST_CHARS = 80
-_MAX_ADDRESSES = 8
-_FINGERPRINT_PREFIX_DIGITS = 32
-_RESOLVE_GRACE = 0.5  # seconds browse() waits beyond `timeout` for answers already asked for
 
 _NOT_HOSTNAME = re.compile(r"[^A-Za-z0-9-]+")
-_HEX = re.compile(r"[0-9A-Fa-f]+")
 
 
 # --- addresses --------------------------------------------------------------------------
@@ -125,20 +111,7 @@ def _is_virtual_adapter(name: str) -> bool:
     return lowered.startswith(_VIRTUAL_PREFIXES) or "virtual" in lowered or "vpn" in lowered
 
 
-def _url(address: str, port: int, tls: bool) -> str:
-    scheme = "wss" if tls else "ws"
-    host = f"[{address}]" if ":" in address else address
-    return f"{scheme}://{host}:{port}"
-
-
 # --- advertising -----------------------------------------------------------------------
-
-
-def _clean_title(title: str) -> str:
-    text = clean(title)[:MAX_TITLE_CHARS]
-    while len(text.encode("utf-8")) > _MAX_TITLE_BYTES:
-        text = text[:-1]
-    return text.strip()
 
 
 def _instance_name(title: str) -> str:
@@ -210,17 +183,17 @@ class Advertiser:
         await self.stop()
         if not 0 < port < 65536:
             raise ValueError(f"port out of range: {port}")
-        clean_title = _clean_title(title)
-        properties: dict[str, str] = {"title": clean_title, "v": PROTOCOL_VERSION, "tls": "1" if tls else "0"}
+        title = clean_title(title)
+        properties: dict[str, str] = {"title": title, "v": PROTOCOL_VERSION, "tls": "1" if tls else "0"}
         if tls and fingerprint:
             digits = re.sub(r"[^0-9A-Fa-f]", "", fingerprint).upper()
-            properties["fp"] = digits[:_FINGERPRINT_PREFIX_DIGITS]
+            properties["fp"] = digits[:FINGERPRINT_PREFIX_DIGITS]
         chosen = _valid_addresses(addresses if addresses is not None else lan_addresses())
         if not chosen:
             raise ValueError(f"no usable address in {addresses!r}")
         info = AsyncServiceInfo(
             SERVICE_TYPE,
-            f"{_instance_name(clean_title)}.{SERVICE_TYPE}",
+            f"{_instance_name(title)}.{SERVICE_TYPE}",
             port=port,
             properties=properties,
             server=_host_name(port),
@@ -243,7 +216,7 @@ class Advertiser:
             await _close_quietly(zeroconf)
             raise
         self._zeroconf, self._info = zeroconf, info
-        logger.info("Advertising %r on the local network as %s", clean_title, info.name)
+        logger.info("Advertising %r on the local network as %s", title, info.name)
         return True
 
     async def stop(self) -> None:
@@ -278,144 +251,3 @@ def _ip_version(addresses: Sequence[str]) -> IPVersion:
     if versions == {6}:
         return IPVersion.V6Only
     return IPVersion.All if versions == {4, 6} else IPVersion.V4Only
-
-
-# --- browsing -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class FoundSession:
-    """A session seen on the LAN. Every field is cleaned and bounded; nothing in it is
-    proof of who runs the session (with TLS, check the fingerprint on connecting)."""
-
-    title: str
-    host: str
-    """The advertised host name, e.g. ``whytree-annas-laptop.local``."""
-    addresses: tuple[str, ...]
-    """Best first: IPv4, private, then the rest."""
-    port: int
-    tls: bool
-    fingerprint_prefix: str = ""
-    """With TLS: the first 16 bytes of the certificate fingerprint, 32 upper-case hex digits."""
-    version: str = PROTOCOL_VERSION
-    name: str = ""
-    """The full DNS-SD service name (unique on the network)."""
-
-    @property
-    def url(self) -> str:
-        """``ws://ADDR:PORT`` (``wss://`` with TLS) for the best address."""
-        return _url(self.addresses[0], self.port, self.tls)
-
-    @property
-    def urls(self) -> tuple[str, ...]:
-        """A URL for every advertised address, best first."""
-        return tuple(_url(address, self.port, self.tls) for address in self.addresses)
-
-
-async def browse(
-    timeout: float = 2.0,
-    interfaces: Interfaces = InterfaceChoice.All,
-) -> list[FoundSession]:
-    """Listen for whytree sessions for `timeout` seconds; return them sorted by title.
-
-    Never raises for network trouble: if multicast cannot be used it logs a warning and
-    returns ``[]`` (the TUI then offers manual entry). Sessions that withdraw during the
-    wait are dropped; one entry per address and port.
-    """
-    try:
-        zeroconf = AsyncZeroconf(interfaces=interfaces, ip_version=IPVersion.V4Only)
-    except Exception as error:  # never raise for network trouble
-        logger.warning("Cannot look for sessions on the local network (%s: %s)", type(error).__name__, error)
-        return []
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    names: set[str] = set()
-    requests: set[asyncio.Task[bool]] = set()
-
-    def ask(name: str) -> None:
-        # Ask for any records not already in the answer (SRV, TXT, A), in the background.
-        remaining_ms = max(100.0, (deadline + _RESOLVE_GRACE - loop.time()) * 1000)
-        request = AsyncServiceInfo(SERVICE_TYPE, name).async_request(zeroconf.zeroconf, remaining_ms)
-        task = loop.create_task(request)
-        requests.add(task)
-        task.add_done_callback(requests.discard)
-
-    def on_change(zeroconf: Any, service_type: str, name: str, state_change: ServiceStateChange) -> None:
-        if state_change is ServiceStateChange.Removed:
-            names.discard(name)
-        elif name.lower().endswith(SERVICE_TYPE.lower()):
-            names.add(name)
-            ask(name)
-
-    browser: AsyncServiceBrowser | None = None
-    try:
-        browser = AsyncServiceBrowser(zeroconf.zeroconf, SERVICE_TYPE, handlers=[on_change])
-        await asyncio.sleep(timeout)
-        if requests:
-            await asyncio.wait(set(requests), timeout=_RESOLVE_GRACE)
-        sessions: dict[str, FoundSession] = {}
-        for name in sorted(names):
-            info = AsyncServiceInfo(SERVICE_TYPE, name)
-            if info.load_from_cache(zeroconf.zeroconf):
-                found = _found_session(info)
-                if found is not None:
-                    sessions.setdefault(found.url, found)
-        return sorted(sessions.values(), key=lambda s: (s.title.casefold(), s.title, s.url))
-    except Exception as error:  # never raise for network trouble
-        logger.warning("Looking for sessions on the local network failed (%s: %s)",
-                       type(error).__name__, error)
-        return []
-    finally:
-        for task in list(requests):
-            task.cancel()
-        with contextlib.suppress(Exception):
-            if browser is not None:
-                await browser.async_cancel()
-        with contextlib.suppress(Exception):
-            await zeroconf.async_close()
-
-
-def _found_session(info: AsyncServiceInfo) -> FoundSession | None:
-    """Turn a resolved service into a FoundSession, or None if it is not usable."""
-    port = info.port
-    if port is None or not 0 < port < 65536:
-        return None
-    addresses = _rank_addresses(info.parsed_addresses())
-    if not addresses:
-        return None
-    properties = {
-        key.decode("ascii", "replace").lower(): (value or b"").decode("utf-8", "replace")
-        for key, value in info.properties.items()
-    }
-    instance = info.name[: -len(SERVICE_TYPE)].rstrip(".") if info.name.endswith(SERVICE_TYPE) else info.name
-    title = _clean_title(properties.get("title", "")) or _clean_title(instance) or "whytree"
-    host = clean(info.server or "").rstrip(".")[:_MAX_HOST_CHARS]
-    fingerprint = properties.get("fp", "")
-    fingerprint = fingerprint.upper()[:_FINGERPRINT_PREFIX_DIGITS] if _HEX.fullmatch(fingerprint) else ""
-    return FoundSession(
-        title=title,
-        host=host,
-        addresses=addresses,
-        port=port,
-        tls=properties.get("tls", "0").strip() == "1",
-        fingerprint_prefix=fingerprint,
-        version=clean(properties.get("v", ""))[:16],
-        name=clean(info.name)[:_MAX_HOST_CHARS * 2],
-    )
-
-
-def _rank_addresses(addresses: Sequence[str]) -> tuple[str, ...]:
-    """Usable addresses, best first: IPv4 before IPv6, private before public, link-local
-    and loopback last; IPv6 link-local is dropped (it needs a scope a URL cannot carry)."""
-    ranked: list[tuple[tuple[int, int, int], str]] = []
-    for text in addresses:
-        try:
-            ip = ipaddress.ip_address(text)
-        except ValueError:
-            continue
-        if ip.is_unspecified or ip.is_multicast or (ip.version == 6 and ip.is_link_local):
-            continue
-        key = (int(ip.is_loopback), ip.version, 2 if ip.is_link_local else (0 if ip.is_private else 1))
-        ranked.append((key, str(ip)))
-    unique = dict.fromkeys(address for _, address in sorted(ranked))
-    return tuple(unique)[:_MAX_ADDRESSES]

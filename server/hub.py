@@ -36,10 +36,13 @@ import msgspec
 
 from whytree.shared import protocol as p
 from whytree.shared.apply import apply
+from whytree.shared.joincode import normalize_code
 from whytree.shared.model import Person, Role, Session
 from whytree.shared.rules import Refusal, decide
 from whytree.shared.text import clean, fit
 from whytree.shared.views import project, redact
+
+from .records import Record
 
 ConnId = int
 
@@ -127,17 +130,6 @@ class Disconnect:
     reason: str
 
 
-class Record(msgspec.Struct, kw_only=True):
-    """One journal entry: an accepted event with the digest of the command as its author
-    sent it (to recognise a retry); or a token: the hash of a token that lets `person`
-    come back as themselves."""
-
-    event: p.Event | None = None
-    digest: str = ""
-    token_hash: str = ""
-    person: str = ""
-
-
 @dataclass
 class Notice:
     """A sentence for the host's screen (the network layer passes it to `on_notice`)."""
@@ -205,14 +197,6 @@ def new_code() -> str:
     return "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
 
 
-def grouped_code(code: str) -> str:
-    """`482 913 057` for `482913057` (and `123 456` for a 6-digit code): groups of three
-    are easier to read out and to type. People may type it with or without the spaces."""
-    if len(code) <= 4:
-        return code
-    return " ".join(code[i:i + 3] for i in range(0, len(code), 3))
-
-
 def guess_bound(seconds: float = GUESSING_SESSION) -> float:
     """The highest chance that guessing finds a generated code within `seconds`, whatever
     the number of addresses: every wrong code the server may evaluate, over all codes."""
@@ -223,11 +207,6 @@ def guess_bound(seconds: float = GUESSING_SESSION) -> float:
 
 def new_key() -> str:
     return secrets.token_urlsafe(12)
-
-
-def normalize_code(code: str) -> str:
-    """What people type for a code, without the spaces and dashes they add."""
-    return "".join(ch for ch in code if ch.isalnum()).upper()
 
 
 def token_hash(token: str) -> str:

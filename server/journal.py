@@ -45,7 +45,7 @@ from pathlib import Path
 import msgspec
 
 from .files import private_dir, touch_private
-from .hub import Record
+from .records import Record
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Optional TLS for `whytree host --tls` / `whytree serve --tls`, and what a client needs to trust it.
+"""Optional TLS for `whytree host --tls` / `whytree serve --tls`: the host's own certificate.
 
 There is no certificate authority in a community-centre room and no internet to reach one,
 so whytree uses a **self-signed certificate** and **trust on first use** (like SSH):
@@ -10,49 +10,21 @@ so whytree uses a **self-signed certificate** and **trust on first use** (like S
   certificate is deliberately not re-issued when the laptop's addresses change: clients
   check the fingerprint, not the names in it.
 * `CertInfo.fingerprint` is the SHA-256 of the DER certificate (64 upper-case hex digits).
-  People compare it by eye as `format_fingerprint(...)`: the first 16 bytes in groups of
-  four hex digits, e.g. ``AB12 CD34 EF56 ...`` (`CertInfo.short_fingerprint`). The host
-  shows it next to the join address; the LAN advertisement carries the same prefix.
+  People compare it by eye as `format_fingerprint(...)` (`whytree.shared.fingerprint`):
+  the first 16 bytes in groups of four hex digits, e.g. ``AB12 CD34 EF56 ...``
+  (`CertInfo.short_fingerprint`). The host shows it next to the join address; the LAN
+  advertisement carries the same prefix.
 * `server_ssl_context(info)` is passed as ``ssl=`` to ``websockets.asyncio.server.serve``.
 
-On the client side:
-
-* `client_ssl_context()` does **not** verify the certificate against CAs or the host name
-  (there are none to verify against); it still completes a full TLS handshake, so the
-  server's certificate can be read and its fingerprint checked.
-* Right after connecting, and **before sending `join`** (which carries the join code or
-  the facilitator key), read the server's fingerprint and check it with `KnownHosts`::
-
-      from websockets.asyncio.client import connect
-      from whytree.server.tls import KnownHosts, client_ssl_context, host_port, peer_fingerprint
-
-      known = KnownHosts.in_dir(client_data_dir)
-      async with connect(url, ssl=client_ssl_context()) as connection:
-          fingerprint = peer_fingerprint(connection)
-          # == connection.transport.get_extra_info("ssl_object").getpeercert(binary_form=True),
-          #    hashed with SHA-256
-          verdict = known.check(host_port(url), fingerprint)
-          if verdict == "changed":
-              ...  # refuse: warn loudly, do not send the code
-          elif verdict == "new":
-              ...  # show format_fingerprint(fingerprint); when the person confirms it
-              known.remember(host_port(url), fingerprint)  # matches the host's screen
-          await connection.send(join_frame)
-
-  The websocket upgrade request sent during `connect` carries no secret, so checking after
-  the handshake and before `join` is enough.
-* `KnownHosts` keeps ``{"host:port": fingerprint}`` in a JSON file (mode 0o600) in the
-  client's data directory and answers "new", "same" or "changed".
+The client's half -- checking that fingerprint before sending the join code, and
+remembering it -- is `whytree.tui.trust`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime
-import hashlib
-import hmac
 import ipaddress
-import json
 import logging
 import re
 import socket
@@ -60,29 +32,20 @@ import ssl
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from whytree.shared.fingerprint import DISPLAY_BYTES, certificate_fingerprint, format_fingerprint
+
 from .files import POSIX, private_dir, write_private
 
 __all__ = [
     "CertInfo",
-    "KnownHosts",
-    "Verdict",
-    "certificate_fingerprint",
-    "client_ssl_context",
     "ensure_certificate",
-    "format_fingerprint",
-    "host_port",
-    "normalize_fingerprint",
-    "peer_fingerprint",
     "server_ssl_context",
-    "transport_fingerprint",
 ]
 
 logger = logging.getLogger(__name__)
@@ -90,44 +53,12 @@ logger = logging.getLogger(__name__)
 TLS_DIR_NAME = "tls"
 CERT_FILE_NAME = "cert.pem"
 KEY_FILE_NAME = "key.pem"
-KNOWN_HOSTS_FILE_NAME = "known_hosts.json"
 COMMON_NAME = "whytree"
 VALIDITY = datetime.timedelta(days=3650)
 # Re-issue a certificate this close to its end (after ~10 years of use).
 RENEW_BEFORE = datetime.timedelta(days=30)
-FINGERPRINT_HEX_DIGITS = 64
-DISPLAY_BYTES = 16
 
-Verdict = Literal["new", "same", "changed"]
-
-_HEX = re.compile(r"[0-9A-F]*")
 _DNS_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
-
-
-# --- fingerprints -------------------------------------------------------------------------
-
-
-def certificate_fingerprint(der: bytes) -> str:
-    """SHA-256 of a DER-encoded certificate, as 64 upper-case hex digits."""
-    return hashlib.sha256(der).hexdigest().upper()
-
-
-def normalize_fingerprint(text: str) -> str:
-    """Upper-case hex digits only: accepts ``ab12cd...``, ``AB12 CD34 ...`` and ``AB:12:...``.
-
-    Raises ValueError if anything but hex digits and separators is present.
-    """
-    digits = re.sub(r"[\s:.-]", "", text).upper()
-    if not _HEX.fullmatch(digits):
-        raise ValueError(f"not a fingerprint: {text!r}")
-    return digits
-
-
-def format_fingerprint(fingerprint: str, nbytes: int = DISPLAY_BYTES) -> str:
-    """The first `nbytes` bytes of a fingerprint in groups of four hex digits:
-    ``AB12 CD34 EF56 7890 ...``, which people can read aloud and compare."""
-    digits = normalize_fingerprint(fingerprint)[: 2 * nbytes]
-    return " ".join(digits[i : i + 4] for i in range(0, len(digits), 4))
 
 
 # --- the server's certificate -------------------------------------------------------------
@@ -292,127 +223,3 @@ def _self_signed(
 def _is_dns_name(name: str) -> bool:
     labels = name.rstrip(".").split(".")
     return len(name) <= 253 and all(_DNS_LABEL.fullmatch(label) for label in labels)
-
-
-# --- the client side -----------------------------------------------------------------------
-
-
-def client_ssl_context() -> ssl.SSLContext:
-    """A client-side context for ``websockets.asyncio.client.connect(..., ssl=...)``.
-
-    It checks neither CAs nor the host name (a self-signed certificate has neither); the
-    caller MUST check the server's fingerprint with `peer_fingerprint` and `KnownHosts`
-    before sending anything secret.
-    """
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False  # must be switched off before verify_mode
-    context.verify_mode = ssl.CERT_NONE
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    return context
-
-
-def transport_fingerprint(transport: Any) -> str:
-    """The fingerprint of the certificate the peer of an asyncio TLS transport presented.
-
-    Raises ValueError if the transport is not TLS or the peer sent no certificate.
-    """
-    ssl_object = transport.get_extra_info("ssl_object")
-    if ssl_object is None:
-        raise ValueError("not a TLS connection")
-    der = ssl_object.getpeercert(binary_form=True)
-    if not der:
-        raise ValueError("the server presented no certificate")
-    return certificate_fingerprint(bytes(der))
-
-
-def peer_fingerprint(connection: Any) -> str:
-    """The server's certificate fingerprint on an open websockets connection
-    (``websockets.asyncio.client.ClientConnection``; anything with a ``.transport``).
-
-    Equivalent to hashing
-    ``connection.transport.get_extra_info("ssl_object").getpeercert(binary_form=True)``.
-    """
-    return transport_fingerprint(connection.transport)
-
-
-def host_port(url: str) -> str:
-    """The ``host:port`` key `KnownHosts` uses for a ``ws://`` / ``wss://`` URL
-    (``[v6]:port`` for IPv6; the default port of the scheme if none is given)."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if not host:
-        raise ValueError(f"no host in {url!r}")
-    port = parts.port or (443 if parts.scheme in ("wss", "https") else 80)
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-class KnownHosts:
-    """Trust on first use: the fingerprint each server (``host:port``) had when first met.
-
-    Stored as JSON ``{"version": 1, "hosts": {"host:port": "FINGERPRINT"}}`` at `path`
-    (mode 0o600; its folder is created 0o700). The file is read on every call, so several
-    clients on one machine see each other's decisions.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-
-    @classmethod
-    def in_dir(cls, data_dir: Path) -> KnownHosts:
-        """The known-hosts file in a client's data directory."""
-        return cls(Path(data_dir) / KNOWN_HOSTS_FILE_NAME)
-
-    def get(self, host_port: str) -> str | None:
-        """The fingerprint remembered for `host_port`, if any."""
-        return self._load().get(host_port.strip().lower())
-
-    def check(self, host_port: str, fingerprint: str) -> Verdict:
-        """"new" if this server was never seen, "same" if it shows the remembered
-        certificate, "changed" if it shows another one (a new laptop, a deleted data
-        folder, or someone pretending to be the host: do not send the code)."""
-        known = self.get(host_port)
-        if known is None:
-            return "new"
-        if hmac.compare_digest(known, normalize_fingerprint(fingerprint)):
-            return "same"
-        return "changed"
-
-    def remember(self, host_port: str, fingerprint: str) -> None:
-        """Trust `fingerprint` for `host_port` from now on (replacing any earlier one)."""
-        hosts = self._load()
-        hosts[host_port.strip().lower()] = normalize_fingerprint(fingerprint)
-        self._save(hosts)
-
-    def forget(self, host_port: str) -> None:
-        """Drop what is remembered for `host_port`."""
-        hosts = self._load()
-        if hosts.pop(host_port.strip().lower(), None) is not None:
-            self._save(hosts)
-
-    def _load(self) -> dict[str, str]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError) as error:
-            logger.warning("Ignoring the unreadable known-hosts file %s (%s)", self.path, error)
-            return {}
-        hosts = data.get("hosts") if isinstance(data, dict) else None
-        if not isinstance(hosts, dict):
-            return {}
-        result: dict[str, str] = {}
-        for key, value in hosts.items():
-            if isinstance(key, str) and isinstance(value, str):
-                with contextlib.suppress(ValueError):
-                    result[key] = normalize_fingerprint(value)
-        return result
-
-    def _save(self, hosts: dict[str, str]) -> None:
-        # The folder may be a data directory shared with other things: create it private,
-        # but leave an existing one's mode alone (the file itself is 0o600).
-        private_dir(self.path.parent, tighten=False)
-        text = json.dumps({"version": 1, "hosts": dict(sorted(hosts.items()))}, indent=2)
-        write_private(self.path, (text + "\n").encode("utf-8"))
-
-
-# --- files only their owner can read -------------------------------------------------------

@@ -29,8 +29,9 @@ from typing import Any
 from websockets.asyncio.client import connect
 
 from whytree.server.app import Server, ServerConfig
-from whytree.server.discovery import Advertiser, browse, lan_addresses
-from whytree.server.tls import client_ssl_context, peer_fingerprint
+from whytree.server.discovery import Advertiser, lan_addresses
+from whytree.tui.lan import browse
+from whytree.tui.trust import client_ssl_context, peer_fingerprint
 
 
 def say(payload: dict[str, Any]) -> None:

@@ -41,7 +41,8 @@ from typing import Any
 
 import msgspec
 
-from whytree.server.hub import ConnId, Disconnect, Hub, Output, Record, Send
+from whytree.server.hub import ConnId, Disconnect, Hub, Output, Send
+from whytree.server.records import Record
 from whytree.shared import protocol as p
 from whytree.shared.mirror import Mirror, ResyncNeeded
 from whytree.shared.model import PHASES, Phase, Session

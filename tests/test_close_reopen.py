@@ -22,8 +22,8 @@ from conftest import FACILITATOR_KEY, MakeServer, WaitUntil
 
 from tests.netclient import NetClient
 from whytree.server.app import Server
-from whytree.server.hub import Record
 from whytree.server.journal import FILE_NAME, Journal
+from whytree.server.records import Record
 from whytree.shared import protocol as p
 
 

@@ -39,7 +39,11 @@ from zeroconf import IPVersion
 from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
 from whytree.server import discovery
-from whytree.server.discovery import SERVICE_TYPE, Advertiser, FoundSession, browse, lan_addresses
+from whytree.server.discovery import Advertiser, lan_addresses
+from whytree.shared import advertisement
+from whytree.shared.advertisement import SERVICE_TYPE
+from whytree.tui import lan
+from whytree.tui.lan import FoundSession, browse
 
 LOOPBACK = ["127.0.0.1"]
 CHILD = Path(__file__).with_name("netns_child.py")
@@ -238,7 +242,7 @@ async def test_browse_cleans_and_dedupes_what_the_network_says() -> None:
     assert [s.title for s in found[:2]] == ["Alpha group", "beta group"]  # sorted, one Alpha
     assert len(found) == 3
     hostile = found[2]
-    assert len(hostile.title) == discovery.MAX_TITLE_CHARS
+    assert len(hostile.title) == advertisement.MAX_TITLE_CHARS
     for session in found:
         for text in (session.title, session.host, session.version, session.name):
             assert not any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 or c in "\u202e\u200f" for c in text)
@@ -393,6 +397,7 @@ async def test_failures_are_logged_not_raised(
         raise OSError(19, "No such device")
 
     monkeypatch.setattr(discovery, "AsyncZeroconf", no_multicast)
+    monkeypatch.setattr(lan, "AsyncZeroconf", no_multicast)
     advertiser = Advertiser()
     assert await advertiser.start("Room 4", 8765, False, ["192.168.1.20"]) is False
     assert not advertiser.advertising and advertiser.service_name is None
@@ -411,9 +416,9 @@ async def test_advertiser_rejects_nonsense_arguments() -> None:
 
 
 def test_advertised_names_are_safe() -> None:
-    assert discovery._clean_title("  Why?\x1b[31m  \u202eNow\n") == "Why? Now"
-    long = discovery._clean_title("é" * 500)
-    assert len(long) == discovery.MAX_TITLE_CHARS and len(long.encode()) <= 200
+    assert advertisement.clean_title("  Why?\x1b[31m  \u202eNow\n") == "Why? Now"
+    long = advertisement.clean_title("é" * 500)
+    assert len(long) == advertisement.MAX_TITLE_CHARS and len(long.encode()) <= 200
     assert discovery._instance_name("St. Mary's hall") == "St Mary's hall"
     assert discovery._instance_name("") == "whytree"
     assert len(discovery._instance_name("界" * 100).encode()) <= 60
@@ -423,7 +428,7 @@ def test_found_session_urls() -> None:
     session = FoundSession(title="t", host="h.local", addresses=("10.0.0.5", "fd00::5"), port=8765, tls=False)
     assert session.url == "ws://10.0.0.5:8765"
     assert session.urls == ("ws://10.0.0.5:8765", "ws://[fd00::5]:8765")
-    assert discovery._rank_addresses(["fe80::1", "127.0.0.1", "fd00::5", "8.8.8.8", "169.254.3.4",
+    assert lan._rank_addresses(["fe80::1", "127.0.0.1", "fd00::5", "8.8.8.8", "169.254.3.4",
                                       "192.168.1.9", "garbage"]) == (
         "192.168.1.9", "8.8.8.8", "169.254.3.4", "fd00::5", "127.0.0.1")
 

@@ -25,6 +25,7 @@ from whytree.server import hub
 from whytree.server.app import Server
 from whytree.server.hub import ConnId, Disconnect, Hub, Limits, Notice, Send
 from whytree.shared import protocol as p
+from whytree.shared.joincode import grouped_code
 from whytree.shared.model import Session
 
 KEY = FACILITATOR_KEY
@@ -81,7 +82,7 @@ def flood_address(i: int) -> str:
 def test_generated_codes_have_a_billion_values_and_guessing_stays_under_a_thousandth() -> None:
     code = hub.new_code()
     assert len(code) == 9 and code.isdigit()
-    assert hub.grouped_code(code) == f"{code[:3]} {code[3:6]} {code[6:]}"
+    assert grouped_code(code) == f"{code[:3]} {code[3:6]} {code[6:]}"
     assert hub.guess_bound(3 * 60 * 60) < 0.001
 
 
@@ -303,7 +304,7 @@ async def test_a_new_code_is_kept_over_a_restart(make_server: MakeServer) -> Non
     assert again.resumed and again.code == code
     stranger, first = await _join(again, "127.0.0.2", code=CODE)
     assert first["code"] == "wrong_code"
-    newcomer, first = await _join(again, "127.0.0.3", code=hub.grouped_code(code), name="Ben")
+    newcomer, first = await _join(again, "127.0.0.3", code=grouped_code(code), name="Ben")
     assert first["type"] == "welcome"
     back, first = await _join(again, "127.0.0.1", code=CODE, token=welcome["token"])
     assert first["type"] == "welcome" and first["you"]["id"] == welcome["you"]["id"]

@@ -16,7 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from netclient import NetClient
 
-from whytree.server.hub import Hub, Record, Send
+from whytree.server.hub import Hub, Send
+from whytree.server.records import Record
 from whytree.shared import protocol as p
 from whytree.shared.model import Session
 from whytree.shared.text import clean, fit

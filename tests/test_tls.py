@@ -22,18 +22,9 @@ from cryptography.x509.oid import NameOID
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
 
-from whytree.server.tls import (
-    CertInfo,
-    KnownHosts,
-    certificate_fingerprint,
-    client_ssl_context,
-    ensure_certificate,
-    format_fingerprint,
-    host_port,
-    normalize_fingerprint,
-    peer_fingerprint,
-    server_ssl_context,
-)
+from whytree.server.tls import CertInfo, ensure_certificate, server_ssl_context
+from whytree.shared.fingerprint import certificate_fingerprint, format_fingerprint, normalize_fingerprint
+from whytree.tui.trust import KnownHosts, client_ssl_context, host_port, peer_fingerprint
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX-only")
 

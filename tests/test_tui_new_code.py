@@ -13,7 +13,7 @@ from conftest import CODE, FACILITATOR_KEY, WaitUntil
 from textual.widgets import Digits
 
 from whytree.server.app import ServerConfig
-from whytree.server.hub import grouped_code
+from whytree.shared.joincode import grouped_code
 from whytree.tui.app import WhytreeApp
 
 SIZE = (120, 40)

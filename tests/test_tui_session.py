@@ -19,8 +19,8 @@ from textual.pilot import Pilot
 from textual.widgets import Digits, Static
 
 from whytree.server.app import Server, ServerConfig
-from whytree.server.tls import format_fingerprint
 from whytree.shared import protocol as p
+from whytree.shared.fingerprint import format_fingerprint
 from whytree.shared.model import Ballot
 from whytree.tui.app import WhytreeApp
 from whytree.tui.connection import Link

@@ -45,14 +45,18 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from whytree.shared import protocol as p
+from whytree.shared.fingerprint import format_fingerprint, normalize_fingerprint
+from whytree.shared.joincode import grouped_code, normalize_code
 from whytree.shared.mirror import Mirror, ResyncNeeded
 from whytree.tui.connection import Link, normalize_url
+from whytree.tui.datadir import default_data_dir
 from whytree.tui.identities import Identities, Seat
 from whytree.tui.messages import NewJoinCode, SendCommand
 from whytree.tui.screens.dialogs import ConfirmScreen
 from whytree.tui.screens.join import JoinScreen
 from whytree.tui.screens.relink import AddressScreen, ElsewhereScreen
 from whytree.tui.screens.session import SessionScreen
+from whytree.tui.trust import KnownHosts, host_port
 from whytree.tui.widgets.banner import JoinBanner
 
 if TYPE_CHECKING:
@@ -110,7 +114,7 @@ class WhytreeApp(App[None]):
         """Join as someone new even when this laptop was someone in the session before."""
         self.url = url
         self.person_name = name
-        self.code = "".join(code.split()) if code else code
+        self.code = normalize_code(code) if code else code
         self.facilitator_key = facilitator_key
         self.viewer = viewer
         self.host_config = host
@@ -276,17 +280,13 @@ class WhytreeApp(App[None]):
         )
 
     async def _check_fingerprint(self, fingerprint: str) -> str | None:
-        """Trust on first use for `wss://` hosts (see `whytree.server.tls`): the person
+        """Trust on first use for `wss://` hosts (see `whytree.tui.trust`): the person
         confirms the fingerprint once; afterwards a changed certificate is refused."""
-        from whytree.server.tls import KnownHosts, format_fingerprint, host_port, normalize_fingerprint
-
         if self.server is not None:  # our own server: we know its certificate
             mine = self.server.fingerprint or ""
             same = normalize_fingerprint(mine) == normalize_fingerprint(fingerprint)
             return None if same else "The local server shows an unexpected certificate."
         assert self.link is not None
-        from whytree.tui.cli import default_data_dir
-
         known = KnownHosts.in_dir(default_data_dir())
         where = host_port(self.link.url)
         verdict = known.check(where, fingerprint)
@@ -375,9 +375,12 @@ class WhytreeApp(App[None]):
     async def _welcomed(self) -> None:
         banner = None
         if self.server is not None:
-            browser = self.server.browser_urls
+            from whytree.server.qr import text_rows  # only the host draws it
+
+            browser = self.server.browser_urls[0] if self.server.browser_urls else None
+            qr_rows = text_rows(browser, border=1) if browser is not None else None
             banner = JoinBanner(self.server.urls, self.server.code, fingerprint=self.server.fingerprint,
-                                browser_url=browser[0] if browser else None, id="banner")
+                                browser_url=browser, qr_rows=qr_rows, id="banner")
         screen = SessionScreen(self.mirror, viewer=self.viewer, banner=banner,
                                facilitator_key=self.server.facilitator_key if self.server else None)
         if self.join_screen is not None and self.screen is self.join_screen:
@@ -489,7 +492,6 @@ class WhytreeApp(App[None]):
         event.stop()
         if self.server is None:
             return
-        from whytree.server.hub import grouped_code
         from whytree.server.journal import JournalError
 
         try:
@@ -522,7 +524,7 @@ def _farewell(server: Server) -> str:
         return (f"The session is closed. Its results are in {server.results_dir}\n"
                 "(report.md and report.html to read or print, actions.csv, session.json).\n"
                 "`whytree sessions` lists the saved sessions; `whytree report ID` prints one.")
-    from whytree.tui.cli import DEFAULT_PORT, default_data_dir
+    from whytree.server.app import DEFAULT_PORT
 
     config = server.config
     again = "whytree host"

@@ -9,28 +9,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from whytree.shared.joincode import grouped_code
 from whytree.shared.protocol import MAX_TITLE
+from whytree.tui.datadir import default_data_dir
 
 if TYPE_CHECKING:  # the server is imported only by the commands that run it
     from whytree.server.app import ServerConfig
 
 DEFAULT_PORT = 8765
-
-
-def default_data_dir() -> Path:
-    """`$WHYTREE_DATA_DIR`, else the platform's user data folder."""
-    env = os.environ.get("WHYTREE_DATA_DIR")
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("whytree", appauthor=False))
 
 
 def _server_options(parser: argparse.ArgumentParser) -> None:
@@ -124,7 +115,6 @@ def _config(args: argparse.Namespace, data_dir: Path) -> ServerConfig:
 
 def _serve(args: argparse.Namespace, data_dir: Path) -> int:
     from whytree.server.app import Server
-    from whytree.server.hub import grouped_code
     from whytree.server.journal import JournalDamaged, JournalError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")

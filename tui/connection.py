@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import ssl
 import time
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
@@ -33,6 +32,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from whytree.shared import protocol as p
+from whytree.tui.trust import client_ssl_context, peer_fingerprint
 
 DEFAULT_PORT = 8765
 """The port `whytree host` listens on unless told otherwise."""
@@ -203,7 +203,7 @@ class Link:
         try:
             ws = await connect(
                 self.url,
-                ssl=_client_ssl_context() if tls else None,
+                ssl=client_ssl_context() if tls else None,
                 compression=None,
                 proxy=None,
                 open_timeout=OPEN_TIMEOUT,
@@ -266,8 +266,6 @@ class Link:
                 self._post(self.Down(time.time(), "link lost"))
 
     async def _fingerprint_problem(self, ws: ClientConnection) -> str | None:
-        from whytree.server.tls import peer_fingerprint
-
         try:
             fingerprint = peer_fingerprint(ws)
         except ValueError:
@@ -280,12 +278,6 @@ class Link:
         while True:
             frame = await self._outgoing.get()
             await ws.send(frame.decode())
-
-
-def _client_ssl_context() -> ssl.SSLContext:
-    from whytree.server.tls import client_ssl_context
-
-    return client_ssl_context()
 
 
 def _refusal(data: str | bytes) -> tuple[str, str] | None:

@@ -9,21 +9,20 @@ kind of seat (participant, viewer, co-facilitator).
 
 A damaged, unreadable or over-large file is read as empty: joining as someone new is
 better than not joining. Saving is best effort for the same reason; `problem` says what
-went wrong. The host's own server code (`whytree.server.files`) is not imported: this is
-the participant's side.
+went wrong. The file is written with `whytree.tui.files` (the participant's side), not the
+host's own `whytree.server.files`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Literal
 
 import msgspec
+
+from whytree.tui.files import write_private
 
 log = logging.getLogger(__name__)
 
@@ -85,21 +84,8 @@ class Identities:
             return []
 
     def _write(self, entries: list[Identity]) -> None:
-        folder = self.path.parent
         try:
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            # mkstemp creates the file 0o600, and os.replace keeps that mode.
-            fd, temporary = tempfile.mkstemp(prefix=f".{FILE_NAME}.", suffix=".tmp", dir=folder)
-            try:
-                with os.fdopen(fd, "wb") as file:
-                    file.write(_encoder.encode(entries))
-                    file.flush()
-                    os.fsync(file.fileno())
-                os.replace(temporary, self.path)
-            except BaseException:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(temporary)
-                raise
+            write_private(self.path, _encoder.encode(entries))
         except OSError as exc:
             self.problem = f"Could not save who you are in this session on this laptop ({exc})."
             log.warning("identities: %s", self.problem)

@@ -22,11 +22,8 @@ the app calls `show_problem` when that fails.
 
 from __future__ import annotations
 
-import asyncio
-import importlib
-import inspect
-from collections.abc import Callable
-from typing import Any, ClassVar
+from collections.abc import Callable, Sequence
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -39,7 +36,9 @@ from textual.widgets import Button, Checkbox, Footer, Input, Label, OptionList, 
 from textual.widgets.option_list import Option
 
 from whytree.shared import protocol as p
+from whytree.shared.joincode import normalize_code
 from whytree.tui.connection import normalize_url
+from whytree.tui.lan import FoundSession, browse
 
 NOTHING_FOUND = (
     "No session found on the network. Type the address shown on the host's screen instead.\n"
@@ -51,26 +50,9 @@ NOTHING_FOUND = (
 DISCOVERY_TIMEOUT = 2.0
 
 
-def _load_browse() -> Callable[[float], Any] | None:
-    """`whytree.server.discovery.browse`, when that module is there and works here."""
-    try:
-        module = importlib.import_module("whytree.server.discovery")
-    except Exception:  # noqa: BLE001 - discovery is optional; manual entry always works
-        return None
-    browse = getattr(module, "browse", None)
-    return browse if callable(browse) else None
-
-
-async def browse_sessions(timeout: float = DISCOVERY_TIMEOUT) -> list[Any]:
-    """Sessions advertised on the LAN (`FoundSession`s), or [] when discovery is missing."""
-    browse = _load_browse()
-    if browse is None:
-        return []
-    if inspect.iscoroutinefunction(browse):
-        found = await browse(timeout)
-    else:
-        found = await asyncio.to_thread(browse, timeout)
-    return list(found)
+async def browse_sessions(timeout: float = DISCOVERY_TIMEOUT) -> list[FoundSession]:
+    """Sessions advertised on the LAN, or [] when none can be found here."""
+    return await browse(timeout)
 
 
 class JoinScreen(Screen[None]):
@@ -289,15 +271,15 @@ class JoinScreen(Screen[None]):
             found = []
         self.show_found(found)
 
-    def show_found(self, found: list[Any]) -> None:
-        """Show what discovery found (`FoundSession`s: title, url...)."""
+    def show_found(self, found: Sequence[FoundSession]) -> None:
+        """Show what discovery found."""
         self._found = {}
         options: list[Option] = []
         for index, session in enumerate(found):
             key = f"s{index}"
-            url = str(getattr(session, "url", ""))
+            url = session.url
             self._found[key] = url
-            title = str(getattr(session, "title", "") or "whytree session")
+            title = session.title or "whytree session"
             options.append(Option(Content(f"{title}  —  {url.removeprefix('ws://')}"), id=key))
         listing = self.query_one("#found-list", OptionList)
         listing.clear_options()
@@ -351,7 +333,7 @@ class JoinScreen(Screen[None]):
             self.show_problem("Type your name — or tick “Stay anonymous” if you prefer that nobody "
                               "sees it.", "name")
             return
-        code = "".join(self.query_one("#code", Input).value.split())  # "123 456" as shown
+        code = normalize_code(self.query_one("#code", Input).value)  # "123 456" as shown
         if not code:
             self.show_problem("Type the join code — the facilitator reads it out.", "code")
             return

@@ -21,7 +21,8 @@ from textual.content import Content
 from textual.renderables.digits import Digits as DigitsRenderable
 from textual.widgets import Digits, Static
 
-from whytree.server.hub import grouped_code
+from whytree.shared.fingerprint import format_fingerprint
+from whytree.shared.joincode import grouped_code
 
 _DIGITS_CAN_SHOW = set(" 0123456789+-^x:ABCDEF$£€().")
 
@@ -68,18 +69,17 @@ class JoinBanner(Vertical):
 
     def __init__(
         self, urls: list[str], code: str, *,
-        fingerprint: str | None = None, browser_url: str | None = None, id: str | None = None,
+        fingerprint: str | None = None, browser_url: str | None = None,
+        qr_rows: list[str] | None = None, id: str | None = None,
     ) -> None:
+        """`qr_rows`: the QR code of `browser_url` as lines of half blocks (dark modules
+        marked), drawn dark on light; the host app makes them (`whytree.server.qr`)."""
         super().__init__(id=id)
         self.fingerprint = fingerprint
         self.urls = urls
         self.code = code
         self.browser_url = browser_url
-        self._qr_rows: list[str] = []
-        if browser_url is not None:
-            from whytree.server.qr import text_rows  # only the host draws it
-
-            self._qr_rows = text_rows(browser_url, border=1)
+        self._qr_rows: list[str] = list(qr_rows or []) if browser_url is not None else []
 
     def set_code(self, code: str) -> None:
         """Show a new join code (the facilitator gave the session a new one)."""
@@ -137,8 +137,6 @@ class JoinBanner(Vertical):
             yield Static(Content(f"other addresses of this laptop: {others}"), classes="banner-small")
         yield Static("j hides this", classes="banner-small")
         if self.fingerprint:
-            from whytree.server.tls import format_fingerprint
-
             yield Static(Content(f"security fingerprint (participants check it): "
                                  f"{format_fingerprint(self.fingerprint)}"), classes="banner-small")
             if self.browser_url is not None:
