@@ -350,7 +350,7 @@ class Server:
                 first = await asyncio.wait_for(ws.recv(), JOIN_DEADLINE)
             except TimeoutError:
                 await ws.send(p.encode(p.Error(code="join_timeout",
-                                               message="No join frame in time.")).decode())
+                                               message="No join frame in time.")), text=True)
                 await ws.close(1008, "join_timeout")
                 return
             self._receive(conn, first)
@@ -421,7 +421,7 @@ class Server:
                 transport.abort()
                 continue
             sockets.append(ws)
-        websockets.broadcast(sockets, output.data.decode())
+        websockets.broadcast(sockets, output.data, text=True)
 
     def _after_commit(self, records: list[Record]) -> None:
         for record in records:
@@ -499,8 +499,8 @@ class Server:
         log.error("journal write failed: %s", message)
         assert self._session_row is not None
         hub.roll_back(_replayed(journal, self._session_row), message)
-        error = p.encode(p.Error(code="storage", message=message)).decode()
-        websockets.broadcast(list(self._sockets.values()), error)
+        error = p.encode(p.Error(code="storage", message=message))
+        websockets.broadcast(list(self._sockets.values()), error, text=True)
         self._notice(message)
         if self._probe_task is None or self._probe_task.done():
             self._probe_task = asyncio.get_running_loop().create_task(self._probe_storage())

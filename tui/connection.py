@@ -224,7 +224,7 @@ class Link:
                 if problem is not None:
                     self._post(self.Refused("fingerprint_changed", problem))
                     return None
-            await ws.send(self._join_frame().decode())
+            await ws.send(self._join_frame(), text=True)
             async with asyncio.timeout(OPEN_TIMEOUT * 2):
                 first = await ws.recv()
             refused = _refusal(first)
@@ -236,7 +236,7 @@ class Link:
                 return None
             # Commands made while offline go out before anything typed from now on.
             for frame in self._pending_frames():
-                await ws.send(frame.decode())
+                await ws.send(frame, text=True)
             self._outgoing = asyncio.Queue()
             self.joined = was_joined = self.ever_joined = True
             writer = asyncio.create_task(self._write(ws))
@@ -279,7 +279,7 @@ class Link:
     async def _write(self, ws: ClientConnection) -> None:
         while True:
             frame = await self._outgoing.get()
-            await ws.send(frame.decode())
+            await ws.send(frame, text=True)
 
 
 def _client_ssl_context() -> ssl.SSLContext:
