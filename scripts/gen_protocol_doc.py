@@ -30,7 +30,7 @@ from typing import Any
 import msgspec
 import msgspec.inspect as mi
 
-from whytree.server import app, hub, web
+from whytree.server import web
 from whytree.shared import model, rules
 from whytree.shared import protocol as p
 from whytree.shared.views import HIDDEN_OP
@@ -38,6 +38,7 @@ from whytree.shared.views import HIDDEN_OP
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "protocol.md"
 COMMAND = ".venv/bin/python scripts/gen_protocol_doc.py"
+LIMITS = p.Limits()
 
 # --- what the Structs cannot say -----------------------------------------------------------
 
@@ -200,7 +201,7 @@ CLOSE_CODES: list[tuple[int, str, str]] = [
     (1013, "try again later", "A `join` refused with `busy` (see [The door](#the-door)) or with "
                               "`storage` (the host cannot save right now), "
                               "or this client stopped reading and fell more than "
-                              f"{app.MAX_BACKLOG // 1024} KiB behind. Reconnect and resume."),
+                              f"{LIMITS.max_backlog // 1024} KiB behind. Reconnect and resume."),
 ]
 
 KNOWN_ORDERS: list[tuple[str, ...]] = [model.PHASES, model.CHANGE_ANSWERS, ("problem", "success"),
@@ -473,7 +474,7 @@ def _document() -> Iterator[str]:
     yield ""
     yield from [
         "- Open a websocket to `ws://HOST:PORT` (`wss://` when the host has TLS on; the default port "
-        f"is {app.DEFAULT_PORT}). Terminal clients and scripts send no `Origin` header. A browser "
+        f"is {p.DEFAULT_PORT}). Terminal clients and scripts send no `Origin` header. A browser "
         "is let in only from this server's own page: its `Origin` must be `http://` or `https://` "
         "followed by the request's own `Host` (the same address and port), and that address must "
         "be a number (an IPv4 or IPv6 literal) or `localhost` -- a page under any name could be "
@@ -496,9 +497,9 @@ def _document() -> Iterator[str]:
         "- Fields not listed here are refused (`bad_frame`), and so are fields of the wrong type. "
         "In particular a client can never say who it is in a command: identity comes from the "
         "connection's `join`.",
-        f"- The first frame must be `join`, within **{_number(app.JOIN_DEADLINE)} seconds**.",
-        f"- The server pings every {_number(app.PING_INTERVAL)} s and drops a link that does not answer "
-        f"within {_number(app.PING_TIMEOUT)} s; a client should do the same, then reconnect.",
+        f"- The first frame must be `join`, within **{_number(LIMITS.join_deadline)} seconds**.",
+        f"- The server pings every {_number(LIMITS.ping_interval or 0)} s and drops a link that does not answer "
+        f"within {_number(LIMITS.ping_timeout)} s; a client should do the same, then reconnect.",
         "",
     ]
     yield "## Joining, welcome and resuming"
@@ -558,8 +559,8 @@ def _document() -> Iterator[str]:
         "rejected `op` therefore stays rejected: to try again after things changed, use a new `op`. "
         "Rejections for `busy` and `storage` are not remembered; those may be retried with the same `op`.",
         "- The same `op` with different fields is rejected with `op_reused`.",
-        f"- A person (all their connections together) may send a burst of {int(hub.COMMAND_BURST)} "
-        f"commands, then {int(hub.COMMAND_RATE)} a second; beyond that commands are rejected with "
+        f"- A person (all their connections together) may send a burst of {int(LIMITS.commands[0])} "
+        f"commands, then {int(LIMITS.commands[1])} a second; beyond that commands are rejected with "
         "`busy`.",
         "",
         "The server normalizes what it accepts: text is cleaned, ids of new things are assigned, and "
@@ -610,8 +611,8 @@ def _document() -> Iterator[str]:
         f"people's commands is replaced by `\"{HIDDEN_OP}\"` too, since one client's ops would tie "
         "together everything it sent.",
         f"- **Presence.** Who is connected is published in batches: every "
-        f"{_number(hub.PRESENCE_EVERY)} s the server sends a `presence` event for each person whose "
-        f"connection has been up (or down) for at least {_number(hub.PRESENCE_SETTLE)} s and who is "
+        f"{_number(LIMITS.presence_every)} s the server sends a `presence` event for each person whose "
+        f"connection has been up (or down) for at least {_number(LIMITS.presence_settle)} s and who is "
         "shown otherwise, in the order people joined. Only the net change counts: a link that drops "
         "and comes back within that time sends (and saves) nothing, however often it happens. So "
         "somebody coming back is never announced right before the commands their client resends.",
@@ -692,12 +693,12 @@ def _document() -> Iterator[str]:
 
 
 def _door() -> Iterator[str]:
-    limits = hub.Limits()
-    limit, window = hub.WRONG_PER_ADDRESS
-    overall, overall_window = hub.WRONG_OVERALL
-    codes = 10**hub.CODE_DIGITS
-    hours = hub.GUESSING_SESSION / 3600
-    evaluated = round(hub.guess_bound() * codes)
+    limits = LIMITS
+    limit, window = limits.wrong_per_address
+    overall, overall_window = limits.wrong_overall
+    codes = 10**p.CODE_DIGITS
+    hours = p.GUESSING_SESSION / 3600
+    evaluated = round(limits.guess_bound() * codes)
     new_burst, new_rate = limits.new_people
     join_burst, join_rate = limits.joins_per_person
     yield "## The door"
@@ -723,7 +724,7 @@ def _door() -> Iterator[str]:
          f"a burst of {_number(join_burst)}, then one every {_number(1 / join_rate)} s",
          "`error` `busy`, close 1013"),
         ("commands of one person, all their connections together",
-         f"a burst of {int(hub.COMMAND_BURST)}, then {int(hub.COMMAND_RATE)} a second",
+         f"a burst of {int(LIMITS.commands[0])}, then {int(LIMITS.commands[1])} a second",
          "`rejected` `busy`"),
         ("people in the session at once (participants and viewers; removed people do not count)",
          f"{p.MAX_PEOPLE}, and the facilitator's key always gets in",
@@ -734,7 +735,7 @@ def _door() -> Iterator[str]:
          "HTTP 503 at the handshake"),
         ("connections that have not joined yet, all addresses together",
          str(limits.unjoined_overall), "the oldest of them is cut (no close frame)"),
-        ("time to send `join`", f"{_number(app.JOIN_DEADLINE)} s", "`error` `join_timeout`, close 1008"),
+        ("time to send `join`", f"{_number(LIMITS.join_deadline)} s", "`error` `join_timeout`, close 1008"),
         ("log lines per logger (websockets, asyncio, the server) during a flood",
          f"{limits.log_burst} in {_number(limits.log_window)} s; the rest are counted in one line",
          "—"),
@@ -742,14 +743,14 @@ def _door() -> Iterator[str]:
     for name, value, effect in rows:
         yield f"| {name} | {value} | {effect} |"
     yield ""
-    yield (f"**How likely is a guessed code?** A generated join code has {hub.CODE_DIGITS} digits, "
+    yield (f"**How likely is a guessed code?** A generated join code has {p.CODE_DIGITS} digits, "
            f"read aloud in groups of three (`482 913 057`): {codes:,} codes. Whatever number of "
            f"addresses a guesser uses, the server checks at most {overall} wrong codes per "
            f"{_number(overall_window)} s (a burst of {overall}, then evenly spread), and refuses "
            "every code join beyond that *before* looking at the code (so the refusal tells "
            f"nothing). In a {_number(hours)}-hour session that is at most {evaluated:,} wrong codes "
            f"checked: the chance that guessing finds the code is at most "
-           f"**{hub.guess_bound():.3%}**.")
+           f"**{limits.guess_bound():.3%}**.")
     yield ""
     yield (f"Meanwhile a participant who mistyped once still gets in. Past the per-address limit, "
            f"a guesser with all 254 addresses of a room's network reaches "

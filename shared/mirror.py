@@ -27,7 +27,7 @@ import msgspec
 
 from . import protocol as p
 from .apply import apply
-from .model import Ballot, Person, Session
+from .model import Ballot, Person, Session, deep_copy
 
 C = TypeVar("C", bound=p.ClientCommand)
 
@@ -208,4 +208,4 @@ class Mirror:
         """An independent copy of the mirrored state (for tests and saving)."""
         if self.state is None:
             return None
-        return msgspec.convert(msgspec.to_builtins(self.state), Session)
+        return deep_copy(self.state)

@@ -204,3 +204,9 @@ class Session(msgspec.Struct, kw_only=True):
 
     def online_people(self) -> list[Person]:
         return [p for p in self.people.values() if p.online and not p.removed]
+
+
+def deep_copy(state: Session) -> Session:
+    """An independent copy of `state`, sharing no object with it (a mirror's copy, a
+    snapshot to save while the session goes on)."""
+    return msgspec.convert(msgspec.to_builtins(state), Session)

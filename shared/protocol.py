@@ -15,6 +15,7 @@ which are built once and reused for every frame.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal, TypeAlias
 
 import msgspec
@@ -53,6 +54,84 @@ would not fit on any screen."""
 MAX_DOTS = 99
 MAX_TIMER_SECONDS = 4 * 60 * 60
 MAX_SEQ = 2**53
+
+# --- the connection's numbers ------------------------------------------------------------
+
+DEFAULT_PORT = 8765
+"""The port a server listens on, and a typed address without a port points to."""
+
+CLOSE_UNSUPPORTED = 1003
+"""A binary frame before `join`."""
+CLOSE_INVALID_DATA = 1007
+"""A text frame that is not UTF-8 (the websocket layer)."""
+CLOSE_POLICY = 1008
+"""The server refused this connection (the close reason is the `error` code)."""
+CLOSE_TOO_BIG = 1009
+"""A frame over `MAX_FRAME_BYTES` (the websocket layer)."""
+CLOSE_RESTART = 1012
+"""The host can save again after a storage failure: reconnect and resume."""
+CLOSE_TRY_AGAIN = 1013
+"""Not now (`busy`, `storage`, or a client too far behind): reconnect and resume."""
+
+CODE_DIGITS = 9
+"""Generated join codes are digits, read aloud in groups of three: `482 913 057`."""
+GUESSING_SESSION = 3 * 60 * 60.0
+"""The session length the guessing bound in the docs is computed for (seconds)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The server's limits and timings that a client meets: deadlines, pings, rates and
+    the door. The defaults are the real ones (`docs/protocol.md` prints them); a server is
+    given its own (`ServerConfig.limits`) and tests make theirs rather than patching
+    constants. The hub uses the rates, the door and the resume window; the network layer
+    the deadlines, pings, backlog, connection limits and the log bound."""
+
+    join_deadline: float = 5.0
+    """Seconds a new connection has to send its `join`."""
+    ping_interval: float | None = 4.0
+    """Seconds between the server's pings (None: no pings)."""
+    ping_timeout: float = 6.0
+    """Seconds a ping may go unanswered before the link is dropped."""
+    max_backlog: int = 1024 * 1024
+    """Bytes waiting to be written to one client before it is dropped as too slow."""
+    commands: tuple[float, float] = (40.0, 20.0)
+    """One person's commands (all their connections): a burst of 40, then 20 a second; then
+    `busy`. A facilitator clicking fast or a queue of offline commands resent after a
+    rejoin fits; a flood does not."""
+    wrong_per_address: tuple[int, float] = (5, 60.0)
+    """At most 5 wrong codes (or keys) from one address within 60 seconds; then it waits."""
+    wrong_overall: tuple[int, float] = (90, 1.0)
+    """At most 90 wrong codes evaluated per 1 second, all addresses together (a token
+    bucket: a burst of 90, then one every 1/90 s -- evenly spread, so a retry at any moment
+    has the same chance of a turn)."""
+    new_people: tuple[float, float] = (50.0, 2.0)
+    """New people (server-wide): a burst of 50, then 2 a second; then `busy`."""
+    joins_per_person: tuple[float, float] = (10.0, 0.5)
+    """Joins of one returning person (all their connections): 10, then one every 2 s."""
+    unjoined_per_address: int = 16
+    """Connections from one address that have not joined yet; more are refused (HTTP 503)."""
+    unjoined_overall: int = 256
+    """Connections that have not joined yet, all addresses; at this many the oldest goes."""
+    log_burst: int = 20
+    """Log records per logger (websockets, asyncio, this server) within `log_window`..."""
+    log_window: float = 60.0
+    """...seconds; the rest are counted and reported in one line."""
+    presence_every: float = 1.0
+    """Seconds between two publications of who is connected (`presence` events)..."""
+    presence_settle: float = 3.0
+    """...of the changes that have held this many seconds (only the net change counts)."""
+    resume_window: int = 5000
+    """Recent events the server keeps to resume a client from its `since`."""
+
+    def guess_bound(self, seconds: float = GUESSING_SESSION) -> float:
+        """The highest chance that guessing finds a generated code within `seconds`,
+        whatever the number of addresses: every wrong code the server may evaluate, over
+        all codes."""
+        limit, window = self.wrong_overall
+        evaluated = limit * (seconds / window + 1)
+        return float(evaluated / 10**CODE_DIGITS)
+
 
 OP_PATTERN = r"^[A-Za-z0-9_.:-]+$(?!\n)"
 """An `op` is ASCII letters, digits and `_ . : -` only: it is sent back to its author and,

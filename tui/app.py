@@ -522,13 +522,13 @@ def _farewell(server: Server) -> str:
         return (f"The session is closed. Its results are in {server.results_dir}\n"
                 "(report.md and report.html to read or print, actions.csv, session.json).\n"
                 "`whytree sessions` lists the saved sessions; `whytree report ID` prints one.")
-    from whytree.tui.cli import DEFAULT_PORT, default_data_dir
+    from whytree.tui.cli import default_data_dir
 
     config = server.config
     again = "whytree host"
     if config.data_dir != default_data_dir():
         again += f" --data-dir {shlex.quote(str(config.data_dir))}"
-    if config.port not in (0, DEFAULT_PORT):
+    if config.port not in (0, p.DEFAULT_PORT):
         again += f" --port {config.port}"
     if config.tls:
         again += " --tls"

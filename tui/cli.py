@@ -15,12 +15,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from whytree.shared.protocol import MAX_TITLE
+from whytree.shared.protocol import DEFAULT_PORT, MAX_TITLE
 
 if TYPE_CHECKING:  # the server is imported only by the commands that run it
     from whytree.server.app import ServerConfig
 
-DEFAULT_PORT = 8765
 
 
 def default_data_dir() -> Path:

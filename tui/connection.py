@@ -34,9 +34,6 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from whytree.shared import protocol as p
 
-DEFAULT_PORT = 8765
-"""The port `whytree host` listens on unless told otherwise."""
-
 FATAL_ERRORS = frozenset({"wrong_code", "throttled", "locked", "removed", "full"})
 """`error` codes at join after which trying again cannot help."""
 FINAL_CLOSES = {"opened_elsewhere": "This session was opened on another screen."}
@@ -81,7 +78,7 @@ def normalize_url(text: str) -> str:
         raise ValueError(f"“{text}” has extra parts after the address; type only ADDRESS:PORT.")
     if ":" in host:  # IPv6 literal
         host = f"[{host}]"
-    return f"{parts.scheme}://{host}:{port or DEFAULT_PORT}"
+    return f"{parts.scheme}://{host}:{port or p.DEFAULT_PORT}"
 
 
 def retry_delay(attempt: int) -> float:
