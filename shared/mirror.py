@@ -51,6 +51,13 @@ class Received:
     rejected: p.Rejected | None = None
     """One of this client's commands was refused; nothing changed."""
 
+    def then(self, later: Received) -> Received:
+        """What this frame and `later` (the next one taken) did together, as one: the
+        screen shows a batch of frames once. A whole new state forgets the events before it."""
+        applied = later.applied if later.fresh_state else [*self.applied, *later.applied]
+        return Received(later.frame, applied, self.fresh_state or later.fresh_state,
+                        later.rejected or self.rejected)
+
 
 class Mirror:
     """One client's view of the session, and its queue of unanswered commands."""

@@ -8,7 +8,8 @@ loop, joins it as the facilitator and shows the join address and code in large l
 The app is the one place where the three parts meet ("attributes down, messages up"):
 
 * the `Link` (a worker, `connection.py`) posts every frame it receives; the app gives it
-  to the `Mirror`, which applies it, and passes what changed down to the session screen;
+  to the `Mirror`, which applies it, and passes what changed down to the session screen,
+  once for all the frames that arrived together (a resume of many events redraws once);
 * the screen and the step panels post `SendCommand`; the app stamps a fresh `op`, records
   the command in the mirror's outbox and hands the frame to the link (while offline the
   outbox keeps it, and the link sends it again after the rejoin). The session screen puts
@@ -45,7 +46,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from whytree.shared import protocol as p
-from whytree.shared.mirror import Mirror, ResyncNeeded
+from whytree.shared.mirror import Mirror, Received, ResyncNeeded
 from whytree.tui.connection import Link, normalize_url
 from whytree.tui.identities import Identities, Seat
 from whytree.tui.messages import NewJoinCode, SendCommand
@@ -125,6 +126,8 @@ class WhytreeApp(App[None]):
         self.farewell: str | None = None
         """After a hosted session: how to resume it, or where its results are."""
         self._quit_question: ConfirmScreen | None = None
+        self._unshown: Received | None = None
+        """What the frames taken since the screen was last updated did (see `_show_later`)."""
 
     # --- start ---------------------------------------------------------------------------
 
@@ -351,9 +354,24 @@ class WhytreeApp(App[None]):
             if isinstance(frame, p.Welcome):
                 await self._welcomed()  # the new screen shows the whole state as it mounts
             return
-        self.session_screen.follow(received)
         if isinstance(frame, p.Welcome):
             self.session_screen.link.connected()
+        self._show_later(received)
+
+    def _show_later(self, received: Received) -> None:
+        """Show what `received` did together with the frames queued right behind it: the
+        link posts every frame already waiting on the socket at once, and the screen is
+        updated once for all of them (a resume of hundreds of events, a burst of votes)."""
+        if self._unshown is None:
+            self._unshown = received
+            self.call_later(self._show_unshown)
+        else:
+            self._unshown = self._unshown.then(received)
+
+    def _show_unshown(self) -> None:
+        received, self._unshown = self._unshown, None
+        if received is not None and self.session_screen is not None:
+            self.session_screen.follow(received)
 
     def _remember(self) -> None:
         """Keep this person's token on this laptop, to come back as them next time."""
@@ -385,8 +403,9 @@ class WhytreeApp(App[None]):
         else:
             await self.push_screen(screen)
         # Only a mounted screen is followed: frames are handled one at a time, so nothing
-        # arrives between the push and this line.
+        # arrives between the push and this line. It shows the whole state as it mounts.
         self.session_screen = screen
+        self._unshown = None
         self.join_screen = None
         screen.link.connected()
 

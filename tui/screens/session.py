@@ -275,7 +275,8 @@ class SessionScreen(Screen[None]):
     # --- following the session -------------------------------------------------------------
 
     def follow(self, received: Received) -> None:
-        """Show what one frame changed (the mirror has already applied it)."""
+        """Show what a batch of frames changed (the mirror has already applied them): the
+        tree changes once for the whole batch, and the rest of the screen is refreshed once."""
         state = self.mirror.state
         if state is None or not self._ready or not self.is_attached:
             return  # `on_mount` shows the whole state once the screen is there
@@ -283,12 +284,13 @@ class SessionScreen(Screen[None]):
             self.cause_tree.show_state(state, self.mirror.me)
         elif received.applied:
             self.cause_tree.apply_events(state, self.mirror.me, received.applied)
+        if received.applied:
             if self.merging is not None and self.merging not in state.causes:
                 self._stop_merging()
             if self.moving is not None and self.moving not in state.causes:
                 self._stop_moving()
             self._tell_about_fixes(received.applied)
-        elif received.rejected is None:
+        elif not received.fresh_state and received.rejected is None:
             return
         # A refused command of this person's left the outbox: the panels show what the
         # server holds again.
