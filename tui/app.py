@@ -12,9 +12,9 @@ The app is the one place where the three parts meet ("attributes down, messages 
   once for all the frames that arrived together (a resume of many events redraws once);
 * the screen and the step panels post `SendCommand`; the app stamps a fresh `op`, records
   the command in the mirror's outbox and hands the frame to the link (while offline the
-  outbox keeps it, and the link sends it again after the rejoin). The session screen puts
-  its commands in the outbox itself, as the key is pressed, so that the next key press
-  builds on them; the app only sends those;
+  outbox keeps it, and the link sends it again after the rejoin). The session screen builds
+  its commands with an `op` from the mirror and puts them in the outbox itself, as the key
+  is pressed, so that the next key press builds on them; the app only sends those;
 * link changes (down, reconnecting, refused) go to the status line or the join screen.
 
 A participant comes back as the same person: the token of each session is kept on this
