@@ -38,27 +38,19 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from whytree.shared import protocol as p
-from whytree.shared.model import Session
+from whytree.shared.model import Session, deep_copy
+from whytree.shared.protocol import Limits
 from whytree.shared.text import clean, fit
 
 from . import hub as server_hub
 from .discovery import Advertiser, lan_addresses
-from .hub import ConnId, Disconnect, Hub, Limits, Notice, Output, Send, new_key
+from .hub import ConnId, Disconnect, Hub, Notice, Output, Send, new_key
 from .journal import Journal, JournalDamaged, JournalError, SessionRow
 from .records import Record
 from .web import WebFront
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PORT = 8765
-JOIN_DEADLINE = 5.0
-"""Seconds a new connection has to send its `join`."""
-PING_INTERVAL = 4.0
-PING_TIMEOUT = 6.0
-MAX_BACKLOG = 1024 * 1024
-"""Bytes waiting to be written to one client before it is dropped as too slow."""
-PROBE_EVERY = 3.0
-"""Seconds between write tries while the journal cannot be written."""
 
 
 @dataclass
@@ -66,7 +58,7 @@ class ServerConfig:
     """How to run a server; the command line fills it."""
 
     data_dir: Path
-    port: int = DEFAULT_PORT
+    port: int = p.DEFAULT_PORT
     bind: str = "0.0.0.0"
     title: str = ""
     code: str | None = None
@@ -79,7 +71,9 @@ class ServerConfig:
     on_notice: Callable[[str], None] | None = field(default=None, repr=False)
     """Called with a sentence for the host's screen (results saved, storage trouble...)."""
     limits: Limits = field(default_factory=Limits)
-    """The door's limits (joins, new people, connections not joined yet, log lines)."""
+    """The limits and timings a client meets (deadlines, pings, rates, the door)."""
+    probe_every: float = 3.0
+    """Seconds between write tries while the journal cannot be written."""
 
 
 class Server:
@@ -224,6 +218,7 @@ class Server:
             self._request_save()
 
     async def _listen(self, port: int, ssl_context: ssl.SSLContext | None) -> WebsocketServer:
+        limits = self.config.limits
         return await serve(
             self._serve_connection,
             self.config.bind,
@@ -234,13 +229,13 @@ class Server:
             process_request=self._process_request,
             max_size=p.MAX_FRAME_BYTES,
             max_queue=8,
-            ping_interval=PING_INTERVAL,
-            ping_timeout=PING_TIMEOUT,
+            ping_interval=limits.ping_interval,
+            ping_timeout=limits.ping_timeout,
             # Pings and closes wait until the write buffer is below this; with the default
             # (32 KiB) a dead link with a little backlog blocks its ping forever, and is never
-            # noticed. Below MAX_BACKLOG they never wait; above it, `_send` cuts the link.
-            write_limit=4 * MAX_BACKLOG,
-            open_timeout=JOIN_DEADLINE,
+            # noticed. Below `max_backlog` they never wait; above it, `_send` cuts the link.
+            write_limit=4 * limits.max_backlog,
+            open_timeout=limits.join_deadline,
             close_timeout=2,
             server_header=None,
         )
@@ -348,11 +343,11 @@ class Server:
         hub.connect(conn, _address(ws), time.time())
         try:
             try:
-                first = await asyncio.wait_for(ws.recv(), JOIN_DEADLINE)
+                first = await asyncio.wait_for(ws.recv(), self.config.limits.join_deadline)
             except TimeoutError:
                 await ws.send(p.encode(p.Error(code="join_timeout",
-                                               message="No join frame in time.")).decode())
-                await ws.close(1008, "join_timeout")
+                                               message="No join frame in time.")), text=True)
+                await ws.close(p.CLOSE_POLICY, "join_timeout")
                 return
             self._receive(conn, first)
             if hub.person_of(conn) is not None:
@@ -371,7 +366,7 @@ class Server:
             error = p.Error(code="bad_frame", message="Frames are JSON text, not binary.")
             self._queue([Send([conn], p.encode(error))])
             if self.hub.person_of(conn) is None:
-                self._queue([Disconnect(conn, 1003, "bad_frame")])
+                self._queue([Disconnect(conn, p.CLOSE_UNSUPPORTED, "bad_frame")])
             return
         self._queue(self.hub.receive(conn, message, time.time()))
 
@@ -413,7 +408,7 @@ class Server:
             if ws is None:
                 continue
             transport = ws.transport
-            if transport is not None and transport.get_write_buffer_size() > MAX_BACKLOG:
+            if transport is not None and transport.get_write_buffer_size() > self.config.limits.max_backlog:
                 log.info("dropping connection %d: it is not reading (it will resume)", conn)
                 # Cut it at once: a close frame would wait behind everything it is not
                 # reading (`ws.close()` waits for the buffer to drain, so it never ends),
@@ -422,7 +417,7 @@ class Server:
                 transport.abort()
                 continue
             sockets.append(ws)
-        websockets.broadcast(sockets, output.data.decode())
+        websockets.broadcast(sockets, output.data, text=True)
 
     def _after_commit(self, records: list[Record]) -> None:
         for record in records:
@@ -454,7 +449,7 @@ class Server:
             return  # reopened before its turn came: the next close saves again
         from .results import save_results
 
-        snapshot = msgspec.convert(msgspec.to_builtins(hub.state), Session)
+        snapshot = deep_copy(hub.state)
         try:
             folder = await asyncio.to_thread(save_results, snapshot, self.config.data_dir)
         except Exception as exc:  # noqa: BLE001 - whatever it is, the facilitator must hear of it
@@ -485,7 +480,7 @@ class Server:
         hub = self.hub
         assert hub is not None
         while True:
-            await asyncio.sleep(server_hub.PRESENCE_EVERY)
+            await asyncio.sleep(self.config.limits.presence_every)
             try:
                 self._queue(hub.publish_presence(time.time()))
             except Exception:  # a bug here must not stop presence, nor the session
@@ -500,8 +495,8 @@ class Server:
         log.error("journal write failed: %s", message)
         assert self._session_row is not None
         hub.roll_back(_replayed(journal, self._session_row), message)
-        error = p.encode(p.Error(code="storage", message=message)).decode()
-        websockets.broadcast(list(self._sockets.values()), error)
+        error = p.encode(p.Error(code="storage", message=message))
+        websockets.broadcast(list(self._sockets.values()), error, text=True)
         self._notice(message)
         if self._probe_task is None or self._probe_task.done():
             self._probe_task = asyncio.get_running_loop().create_task(self._probe_storage())
@@ -509,7 +504,7 @@ class Server:
     async def _probe_storage(self) -> None:
         hub, journal = self.hub, self._journal
         while hub is not None and journal is not None and hub.storage_error:
-            await asyncio.sleep(PROBE_EVERY)
+            await asyncio.sleep(self.config.probe_every)
             try:
                 journal.probe()
             except JournalError:
@@ -518,7 +513,7 @@ class Server:
             self._notice("Saving works again; changes are back on.")
             # Everyone reconnects, resumes from what they have and resends what was kept.
             for ws in list(self._sockets.values()):
-                self._spawn(ws.close(1012, "storage is back"))
+                self._spawn(ws.close(p.CLOSE_RESTART, "storage is back"))
 
     # --- helpers ---------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ code (so a new code locks out nobody who is in); the facilitator's key is always
 (it cannot be guessed, and the facilitator must always get in); a join code is checked
 only while the address and the whole server have wrong guesses to spare -- when they do
 not, the join is refused *before* the code is looked at, so a refusal says nothing about
-the code (see `WRONG_OVERALL` for the arithmetic). New people come in at a bounded rate,
+the code (see `Limits.wrong_overall` for the arithmetic). New people come in at a bounded rate,
 and a returning person's joins are limited per person, not per connection.
 
 The path of one command: decode (bounded Structs) -> who sent it (from the connection,
@@ -38,6 +38,7 @@ from whytree.shared import protocol as p
 from whytree.shared.apply import apply
 from whytree.shared.joincode import normalize_code
 from whytree.shared.model import Person, Role, Session
+from whytree.shared.protocol import CLOSE_POLICY, CLOSE_TRY_AGAIN, CODE_DIGITS, Limits
 from whytree.shared.rules import Refusal, decide
 from whytree.shared.text import clean, fit
 from whytree.shared.views import project, redact
@@ -46,71 +47,29 @@ from .records import Record
 
 ConnId = int
 
-CODE_DIGITS = 9
-"""Join codes are digits, read aloud in groups of three: `482 913 057` (10**9 codes)."""
-
 # Guessing the code. Whatever number of addresses a guesser uses, the chance of finding the
 # code is (wrong guesses the server evaluates) / (possible codes). So the whole server
-# evaluates at most WRONG_OVERALL wrong codes (90 a second, after a first burst of 90);
-# beyond that a code join is refused without the code being looked at. In a 3-hour session
-# that is at most 90 + 90 * 10800 guesses out of 10**9 codes: under 0.1% (`guess_bound`).
-# 90 a second is far more than any flood from a single room's addresses reaches past the
-# per-address limit (254 addresses * 5 a minute is 21 a second), so a participant who
-# mistyped once normally never meets it; during a flood from more addresses their retries
-# still get their share of the 90 a second.
-WRONG_PER_ADDRESS = (5, 60.0)
-"""At most 5 wrong codes (or keys) from one address within 60 seconds; then it waits."""
-WRONG_OVERALL = (90, 1.0)
-"""At most 90 wrong codes evaluated per 1 second, all addresses together (a token bucket:
-a burst of 90, then one every 1/90 s -- evenly spread, so a retry at any moment has the
-same chance of a turn)."""
-GUESSING_SESSION = 3 * 60 * 60.0
-"""The session length the guessing bound in the docs is computed for (seconds)."""
+# evaluates at most `Limits.wrong_overall` wrong codes (90 a second, after a first burst of
+# 90); beyond that a code join is refused without the code being looked at. In a 3-hour
+# session that is at most 90 + 90 * 10800 guesses out of 10**9 codes: under 0.1%
+# (`Limits.guess_bound`). 90 a second is far more than any flood from a single room's
+# addresses reaches past the per-address limit (254 addresses * 5 a minute is 21 a
+# second), so a participant who mistyped once normally never meets it; during a flood from
+# more addresses their retries still get their share of the 90 a second.
 NOTICE_EVERY = 60.0
 """Seconds between two notices to the host that someone is guessing codes."""
 
-# A person's command rate: a burst of 40, then 20 a second. A facilitator clicking fast or
-# a queue of offline commands resent after a rejoin fits; a flood does not. The budget is
-# the person's, shared by all their connections.
-COMMAND_BURST = 40.0
-COMMAND_RATE = 20.0
-
-# Presence (who is connected) is published in batches, at a tick every PRESENCE_EVERY
-# seconds (`publish_presence`), once a change has held for PRESENCE_SETTLE seconds; only
-# the net change is journaled. So a phone that drops and reconnects every second costs
-# nothing, and in an anonymous session the moment somebody comes back is not tied to the
-# commands their client resends right after its `welcome` (those go out first).
-PRESENCE_EVERY = 1.0
-PRESENCE_SETTLE = 3.0
+# Presence (who is connected) is published in batches, at a tick every
+# `Limits.presence_every` seconds (`publish_presence`), once a change has held for
+# `Limits.presence_settle` seconds; only the net change is journaled. So a phone that drops
+# and reconnects every second costs nothing, and in an anonymous session the moment
+# somebody comes back is not tied to the commands their client resends right after its
+# `welcome` (those go out first).
 
 OPENED_ELSEWHERE = ("This session was opened on another screen (the same person joined again), "
                     "so this screen stopped following it.")
 
-RESUME_WINDOW = 5000
-"""How many recent events are kept in memory to resume a client from its `since`."""
 REMEMBERED_REJECTIONS = 2000
-
-
-@dataclass(frozen=True)
-class Limits:
-    """How much the door takes: the limits a crowd or a flood of joins runs into.
-
-    The defaults are the real ones (`docs/protocol.md` prints them); tests make their own
-    rather than patching module constants. The hub uses the join limits; the network layer
-    (`server.app`) the connection limits and the log bound."""
-
-    new_people: tuple[float, float] = (50.0, 2.0)
-    """New people (server-wide): a burst of 50, then 2 a second; then `busy`."""
-    joins_per_person: tuple[float, float] = (10.0, 0.5)
-    """Joins of one returning person (all their connections): 10, then one every 2 s."""
-    unjoined_per_address: int = 16
-    """Connections from one address that have not joined yet; more are refused (HTTP 503)."""
-    unjoined_overall: int = 256
-    """Connections that have not joined yet, all addresses; at this many the oldest goes."""
-    log_burst: int = 20
-    """Log records per logger (websockets, asyncio, this server) within `log_window`..."""
-    log_window: float = 60.0
-    """...seconds; the rest are counted and reported in one line."""
 
 
 @dataclass
@@ -139,8 +98,6 @@ class Notice:
 
 Output = Send | Disconnect | Notice
 
-CLOSE_POLICY = 1008
-CLOSE_TRY_AGAIN = 1013
 
 
 @dataclass
@@ -197,12 +154,6 @@ def new_code() -> str:
     return "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
 
 
-def guess_bound(seconds: float = GUESSING_SESSION) -> float:
-    """The highest chance that guessing finds a generated code within `seconds`, whatever
-    the number of addresses: every wrong code the server may evaluate, over all codes."""
-    limit, window = WRONG_OVERALL
-    evaluated = limit * (seconds / window + 1)
-    return float(evaluated / 10**CODE_DIGITS)
 
 
 def new_key() -> str:
@@ -232,13 +183,13 @@ class Hub:
         self.accepted: dict[tuple[str, str], tuple[str, int]] = {}
         """(person, op) -> (digest, seq) of every accepted command."""
         self.rejections: OrderedDict[tuple[str, str], tuple[str, bytes]] = OrderedDict()
-        self.recent: deque[p.Event] = deque(maxlen=RESUME_WINDOW)
+        self.recent: deque[p.Event] = deque(maxlen=self.limits.resume_window)
         self.unsaved: list[Record] = []
         self.storage_error: str | None = None
         """Set by the network layer when the journal cannot be written: changes stop."""
         self._wrong_by_address: OrderedDict[str, _Throttle] = OrderedDict()
         """Addresses with a wrong code within their window, the least recent first."""
-        limit, window = WRONG_OVERALL
+        limit, window = self.limits.wrong_overall
         self._wrong_overall = _Bucket(float(limit), limit / window)
         self._new_people = _Bucket(*self.limits.new_people)
         self._joins: dict[str, _Bucket] = {}
@@ -320,9 +271,9 @@ class Hub:
         return []
 
     def publish_presence(self, now: float) -> list[Output]:
-        """The presence changes that have held for `PRESENCE_SETTLE` seconds, as events, in
+        """The presence changes that have held for `limits.presence_settle` seconds, as events, in
         the order people joined (not the order they came and went). The network layer
-        calls this every `PRESENCE_EVERY` seconds."""
+        calls this every `limits.presence_every` seconds."""
         if self.storage_error:
             return []
         connected = {state.person for state in self.conns.values() if state.person is not None}
@@ -333,7 +284,7 @@ class Hub:
                 self._presence_since.pop(person.id, None)
                 continue
             since = self._presence_since.setdefault(person.id, now)
-            if now - since >= PRESENCE_SETTLE:
+            if now - since >= self.limits.presence_settle:
                 del self._presence_since[person.id]
                 out += self._commit(None, None, p.Presence(person=person.id, online=online))
         return out
@@ -470,7 +421,7 @@ class Hub:
             if hmac.compare_digest(normalize_code(join.code).encode(), self.code.encode()):
                 return join.role
         if address_throttle is None:
-            address_throttle = self._wrong_by_address[address] = _Throttle(*WRONG_PER_ADDRESS)
+            address_throttle = self._wrong_by_address[address] = _Throttle(*self.limits.wrong_per_address)
         self._wrong_by_address.move_to_end(address)
         address_throttle.add(now)
         self._wrong_overall.take(now)
@@ -478,8 +429,8 @@ class Hub:
 
     def _forget_old_guesses(self, now: float) -> None:
         """Drop the addresses whose last wrong code is older than their window: memory stays
-        bounded by the wrong codes the server evaluates (WRONG_OVERALL) in that window."""
-        window = WRONG_PER_ADDRESS[1]
+        bounded by the wrong codes the server evaluates (`wrong_overall`) in that window."""
+        window = self.limits.wrong_per_address[1]
         while self._wrong_by_address:
             address, throttle = next(iter(self._wrong_by_address.items()))
             if throttle.times and throttle.times[-1] > now - window:
@@ -561,7 +512,7 @@ class Hub:
         if remembered is not None and remembered[0] == command_digest:
             return [Send([conn], remembered[1])]
 
-        bucket = self._commands.setdefault(person.id, _Bucket(COMMAND_BURST, COMMAND_RATE))
+        bucket = self._commands.setdefault(person.id, _Bucket(*self.limits.commands))
         if not bucket.take(now):
             return [_send(conn, p.Rejected(op=command.op, reason="busy",
                                            message="Too many changes too fast; slow down a little."))]

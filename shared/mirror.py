@@ -27,7 +27,7 @@ import msgspec
 
 from . import protocol as p
 from .apply import apply
-from .model import Ballot, Person, Session
+from .model import Ballot, Person, Session, deep_copy
 
 C = TypeVar("C", bound=p.ClientCommand)
 
@@ -50,6 +50,13 @@ class Received:
     """The whole state was replaced (a `welcome` with a state): redraw everything."""
     rejected: p.Rejected | None = None
     """One of this client's commands was refused; nothing changed."""
+
+    def then(self, later: Received) -> Received:
+        """What this frame and `later` (the next one taken) did together, as one: the
+        screen shows a batch of frames once. A whole new state forgets the events before it."""
+        applied = later.applied if later.fresh_state else [*self.applied, *later.applied]
+        return Received(later.frame, applied, self.fresh_state or later.fresh_state,
+                        later.rejected or self.rejected)
 
 
 class Mirror:
@@ -208,4 +215,4 @@ class Mirror:
         """An independent copy of the mirrored state (for tests and saving)."""
         if self.state is None:
             return None
-        return msgspec.convert(msgspec.to_builtins(self.state), Session)
+        return deep_copy(self.state)

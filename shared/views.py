@@ -22,7 +22,7 @@ from __future__ import annotations
 import msgspec
 
 from . import protocol as p
-from .model import Person, Session
+from .model import Person, Session, deep_copy
 
 
 def project(state: Session, viewer: str) -> Session:
@@ -64,7 +64,7 @@ def project(state: Session, viewer: str) -> Session:
         last_removal=removal,
     )
     # A deep copy, so that the viewer's mirror never shares objects with the server's state.
-    return msgspec.convert(msgspec.to_builtins(seen), Session)
+    return deep_copy(seen)
 
 
 HIDDEN_OP = "-"

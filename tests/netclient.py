@@ -42,7 +42,7 @@ class NetClient:
 
     async def join(self, **fields: Any) -> p.ServerFrame:
         self.ws = await connect(self.url, compression=None)
-        await self.ws.send(self.mirror.join_frame(**fields).decode())
+        await self.ws.send(self.mirror.join_frame(**fields), text=True)
         frame = await self._next()
         return frame
 
@@ -57,7 +57,7 @@ class NetClient:
         """Send `command` (its op is replaced) and return its outcome."""
         assert self.ws is not None
         command = msgspec.structs.replace(command, op=self.mirror.new_op())
-        await self.ws.send(self.mirror.command(command).decode())
+        await self.ws.send(self.mirror.command(command), text=True)
         while True:
             frame = await self._next()
             if isinstance(frame, p.Event | p.Rejected) and frame.op == command.op:

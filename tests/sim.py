@@ -39,13 +39,11 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-import msgspec
-
 from whytree.server.hub import ConnId, Disconnect, Hub, Output, Send
 from whytree.server.records import Record
 from whytree.shared import protocol as p
 from whytree.shared.mirror import Mirror, ResyncNeeded
-from whytree.shared.model import PHASES, Phase, Session
+from whytree.shared.model import PHASES, Phase, Session, deep_copy
 from whytree.shared.rules import OPEN, OPEN_IN, ROLE_MAY
 
 CODE = "482913"
@@ -210,7 +208,7 @@ class Net:
 
     def replayed_hub(self) -> Hub:
         """A new hub with the committed journal replayed into it."""
-        state = msgspec.convert(msgspec.to_builtins(self.blank), Session)
+        state = deep_copy(self.blank)
         hub = Hub(state, CODE, KEY)
         if self.resume_window is not None:  # a short memory: clients get whole states
             hub.recent = deque(maxlen=self.resume_window)

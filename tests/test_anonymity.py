@@ -17,14 +17,13 @@ import asyncio
 import json
 from typing import Any
 
-import pytest
 from conftest import CODE, FACILITATOR_KEY, MakeServer, WaitUntil
 from websockets.asyncio.client import connect
 
 from tests.netclient import NetClient
-from whytree.server import hub as server_hub
 from whytree.server.app import Server
 from whytree.shared import protocol as p
+from whytree.shared.protocol import Limits
 
 
 async def joined(server: Server, **fields: Any) -> NetClient:
@@ -105,11 +104,9 @@ async def test_what_was_said_anonymously_stays_anonymous_after_anonymity_is_turn
 
 
 async def test_coming_back_to_an_anonymous_session_is_not_announced_next_to_the_resent_command(
-    make_server: MakeServer, wait_until: WaitUntil, monkeypatch: pytest.MonkeyPatch
+    make_server: MakeServer, wait_until: WaitUntil
 ) -> None:
-    monkeypatch.setattr(server_hub, "PRESENCE_EVERY", 0.1, raising=False)
-    monkeypatch.setattr(server_hub, "PRESENCE_SETTLE", 1.0, raising=False)
-    server = await make_server(anonymous=True)
+    server = await make_server(anonymous=True, limits=Limits(presence_every=0.1, presence_settle=1.0))
     fac = await joined(server, facilitator_key=FACILITATOR_KEY, name="Fran")
     bob = await joined(server, code=CODE, name="Bo Rivet")
     ann = await joined(server, code=CODE, name="Ann Quill")
@@ -123,7 +120,7 @@ async def test_coming_back_to_an_anonymous_session_is_not_announced_next_to_the_
     assert isinstance(welcome, p.Welcome) and welcome.state is None
     assert ann.ws is not None
     for frame in ann.mirror.pending_frames():
-        await ann.ws.send(frame.decode())
+        await ann.ws.send(frame, text=True)
     await wait_until(lambda: server.state.causes, what="the answer")
     await wait_until(lambda: server.state.people[ann.id].online, what="Ann shown back")
     await bob.catch_up(server.state.seq)
@@ -138,12 +135,11 @@ async def test_coming_back_to_an_anonymous_session_is_not_announced_next_to_the_
 
 
 async def test_a_link_that_keeps_dropping_does_not_grow_the_journal(
-    make_server: MakeServer, wait_until: WaitUntil, monkeypatch: pytest.MonkeyPatch
+    make_server: MakeServer, wait_until: WaitUntil
 ) -> None:
-    monkeypatch.setattr(server_hub, "PRESENCE_EVERY", 0.1, raising=False)
-    monkeypatch.setattr(server_hub, "PRESENCE_SETTLE", 1.0, raising=False)
     # Her 15 joins in a row would meet the limit of joins per person: lifted here.
-    server = await make_server(limits=server_hub.Limits(joins_per_person=(100.0, 10.0)))
+    server = await make_server(limits=Limits(joins_per_person=(100.0, 10.0), presence_every=0.1,
+                                             presence_settle=1.0))
     fac = await joined(server, facilitator_key=FACILITATOR_KEY, name="Fran")
     ann = await joined(server, code=CODE, name="Ann Quill")
     before = server.state.seq

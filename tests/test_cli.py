@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,9 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert exit_.value.code == 0
     shown = capsys.readouterr().out
     for command in ("host", "serve", "join", "sessions", "report"):
-        assert command in shown
+        # Its own line in the list of commands, with what it does ("serve" alone, not
+        # inside "server").
+        assert re.search(rf"^ +{command} +\S", shown, flags=re.MULTILINE), (command, shown)
 
 
 def test_sessions_and_report_print_what_was_saved(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

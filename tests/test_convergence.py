@@ -33,7 +33,7 @@ from sim import Net, SimClient, random_command
 from whytree.server.app import Server
 from whytree.shared import protocol as p
 from whytree.shared.apply import apply
-from whytree.shared.model import Session
+from whytree.shared.model import Session, deep_copy
 from whytree.shared.views import project, redact
 
 _soak = os.environ.get("WHYTREE_SOAK", "")
@@ -322,7 +322,7 @@ def test_apply_commutes_with_project(anonymous: bool, seed: int, steps: int) -> 
     """`apply(project(s, v), redact(e, v)) == project(apply(s, e), v)` for every event of
     random sessions (as the hub made them) and every person in the session."""
     net = random_session(seed, steps, anonymous=anonymous, names=CASTS[2])
-    state = msgspec.convert(msgspec.to_builtins(net.blank), Session)
+    state = deep_copy(net.blank)
     for event in net.journal_events():
         before = {viewer: project(state, viewer) for viewer in state.people}
         apply(state, event)

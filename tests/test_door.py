@@ -23,10 +23,11 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from whytree.server import hub
 from whytree.server.app import Server
-from whytree.server.hub import ConnId, Disconnect, Hub, Limits, Notice, Send
+from whytree.server.hub import ConnId, Disconnect, Hub, Notice, Send
 from whytree.shared import protocol as p
 from whytree.shared.joincode import grouped_code
 from whytree.shared.model import Session
+from whytree.shared.protocol import Limits
 
 KEY = FACILITATOR_KEY
 WRONG = "000000"
@@ -83,12 +84,12 @@ def test_generated_codes_have_a_billion_values_and_guessing_stays_under_a_thousa
     code = hub.new_code()
     assert len(code) == 9 and code.isdigit()
     assert grouped_code(code) == f"{code[:3]} {code[3:6]} {code[6:]}"
-    assert hub.guess_bound(3 * 60 * 60) < 0.001
+    assert Limits().guess_bound(3 * 60 * 60) < 0.001
 
 
 def test_a_participant_who_mistyped_once_gets_in_while_many_addresses_flood() -> None:
     door = Door()
-    overall, window = hub.WRONG_OVERALL
+    overall, window = Limits().wrong_overall
     rng = random.Random(7)
     flood_rate = 400.0  # wrong codes a second, each from a new address (what was measured)
     ann = "192.168.1.23"
@@ -117,7 +118,7 @@ def test_a_participant_who_mistyped_once_gets_in_while_many_addresses_flood() ->
 
 def test_while_code_joins_pause_the_refusal_says_nothing_about_the_code() -> None:
     door = Door()
-    overall, window = hub.WRONG_OVERALL
+    overall, window = Limits().wrong_overall
     for i in range(overall):
         assert door.knock(flood_address(i), WRONG, at=0.1) == "wrong_code"
     right, _ = door.join("10.9.0.1", 0.1, code=CODE)
@@ -159,7 +160,7 @@ def test_commands_are_limited_per_person_not_per_connection() -> None:
     door = Door()
     welcome, first = door.join("10.0.0.7", 0.0, code=CODE, name="Ann")
     answers = [door.do(first, "set_done", 0.0, done=i % 2 == 0)["type"]
-               for i in range(int(hub.COMMAND_BURST))]
+               for i in range(int(Limits().commands[0]))]
     assert set(answers) == {"event"}
     # A new connection of hers (it takes over from the first) shares her budget: no more.
     _, second = door.join("10.0.0.7", 0.0, code=CODE, token=welcome["token"])
@@ -242,14 +243,13 @@ async def _join(server: Server, source: str, **fields: Any) -> tuple[ClientConne
 
 
 async def test_a_participant_who_mistyped_once_gets_in_during_a_flood_on_the_real_server(
-    make_server: MakeServer, monkeypatch: pytest.MonkeyPatch, wait_until: WaitUntil
+    make_server: MakeServer, wait_until: WaitUntil
 ) -> None:
     # A smaller server-wide limit than the real one, so that a loaded test machine's flood
     # goes past it.
     overall = 10
-    monkeypatch.setattr(hub, "WRONG_OVERALL", (overall, 1.0))
     notices: list[str] = []
-    srv = await make_server(on_notice=notices.append)
+    srv = await make_server(on_notice=notices.append, limits=Limits(wrong_overall=(overall, 1.0)))
     fran, welcome = await _join(srv, "127.0.0.1", facilitator_key=KEY, name="Fran")
     assert welcome["type"] == "welcome"
     ann, first = await _join(srv, "127.1.0.1", code="246801")  # Ann's typo

@@ -14,7 +14,7 @@ talks to it with plain websockets clients sending JSON frames, as any client wou
   changes are refused with reason `storage`, everyone gets an `error` frame `storage`,
   nothing acknowledged is missing after a restart, and when space comes back everyone is
   closed with 1012, comes back and resends what was not saved;
-* a client that stops reading is dropped before its backlog passes `MAX_BACKLOG` and does
+* a client that stops reading is dropped before its backlog passes `max_backlog` and does
   not slow anybody else down;
 * a half-open link (a proxy that silently stops forwarding) is noticed by the pings and
   the person shows as offline to the others within seconds.
@@ -41,10 +41,9 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from whytree.server import app as server_app
-from whytree.server import hub as server_hub
 from whytree.server.app import Server, ServerConfig
 from whytree.server.journal import FILE_NAME, JournalDamaged
+from whytree.shared.protocol import Limits
 
 CODE = "135790"
 KEY = "durability-key"
@@ -55,9 +54,19 @@ Frame = dict[str, Any]
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def config_for(data_dir: Path) -> ServerConfig:
+PROBE_EVERY = 0.2
+"""Seconds between the server's write tries while storage fails, in these tests."""
+PINGS = 0.5
+"""The ping interval and timeout of the half-open link test (seconds)."""
+
+
+def config_for(data_dir: Path, **changes: Any) -> ServerConfig:
+    """A server on `data_dir`; keyword arguments change `ServerConfig` fields, and those
+    that name `Limits` fields change its limits."""
+    limits = {name: changes.pop(name) for name in list(changes) if name in Limits.__dataclass_fields__}
     return ServerConfig(data_dir=data_dir, port=0, bind="127.0.0.1", title="Durability",
-                        code=CODE, facilitator_key=KEY, advertise=False)
+                        code=CODE, facilitator_key=KEY, advertise=False, limits=Limits(**limits),
+                        **changes)
 
 
 class Servers:
@@ -67,8 +76,8 @@ class Servers:
         self.data_dir = data_dir
         self.running: list[Server] = []
 
-    async def start(self) -> Server:
-        server = Server(config_for(self.data_dir))
+    async def start(self, **changes: Any) -> Server:
+        server = Server(config_for(self.data_dir, **changes))
         self.running.append(server)
         await server.start()
         return server
@@ -78,7 +87,7 @@ class Servers:
             await self.running.pop().stop()
 
 
-StartServer = Callable[[], Awaitable[Server]]
+StartServer = Callable[..., Awaitable[Server]]
 
 
 @pytest.fixture
@@ -239,10 +248,9 @@ async def test_exactly_once_survives_a_restart(start_server: StartServer) -> Non
 
 
 async def test_rejoin_with_token_and_since_gets_only_what_was_missed(
-    start_server: StartServer, monkeypatch: pytest.MonkeyPatch
+    start_server: StartServer,
 ) -> None:
-    monkeypatch.setattr(server_hub, "PRESENCE_SETTLE", 60.0)
-    server = await start_server()
+    server = await start_server(presence_settle=60.0)
     fac, ann, welcome = await setup_why(server)
     added = await do(ann, "a1", type="add_cause", parent=None, text="Nowhere to go")
     since = added["seq"]
@@ -274,10 +282,9 @@ async def test_rejoin_with_token_and_since_gets_only_what_was_missed(
 
 
 async def test_since_older_than_the_resume_window_gets_the_whole_state(
-    start_server: StartServer, monkeypatch: pytest.MonkeyPatch
+    start_server: StartServer,
 ) -> None:
-    monkeypatch.setattr(server_hub, "RESUME_WINDOW", 3)
-    server = await start_server()
+    server = await start_server(resume_window=3)
     fac, ann, welcome = await setup_why(server)
     await ann.close()
     for i in range(5):
@@ -438,9 +445,8 @@ class FullDisk(Storage):
 
 @pytest.mark.parametrize("way", [FullDatabase, FullDisk])
 async def test_a_failed_write_refuses_changes_loses_nothing_and_recovers(
-    servers: Servers, monkeypatch: pytest.MonkeyPatch, way: type[Storage]
+    servers: Servers, way: type[Storage]
 ) -> None:
-    monkeypatch.setattr(server_app, "PROBE_EVERY", 0.2)
     storage = way(servers.data_dir)
     storage.prepare()
     try:
@@ -451,7 +457,7 @@ async def test_a_failed_write_refuses_changes_loses_nothing_and_recovers(
 
 
 async def _failed_write_scenario(start_server: StartServer, storage: Storage) -> None:
-    server = await start_server()
+    server = await start_server(probe_every=PROBE_EVERY)
     fac, ann, ann_welcome = await setup_why(server)
     acked: dict[str, Frame] = {}
     texts: dict[str, str] = {}
@@ -489,7 +495,7 @@ async def _failed_write_scenario(start_server: StartServer, storage: Storage) ->
     await newcomer.close()
 
     # While the disk stays full, nobody is told that saving works again.
-    await asyncio.sleep(server_app.PROBE_EVERY * 4)
+    await asyncio.sleep(PROBE_EVERY * 4)
     assert server.hub is not None and server.hub.storage_error
     still = await add("still-full")
     assert still["type"] == "rejected" and still["reason"] == "storage"
@@ -498,7 +504,7 @@ async def _failed_write_scenario(start_server: StartServer, storage: Storage) ->
     for ws in (ann, fac):  # everyone is asked to come back
         with pytest.raises(ConnectionClosed):
             while True:
-                await recv(ws, timeout=server_app.PROBE_EVERY * 10)
+                await recv(ws, timeout=PROBE_EVERY * 10)
         assert ws.close_code == 1012
     last_seen = max(f["seq"] for f in acked.values())
     ann, back = await join(server, code=CODE, token=ann_welcome["token"], since=last_seen)
@@ -520,17 +526,16 @@ async def _failed_write_scenario(start_server: StartServer, storage: Storage) ->
 
 
 async def test_a_client_that_stops_reading_is_dropped_without_slowing_anyone(
-    start_server: StartServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    start_server: StartServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     backlog = 64 * 1024
-    monkeypatch.setattr(server_app, "MAX_BACKLOG", backlog)
-    monkeypatch.setattr(server_hub, "COMMAND_RATE", 1e9)  # the facilitator floods on purpose
-    monkeypatch.setattr(server_hub, "COMMAND_BURST", 1e9)
-    monkeypatch.setattr(server_hub, "RESUME_WINDOW", 50_000)  # to catch up from `since` after the flood
-    monkeypatch.setattr(server_hub, "PRESENCE_EVERY", 0.05)  # shown away as soon as it is dropped
-    monkeypatch.setattr(server_hub, "PRESENCE_SETTLE", 0.0)
     caplog.set_level(logging.INFO, logger="whytree.server.app")
-    server = await start_server()
+    server = await start_server(
+        max_backlog=backlog,
+        commands=(1e9, 1e9),  # the facilitator floods on purpose
+        resume_window=50_000,  # to catch up from `since` after the flood
+        presence_every=0.05, presence_settle=0.0,  # shown away as soon as it is dropped
+    )
     fac, _, _ = await setup_why(server)
     cause = (await do(fac, "f-cause", type="add_cause", parent=None, text="Flooded"))["command"]["id"]
     quick, _ = await join(server, code=CODE, name="Quick")
@@ -684,18 +689,15 @@ class FreezableProxy:
 
 @pytest.mark.parametrize("traffic", ["quiet", "busy"])
 async def test_a_half_open_link_is_noticed_by_the_pings(
-    start_server: StartServer, monkeypatch: pytest.MonkeyPatch, traffic: str
+    start_server: StartServer, traffic: str
 ) -> None:
     """`busy`: right after the link dies the session sends ~200 kB to everyone -- far less
-    than `MAX_BACKLOG`, but more than the dead link's buffers take, so it waits in the
+    than `max_backlog`, but more than the dead link's buffers take, so it waits in the
     server: the pings must still go out, and time out."""
-    monkeypatch.setattr(server_app, "PING_INTERVAL", 0.5)
-    monkeypatch.setattr(server_app, "PING_TIMEOUT", 0.5)
-    monkeypatch.setattr(server_hub, "COMMAND_RATE", 1e9)
-    monkeypatch.setattr(server_hub, "COMMAND_BURST", 1e9)
-    monkeypatch.setattr(server_hub, "PRESENCE_EVERY", 0.05)  # shown away as soon as it is noticed
-    monkeypatch.setattr(server_hub, "PRESENCE_SETTLE", 0.0)
-    server = await start_server()
+    server = await start_server(
+        ping_interval=PINGS, ping_timeout=PINGS, commands=(1e9, 1e9),
+        presence_every=0.05, presence_settle=0.0,  # shown away as soon as it is noticed
+    )
     fac, _, _ = await setup_why(server)
     cause = (await do(fac, "f-cause", type="add_cause", parent=None, text="Busy"))["command"]["id"]
     proxy = FreezableProxy(server.port)
@@ -731,9 +733,9 @@ async def test_a_half_open_link_is_noticed_by_the_pings(
     finally:
         await proxy.close()
     assert gone
-    # A ping goes out at most PING_INTERVAL after the freeze, times out PING_TIMEOUT later;
+    # A ping goes out at most `ping_interval` after the freeze, times out `ping_timeout` later;
     # closing the dead link then waits the server's close timeout (2 s) before giving up.
-    assert noticed < server_app.PING_INTERVAL + server_app.PING_TIMEOUT + 2 + 1, noticed
+    assert noticed < PINGS + PINGS + 2 + 1, noticed
 
 
 async def test_a_record_that_decodes_but_cannot_apply_stops_start_up(tmp_path: Path) -> None:

@@ -35,11 +35,11 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection as SyncConnection
 from websockets.sync.client import connect as sync_connect
 
-from whytree.server import app, hub
 from whytree.server.app import Server, ServerConfig
-from whytree.server.hub import Disconnect, Hub, Limits, Send
+from whytree.server.hub import Disconnect, Hub, Send
 from whytree.shared import protocol as p
 from whytree.shared.model import Session
+from whytree.shared.protocol import Limits
 
 CODE = "135790"
 KEY = "hostile-facilitator-key"
@@ -158,6 +158,10 @@ async def joined(server: Server, **fields: Any) -> Peer:
 @pytest.fixture
 async def fac(srv: Server) -> Peer:
     """The facilitator, connected, with the session in the "why" step."""
+    return await facilitator_in_why(srv)
+
+
+async def facilitator_in_why(srv: Server) -> Peer:
     peer = await joined(srv, facilitator_key=KEY, name="Fran")
     await peer.ok("set_phase", phase="why")
     return peer
@@ -374,7 +378,7 @@ async def test_empty_and_very_long_text(srv: Server, fac: Peer) -> None:
 async def test_a_flood_of_commands_gets_busy_and_others_are_still_served(srv: Server, fac: Peer) -> None:
     flooder = await joined(srv, code=CODE, name="Flood")
     ann = await joined(srv, code=CODE, name="Ann")
-    ops = [f"flood-{i}" for i in range(int(hub.COMMAND_BURST) * 4)]
+    ops = [f"flood-{i}" for i in range(int(Limits().commands[0]) * 4)]
     for i, op in enumerate(ops):
         await flooder.send({"type": "set_done", "op": op, "done": i % 2 == 0})
     outcomes: dict[str, str] = {}
@@ -405,8 +409,17 @@ async def test_a_frame_before_join_is_an_error_and_closes(srv: Server, fac: Peer
     await still_works(srv, fac)
 
 
-async def test_no_join_in_time_is_closed(srv: Server, fac: Peer, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(app, "JOIN_DEADLINE", 0.3)
+async def test_no_join_in_time_is_closed(tmp_path: Path) -> None:
+    srv = Server(ServerConfig(data_dir=tmp_path, port=0, bind="127.0.0.1", title="Hostile", code=CODE,
+                              facilitator_key=KEY, advertise=False, limits=Limits(join_deadline=0.3)))
+    await srv.start()
+    try:
+        await _no_join_in_time_is_closed(srv, await facilitator_in_why(srv))
+    finally:
+        await srv.stop()
+
+
+async def _no_join_in_time_is_closed(srv: Server, fac: Peer) -> None:
     silent = await Peer.open(srv)
     started = time.monotonic()
     assert await silent.error() == "join_timeout"
@@ -424,7 +437,7 @@ async def test_a_browser_origin_is_refused_with_403(srv: Server, fac: Peer) -> N
 
 
 async def test_wrong_codes_throttle_the_address_on_the_real_server(srv: Server, fac: Peer) -> None:
-    limit, _ = hub.WRONG_PER_ADDRESS
+    limit, _ = Limits().wrong_per_address
     for guess in range(limit):
         peer, first = await join(srv, code=f"{guess:06d}")
         assert first["code"] == "wrong_code"
@@ -544,7 +557,7 @@ class Door:
 
 def test_wrong_codes_are_throttled_per_address() -> None:
     door = Door()
-    limit, window = hub.WRONG_PER_ADDRESS
+    limit, window = Limits().wrong_per_address
     for i in range(limit):
         assert door.knock("10.0.0.66", "000000", at=i) == "wrong_code"
     assert door.knock("10.0.0.66", CODE, at=limit) == "throttled", "the right code waits too"
@@ -559,7 +572,7 @@ def test_wrong_codes_are_throttled_per_address() -> None:
 
 def test_many_addresses_guessing_pause_code_joins_without_looking_at_the_code() -> None:
     door = Door()
-    overall, window = hub.WRONG_OVERALL
+    overall, window = Limits().wrong_overall
     for i in range(overall):
         assert door.knock(f"10.0.1.{i}", "000000", at=0.5) == "wrong_code"
     # The server-wide budget of wrong codes is spent: every code join waits, right or wrong,
@@ -573,7 +586,7 @@ def test_many_addresses_guessing_pause_code_joins_without_looking_at_the_code() 
 
 def test_a_wrong_facilitator_key_counts_as_a_wrong_guess() -> None:
     door = Door()
-    limit, _ = hub.WRONG_PER_ADDRESS
+    limit, _ = Limits().wrong_per_address
     for i in range(limit):
         conn = next(door.conns)
         door.hub.connect(conn, "10.0.0.9", i)
@@ -907,13 +920,11 @@ async def test_fuzzed_frames_never_break_the_server(
 ) -> None:
     # Every fuzz connection is 127.0.0.1: without this, five broken joins would lock the
     # fuzzer's own reconnections out for a minute and hide the code paths behind joining.
-    monkeypatch.setattr(hub, "WRONG_PER_ADDRESS", (10**9, 1.0))
-    monkeypatch.setattr(hub, "WRONG_OVERALL", (10**9, 1.0))
     # Keepalive pings draw from the global `random` while hypothesis is generating, which it
-    # (rightly) warns about; they are not what this test is about.
-    monkeypatch.setattr(app, "PING_INTERVAL", None)
+    # (rightly) warns about; they are not what this test is about (`ping_interval=None`).
     # The fuzzer's links rejoin (as new people, or with their token) many times a second.
-    door = Limits(new_people=(1e9, 1e9), joins_per_person=(1e9, 1e9))
+    door = Limits(new_people=(1e9, 1e9), joins_per_person=(1e9, 1e9), ping_interval=None,
+                  wrong_per_address=(10**9, 1.0), wrong_overall=(10**9, 1.0))
     server = Server(ServerConfig(data_dir=tmp_path, port=0, bind="127.0.0.1", code=CODE,
                                  facilitator_key=KEY, advertise=False, limits=door))
     await server.start()
@@ -978,8 +989,8 @@ async def test_fuzzed_frames_never_break_the_server(
 
 def test_the_throttle_forgets_addresses_it_no_longer_needs() -> None:
     door = Door()
-    limit, window = hub.WRONG_PER_ADDRESS
-    overall, overall_window = hub.WRONG_OVERALL
+    limit, window = Limits().wrong_per_address
+    overall, overall_window = Limits().wrong_overall
     spacing = 2 * overall_window / overall  # under the server-wide limit: every one is checked
     for i in range(3000):  # many laptops, one typo each, long ago
         assert door.knock(f"10.{i // 65536}.{i // 256 % 256}.{i % 256}", "000000", at=i * spacing) \

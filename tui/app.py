@@ -8,12 +8,13 @@ loop, joins it as the facilitator and shows the join address and code in large l
 The app is the one place where the three parts meet ("attributes down, messages up"):
 
 * the `Link` (a worker, `connection.py`) posts every frame it receives; the app gives it
-  to the `Mirror`, which applies it, and passes what changed down to the session screen;
+  to the `Mirror`, which applies it, and passes what changed down to the session screen,
+  once for all the frames that arrived together (a resume of many events redraws once);
 * the screen and the step panels post `SendCommand`; the app stamps a fresh `op`, records
   the command in the mirror's outbox and hands the frame to the link (while offline the
-  outbox keeps it, and the link sends it again after the rejoin). The session screen puts
-  its commands in the outbox itself, as the key is pressed, so that the next key press
-  builds on them; the app only sends those;
+  outbox keeps it, and the link sends it again after the rejoin). The session screen builds
+  its commands with an `op` from the mirror and puts them in the outbox itself, as the key
+  is pressed, so that the next key press builds on them; the app only sends those;
 * link changes (down, reconnecting, refused) go to the status line or the join screen.
 
 A participant comes back as the same person: the token of each session is kept on this
@@ -47,7 +48,7 @@ from textual.screen import Screen
 from whytree.shared import protocol as p
 from whytree.shared.fingerprint import format_fingerprint, normalize_fingerprint
 from whytree.shared.joincode import grouped_code, normalize_code
-from whytree.shared.mirror import Mirror, ResyncNeeded
+from whytree.shared.mirror import Mirror, Received, ResyncNeeded
 from whytree.tui.connection import Link, normalize_url
 from whytree.tui.datadir import default_data_dir
 from whytree.tui.identities import Identities, Seat
@@ -129,6 +130,8 @@ class WhytreeApp(App[None]):
         self.farewell: str | None = None
         """After a hosted session: how to resume it, or where its results are."""
         self._quit_question: ConfirmScreen | None = None
+        self._unshown: Received | None = None
+        """What the frames taken since the screen was last updated did (see `_show_later`)."""
 
     # --- start ---------------------------------------------------------------------------
 
@@ -351,9 +354,24 @@ class WhytreeApp(App[None]):
             if isinstance(frame, p.Welcome):
                 await self._welcomed()  # the new screen shows the whole state as it mounts
             return
-        self.session_screen.follow(received)
         if isinstance(frame, p.Welcome):
             self.session_screen.link.connected()
+        self._show_later(received)
+
+    def _show_later(self, received: Received) -> None:
+        """Show what `received` did together with the frames queued right behind it: the
+        link posts every frame already waiting on the socket at once, and the screen is
+        updated once for all of them (a resume of hundreds of events, a burst of votes)."""
+        if self._unshown is None:
+            self._unshown = received
+            self.call_later(self._show_unshown)
+        else:
+            self._unshown = self._unshown.then(received)
+
+    def _show_unshown(self) -> None:
+        received, self._unshown = self._unshown, None
+        if received is not None and self.session_screen is not None:
+            self.session_screen.follow(received)
 
     def _remember(self) -> None:
         """Keep this person's token on this laptop, to come back as them next time."""
@@ -388,8 +406,9 @@ class WhytreeApp(App[None]):
         else:
             await self.push_screen(screen)
         # Only a mounted screen is followed: frames are handled one at a time, so nothing
-        # arrives between the push and this line.
+        # arrives between the push and this line. It shows the whole state as it mounts.
         self.session_screen = screen
+        self._unshown = None
         self.join_screen = None
         screen.link.connected()
 
@@ -524,13 +543,12 @@ def _farewell(server: Server) -> str:
         return (f"The session is closed. Its results are in {server.results_dir}\n"
                 "(report.md and report.html to read or print, actions.csv, session.json).\n"
                 "`whytree sessions` lists the saved sessions; `whytree report ID` prints one.")
-    from whytree.server.app import DEFAULT_PORT
 
     config = server.config
     again = "whytree host"
     if config.data_dir != default_data_dir():
         again += f" --data-dir {shlex.quote(str(config.data_dir))}"
-    if config.port not in (0, DEFAULT_PORT):
+    if config.port not in (0, p.DEFAULT_PORT):
         again += f" --port {config.port}"
     if config.tls:
         again += " --tls"

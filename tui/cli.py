@@ -15,13 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from whytree.shared.joincode import grouped_code
-from whytree.shared.protocol import MAX_TITLE
+from whytree.shared.protocol import DEFAULT_PORT, MAX_TITLE
 from whytree.tui.datadir import default_data_dir
 
 if TYPE_CHECKING:  # the server is imported only by the commands that run it
     from whytree.server.app import ServerConfig
 
-DEFAULT_PORT = 8765
 
 
 def _server_options(parser: argparse.ArgumentParser) -> None:

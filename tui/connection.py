@@ -34,9 +34,6 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from whytree.shared import protocol as p
 from whytree.tui.trust import client_ssl_context, peer_fingerprint
 
-DEFAULT_PORT = 8765
-"""The port `whytree host` listens on unless told otherwise."""
-
 FATAL_ERRORS = frozenset({"wrong_code", "throttled", "locked", "removed", "full"})
 """`error` codes at join after which trying again cannot help."""
 FINAL_CLOSES = {"opened_elsewhere": "This session was opened on another screen."}
@@ -81,7 +78,7 @@ def normalize_url(text: str) -> str:
         raise ValueError(f"“{text}” has extra parts after the address; type only ADDRESS:PORT.")
     if ":" in host:  # IPv6 literal
         host = f"[{host}]"
-    return f"{parts.scheme}://{host}:{port or DEFAULT_PORT}"
+    return f"{parts.scheme}://{host}:{port or p.DEFAULT_PORT}"
 
 
 def retry_delay(attempt: int) -> float:
@@ -224,7 +221,7 @@ class Link:
                 if problem is not None:
                     self._post(self.Refused("fingerprint_changed", problem))
                     return None
-            await ws.send(self._join_frame().decode())
+            await ws.send(self._join_frame(), text=True)
             async with asyncio.timeout(OPEN_TIMEOUT * 2):
                 first = await ws.recv()
             refused = _refusal(first)
@@ -236,7 +233,7 @@ class Link:
                 return None
             # Commands made while offline go out before anything typed from now on.
             for frame in self._pending_frames():
-                await ws.send(frame.decode())
+                await ws.send(frame, text=True)
             self._outgoing = asyncio.Queue()
             self.joined = was_joined = self.ever_joined = True
             writer = asyncio.create_task(self._write(ws))
@@ -277,7 +274,7 @@ class Link:
     async def _write(self, ws: ClientConnection) -> None:
         while True:
             frame = await self._outgoing.get()
-            await ws.send(frame.decode())
+            await ws.send(frame, text=True)
 
 
 def _refusal(data: str | bytes) -> tuple[str, str] | None:

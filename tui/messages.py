@@ -1,10 +1,10 @@
 """Messages that widgets post up to the app ("attributes down, messages up").
 
 A widget that wants to change the session never talks to the network: it posts
-`SendCommand` with the command it wants, and the app stamps a fresh `op` on it, records
-it in the mirror's outbox and sends it (or keeps it until the link is back). A command
-whose `op` is already in the outbox (the session screen queues its own as the key is
-pressed) is only sent.
+`SendCommand` with the command it wants, and the app records it in the mirror's outbox
+and sends it (or keeps it until the link is back). The session screen builds its commands
+with a real `op` from the mirror and queues them itself as the key is pressed, so the app
+only sends those; a step panel's command still carrying `DRAFT_OP` gets a fresh `op`.
 """
 
 from __future__ import annotations

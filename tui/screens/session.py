@@ -51,7 +51,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
-import msgspec
 from textual import events, on
 from textual.actions import parse as parse_action
 from textual.app import ComposeResult
@@ -66,7 +65,7 @@ from whytree.shared import wording
 from whytree.shared.mirror import Mirror, Received
 from whytree.shared.model import CHANGE_ANSWERS, PHASES, Change, Person, Phase, Session
 from whytree.shared.rules import Refusal, decide, depth_refusal, may
-from whytree.tui.messages import DRAFT_OP, NewJoinCode, SendCommand
+from whytree.tui.messages import NewJoinCode, SendCommand
 from whytree.tui.screens.dialogs import (
     ConfirmScreen,
     FacilitatorKeyScreen,
@@ -274,7 +273,8 @@ class SessionScreen(Screen[None]):
     # --- following the session -------------------------------------------------------------
 
     def follow(self, received: Received) -> None:
-        """Show what one frame changed (the mirror has already applied it)."""
+        """Show what a batch of frames changed (the mirror has already applied them): the
+        tree changes once for the whole batch, and the rest of the screen is refreshed once."""
         state = self.mirror.state
         if state is None or not self._ready or not self.is_attached:
             return  # `on_mount` shows the whole state once the screen is there
@@ -282,12 +282,13 @@ class SessionScreen(Screen[None]):
             self.cause_tree.show_state(state, self.mirror.me)
         elif received.applied:
             self.cause_tree.apply_events(state, self.mirror.me, received.applied)
+        if received.applied:
             if self.merging is not None and self.merging not in state.causes:
                 self._stop_merging()
             if self.moving is not None and self.moving not in state.causes:
                 self._stop_moving()
             self._tell_about_fixes(received.applied)
-        elif received.rejected is None:
+        elif not received.fresh_state and received.rejected is None:
             return
         # A refused command of this person's left the outbox: the panels show what the
         # server holds again.
@@ -426,11 +427,11 @@ class SessionScreen(Screen[None]):
     # --- sending ---------------------------------------------------------------------------
 
     def send(self, command: p.ClientCommand) -> None:
-        """Put `command` in the outbox now, and ask the app to send it."""
+        """Put `command` (built with an `op` from `mirror.new_op`) in the outbox now, and ask
+        the app to send it."""
         if self.viewer:
             self.notify("This screen is a read-only view.", severity="warning", markup=False)
             return
-        command = msgspec.structs.replace(command, op=self.mirror.new_op())
         self.mirror.command(command)
         self.post_message(SendCommand(command))
         self._refresh_around()
@@ -523,9 +524,9 @@ class SessionScreen(Screen[None]):
             return
         kind, target = mode
         if kind == "why":
-            self.send(p.AddCause(op=DRAFT_OP, parent=target, text=text))
+            self.send(p.AddCause(op=self.mirror.new_op(), parent=target, text=text))
         elif target is not None:
-            self.send(p.EditCause(op=DRAFT_OP, cause=target, text=text))
+            self.send(p.EditCause(op=self.mirror.new_op(), cause=target, text=text))
         self._close_bar()
 
     def action_cancel(self) -> None:
@@ -550,7 +551,7 @@ class SessionScreen(Screen[None]):
         if wanted == mine:
             self.notify("You have no dot on this one to take back.", severity="information", markup=False)
             return
-        command = p.SetDots(op=DRAFT_OP, cause=cause_id, dots=wanted)
+        command = p.SetDots(op=self.mirror.new_op(), cause=cause_id, dots=wanted)
         if not self._refused_now(command):
             self.send(command)
 
@@ -560,7 +561,7 @@ class SessionScreen(Screen[None]):
             return
         current: Change | None = self.mirror.my_ballot().change.get(cause_id)
         answer = NEXT_CHANGE[current]
-        command = p.SetChange(op=DRAFT_OP, cause=cause_id, answer=answer)
+        command = p.SetChange(op=self.mirror.new_op(), cause=cause_id, answer=answer)
         if self._refused_now(command):
             return
         self.send(command)
@@ -570,7 +571,7 @@ class SessionScreen(Screen[None]):
         me = self.mirror.me_ahead()
         if done is None:
             done = not (me is not None and me.done)
-        self.send(p.SetDone(op=DRAFT_OP, done=done))
+        self.send(p.SetDone(op=self.mirror.new_op(), done=done))
         self.notify("You said “I'm done”." if done else "OK: not done after all.", timeout=2, markup=False)
 
     # --- actions ----------------------------------------------------------------------------
@@ -590,7 +591,7 @@ class SessionScreen(Screen[None]):
         def chosen(result: object) -> None:
             if isinstance(result, tuple):
                 text, mode = result
-                self.send(p.SetSituation(op=DRAFT_OP, text=text, mode=mode))
+                self.send(p.SetSituation(op=self.mirror.new_op(), text=text, mode=mode))
 
         self.app.push_screen(SituationScreen(state.situation, state.mode), chosen)
 
@@ -607,7 +608,7 @@ class SessionScreen(Screen[None]):
         if target == "weigh" and not state.causes:
             self.notify("There are no answers to weigh yet.", severity="warning", markup=False)
         if target in ("situation", "why", "weigh", "act", "agree"):
-            self.send(p.SetPhase(op=DRAFT_OP, phase=target))
+            self.send(p.SetPhase(op=self.mirror.new_op(), phase=target))
 
 
     # --- fixing mistakes: move, remove, undo (authors and the facilitator) ------------------------
@@ -643,7 +644,7 @@ class SessionScreen(Screen[None]):
             self._stop_moving()
             self.notify("Move cancelled.", timeout=2, markup=False)
             return
-        command = p.MoveCause(op=DRAFT_OP, cause=moving, parent=parent)
+        command = p.MoveCause(op=self.mirror.new_op(), cause=moving, parent=parent)
         if self._refused_now(command, timeout=None):  # stay picked up: another place may do
             return
         self._stop_moving()
@@ -668,7 +669,7 @@ class SessionScreen(Screen[None]):
 
         def confirmed(yes: object) -> None:
             if yes is True:
-                self.send(p.RemoveCause(op=DRAFT_OP, cause=cause_id))
+                self.send(p.RemoveCause(op=self.mirror.new_op(), cause=cause_id))
 
         below = len(state.subtree(cause_id)) - 1
         what = f"“{state.causes[cause_id].text}”"
@@ -680,7 +681,7 @@ class SessionScreen(Screen[None]):
     def action_undo(self) -> None:
         removal = self._state.last_removal
         if removal is not None and removal.causes:
-            self.send(p.RestoreCause(op=DRAFT_OP, cause=removal.causes[0].id))
+            self.send(p.RestoreCause(op=self.mirror.new_op(), cause=removal.causes[0].id))
 
     def _tell_about_fixes(self, events: list[p.Event]) -> None:
         """Say what a move, a removal or its undo did: to whoever did it (with how to undo a
@@ -732,7 +733,7 @@ class SessionScreen(Screen[None]):
         if merged == cause_id:
             self.notify("Merge cancelled.", timeout=2, markup=False)
             return
-        self.send(p.MergeCauses(op=DRAFT_OP, cause=merged, into=cause_id))
+        self.send(p.MergeCauses(op=self.mirror.new_op(), cause=merged, into=cause_id))
 
     def _stop_merging(self) -> None:
         self.merging = None
@@ -743,20 +744,20 @@ class SessionScreen(Screen[None]):
     def action_reveal(self, revealed: bool | None = None) -> None:
         if revealed is None:
             revealed = not self._revealed_ahead()
-        self.send(p.RevealVotes(op=DRAFT_OP, revealed=revealed))
+        self.send(p.RevealVotes(op=self.mirror.new_op(), revealed=revealed))
 
     def action_settings(self) -> None:
         def chosen(result: object) -> None:
             if isinstance(result, tuple):
                 per_person, per_cause, anonymous = result
-                self.send(p.SetSettings(op=DRAFT_OP, dots_per_person=per_person,
+                self.send(p.SetSettings(op=self.mirror.new_op(), dots_per_person=per_person,
                                         dots_per_cause=per_cause, anonymous=anonymous))
 
         self.app.push_screen(SettingsScreen(self._state), chosen)
 
     def action_timer(self) -> None:
         if self._state.timer_ends is not None:
-            self.send(p.SetTimer(op=DRAFT_OP, seconds=None))
+            self.send(p.SetTimer(op=self.mirror.new_op(), seconds=None))
             return
 
         def chosen(result: object) -> None:
@@ -772,14 +773,14 @@ class SessionScreen(Screen[None]):
                 if not 1 <= seconds <= p.MAX_TIMER_SECONDS:
                     self.notify("Choose between 1 minute and 4 hours.", severity="warning", markup=False)
                     return
-                self.send(p.SetTimer(op=DRAFT_OP, seconds=seconds))
+                self.send(p.SetTimer(op=self.mirror.new_op(), seconds=seconds))
 
         self.app.push_screen(TextScreen("Minutes for this step:", "5", max_length=6), chosen)
 
     def action_lock(self) -> None:
         state, _ = self._ahead()
         locked = not (state or self._state).locked
-        self.send(p.LockRoom(op=DRAFT_OP, locked=locked))
+        self.send(p.LockRoom(op=self.mirror.new_op(), locked=locked))
 
     def action_people(self) -> None:
         people = [person for person in self._state.people.values()
@@ -790,17 +791,17 @@ class SessionScreen(Screen[None]):
 
         def chosen(person_id: object) -> None:
             if isinstance(person_id, str):
-                self.send(p.RemovePerson(op=DRAFT_OP, person=person_id))
+                self.send(p.RemovePerson(op=self.mirror.new_op(), person=person_id))
 
         self.app.push_screen(PeopleScreen(people), chosen)
 
     def action_reopen(self) -> None:
-        self.send(p.Reopen(op=DRAFT_OP))
+        self.send(p.Reopen(op=self.mirror.new_op()))
 
     def action_close_session(self) -> None:
         def confirmed(yes: object) -> None:
             if yes is True:
-                self.send(p.Close(op=DRAFT_OP))
+                self.send(p.Close(op=self.mirror.new_op()))
 
         self.app.push_screen(
             ConfirmScreen("Close the session and save the results? Everyone's screen then shows "
