@@ -13,6 +13,7 @@ from pathlib import Path
 from whytree.server.hub import Hub, Send
 from whytree.server.journal import Journal
 from whytree.shared import protocol as p
+from whytree.shared.apply import apply
 from whytree.shared.model import Session
 
 CODE = "123456"
@@ -31,6 +32,8 @@ class Room:
         self.sent: list[bytes] = []
         self.people: dict[str, int] = {}
         """Name -> connection."""
+        self.inbox: dict[int, list[bytes]] = {}
+        """Connection -> every frame sent to it."""
         self._conns = itertools.count(1)
         self._ops = itertools.count(1)
         self.now = 1000.0
@@ -64,6 +67,8 @@ class Room:
         for output in outputs:
             if isinstance(output, Send):
                 self.sent.append(output.data)
+                for to in output.to:
+                    self.inbox.setdefault(to, []).append(output.data)
                 if conn in output.to:
                     mine.append(p.decode_server_frame(output.data))
         return mine
@@ -75,6 +80,24 @@ class Room:
         for record in self.journal.records(self.session_id):
             fresh.replay(record)
         return fresh.state
+
+    def screen(self, name: str) -> Session:
+        """What `name`'s client holds: its welcome's state with every event it received
+        applied (exactly what a real client does, see `shared.mirror`)."""
+        mirror: Session | None = None
+        for data in self.inbox[self.people[name]]:
+            frame = p.decode_server_frame(data)
+            if isinstance(frame, p.Welcome) and frame.state is not None:
+                mirror = frame.state
+            elif isinstance(frame, p.Event) and mirror is not None and frame.seq == mirror.seq + 1:
+                apply(mirror, frame)
+        assert mirror is not None, f"{name} was never welcomed"
+        return mirror
+
+    def person_id(self, name: str) -> str:
+        person = self.hub.person_of(self.people[name])
+        assert person is not None
+        return person.id
 
     @property
     def state(self) -> Session:
