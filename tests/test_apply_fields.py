@@ -70,6 +70,9 @@ def test_every_field_of_every_command_is_applied_and_replayed(
 
         run(room, fran, p.SetTimer(op=room.op(), seconds=minutes * 60))
         assert state.timer_ends == room.now + minutes * 60
+        run(room, fran, p.SetTimer(op=room.op(), seconds=None))
+        assert state.timer_ends is None, "a stopped timer shows no more"
+        run(room, fran, p.SetTimer(op=room.op(), seconds=60))
         run(room, ann, p.SetDone(op=room.op(), done=True))
         assert state.people[ann_id].done
         run(room, fran, p.SetPhase(op=room.op(), phase="why"))
