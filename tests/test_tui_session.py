@@ -443,13 +443,20 @@ async def test_leaving_while_the_session_screen_opens_does_not_crash(
     put together; the screen must not look for parts that were never mounted."""
     from whytree.tui.screens.session import SessionScreen
 
-    async def leave_at_once(app: WhytreeApp) -> None:
+    def in_room(name: str) -> bool:
+        return any(person.name == name and person.online for person in server.state.people.values())
+
+    async def leave_at_once(app: WhytreeApp, name: str) -> None:
         async with app.run_test(size=SIZE):
             await wait_until(lambda: isinstance(app.screen, SessionScreen), what="the screen pushed")
+            await wait_until(lambda: in_room(name), what=f"{name} in the room")
         assert app.return_code in (None, 0)
+        # What the room notices: the person who left is shown as gone, not as still there.
+        await wait_until(lambda: not in_room(name), what=f"{name} shown as gone")
 
     for name in ("Ben", "Chloe", "Dan"):
-        await leave_at_once(participant(server, name))
+        await leave_at_once(participant(server, name), name)
+    assert [person.name for person in server.state.people.values()] == ["Ben", "Chloe", "Dan"]
 
 
 def footer(app: WhytreeApp) -> str:
