@@ -222,7 +222,8 @@ def test_csv_has_one_row_per_action_and_defuses_formulas(tmp_path: Path) -> None
     assert len(rows) == 4
 
 
-@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"],
+                         ids=["equals", "plus", "minus", "at", "tab", "return"])
 def test_csv_guards_every_formula_start(start: str) -> None:
     state = Session(actions={"a1": Action(id="a1", text=f"{start}1+1", owner=f"{start}x")})
     row = next(row for row in csv.reader(io.StringIO(actions_csv(state))) if row[0] != "Action")
