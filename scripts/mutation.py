@@ -46,7 +46,7 @@ MEASURED: dict[str, list[str]] = {
     "shared/ranking.py": ["test_results.py", "test_report_golden.py", "test_ranking_saved_states.py"],
     "shared/rules.py": ["test_rules.py", "test_rule_tables.py", "test_bounds.py", "test_apply_fields.py"],
     "shared/text.py": ["test_text_escapes.py"],
-    "shared/views.py": ["test_rules.py", "test_apply_fields.py", "test_convergence.py"],
+    "shared/views.py": ["test_rules.py", "test_apply_fields.py", "test_views.py"],
     "shared/wording.py": ["test_results.py", "test_report_golden.py"],
     "server/hub.py": ["test_bounds.py", "test_apply_fields.py", "test_text_escapes.py",
                       "test_journal_properties.py"],
