@@ -72,7 +72,8 @@ def stage(tests: list[str]) -> None:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for name in PACKAGES:
         shutil.copytree(ROOT / name, package / name, dirs_exist_ok=True, ignore=ignore)
-    shutil.copytree(ROOT / "tests", STAGING / "tests", dirs_exist_ok=True, ignore=ignore)
+    for folder in ("tests", "scripts", "docs"):  # the protocol document's tests read the last two
+        shutil.copytree(ROOT / folder, STAGING / folder, dirs_exist_ok=True, ignore=ignore)
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     pytest_options = dict(project["tool"]["pytest"]["ini_options"])
@@ -84,6 +85,7 @@ def stage(tests: list[str]) -> None:
         "", "[tool.mutmut]",
         'source_paths = ["whytree"]',
         f"only_mutate = {json.dumps(only)}",
+        'also_copy = ["scripts/", "docs/"]',
         f"pytest_add_cli_args_test_selection = {json.dumps(['tests/' + t for t in tests])}",
         'pytest_add_cli_args = ["-p", "no:cacheprovider", "-m", "not slow", "-q"]',
         "use_git_change_detection = false",
