@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from whytree.server.results import actions_csv, report_html
+from whytree.server.results import actions_csv, report_html, report_markdown
 from whytree.shared.model import Action, Cause, Session, Tally
 
 FIELDS = ("title", "situation", "answer", "child", "action", "who", "first_step", "owner", "due")
@@ -86,3 +86,21 @@ def test_no_csv_cell_starts_like_a_formula(texts: dict[str, str]) -> None:
     assert len(rows) == 2
     for cell in rows[1]:
         assert not cell.startswith(tuple(FORMULA_STARTS)), rows[1]
+
+
+@pytest.mark.parametrize("text, shown", [("1. Rain", "1\\. Rain"), ("12) Wind", "12\\) Wind"),
+                                         ("# Cold", "\\# Cold"), ("- Snow", "\\- Snow")])
+def test_markdown_never_turns_an_answer_into_a_list_or_a_heading(text: str, shown: str) -> None:
+    texts = {name: f"plain {name}" for name in FIELDS}
+    texts["child"] = text
+    lines = report_markdown(session_with(texts)).splitlines()
+    assert f"  - {shown}" in lines, "the answer, nested under its parent, as typed"
+
+
+def test_votes_with_only_dots_or_only_answers_are_ranked() -> None:
+    texts = {name: f"plain {name}" for name in FIELDS}
+    for tally in ({"c1": Tally(dots=2)}, {"c1": Tally(others=1)}):
+        state = session_with(texts)
+        state.tally = tally
+        report = report_markdown(state)
+        assert "Nobody voted." not in report and "| 1 | plain answer |" in report
