@@ -95,6 +95,7 @@ def test_every_field_of_every_command_is_applied_and_replayed(
         run(room, fran, p.SetPhase(op=room.op(), phase="weigh"))
         dots = min(dots, per_cause)
         run(room, ann, p.SetDots(op=room.op(), cause=cause, dots=dots))
+        assert state.voters == 1, "dots alone make a voter"
         run(room, ann, p.SetChange(op=room.op(), cause=cause, answer=change))
         assert state.ballots[ann_id].dots == {cause: dots}
         assert state.ballots[ann_id].change == {cause: change}
