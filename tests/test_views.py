@@ -116,3 +116,26 @@ def test_turning_anonymity_on_or_off_changes_the_names_on_every_screen(anonymous
     assert room.screen("Bob").people[ann].name == ("" if anonymous else "Ann")
     assert room.screen("Ann").people[ann].name == "Ann"
     screens_match(room)
+
+
+def test_taking_back_one_vote_of_several_still_counts_the_person_as_a_voter() -> None:
+    room = Room()
+    room.join("Fran", facilitator=True)
+    room.join("Ann")
+    room.join("Bob")
+    room.send("Fran", p.SetPhase(op=room.op(), phase="why"))
+    causes = [accepted(room.send("Fran", p.AddCause(op=room.op(), parent=None, text=f"R{n}"))).command
+              for n in range(3)]
+    first, second, third = (c.id for c in causes if isinstance(c, p.AddCause))
+    room.send("Fran", p.SetPhase(op=room.op(), phase="weigh"))
+    for cause in (first, second):
+        accepted(room.send("Ann", p.SetDots(op=room.op(), cause=cause, dots=1)))
+    steps = [p.SetDots(op=room.op(), cause=first, dots=0),  # a dot left on the second
+             p.SetChange(op=room.op(), cause=third, answer="we"),
+             p.SetChange(op=room.op(), cause=third, answer=None)]  # still that dot
+    for command in steps:
+        accepted(room.send("Ann", command))
+        assert room.screen("Bob").voters == 1, "Ann still has a vote"
+    accepted(room.send("Ann", p.SetDots(op=room.op(), cause=second, dots=0)))
+    assert room.screen("Bob").voters == 0 and room.state.ballots == {}
+    screens_match(room)
