@@ -29,7 +29,10 @@ def test_the_last_person_fits_and_the_next_is_told_the_room_is_full() -> None:
         frames = room.join(f"P{n}")
         assert isinstance(frames[-1], p.Welcome)
     assert len(room.state.people) == p.MAX_PEOPLE
-    assert refusal(room.join("One too many")) == "full"
+    turned_away = room.join("One too many")
+    assert refusal(turned_away) == "full"
+    assert [frame.message for frame in turned_away if isinstance(frame, p.Error)] == [
+        "The session has as many people as it can hold."]
     assert len(room.state.people) == p.MAX_PEOPLE
     # Everyone's name changes on every screen when anonymity is turned on: that event names
     # all the people in the room, and must still be a frame clients accept.
@@ -44,7 +47,10 @@ def test_the_last_answer_fits_and_every_vote_on_a_full_tree_can_be_revealed() ->
     room.send("Fran", p.SetPhase(op=room.op(), phase="why"))
     for n in range(p.MAX_CAUSES):
         accepted(room.send("Ann", p.AddCause(op=room.op(), parent=None, text=f"Reason {n}")))
-    assert refusal(room.send("Ann", p.AddCause(op=room.op(), parent=None, text="One too many"))) == "full"
+    full = room.send("Ann", p.AddCause(op=room.op(), parent=None, text="One too many"))
+    assert refusal(full) == "full"
+    assert [frame.message for frame in full if isinstance(frame, p.Rejected)] == [
+        "This tree holds as many answers as it can."]
     assert len(room.state.causes) == p.MAX_CAUSES
 
     room.send("Fran", p.SetPhase(op=room.op(), phase="weigh"))
@@ -63,7 +69,10 @@ def test_the_last_action_fits_and_the_next_is_refused() -> None:
     room.send("Fran", p.SetPhase(op=room.op(), phase="act"))
     for n in range(p.MAX_ACTIONS):
         accepted(room.send("Fran", p.AddAction(op=room.op(), text=f"Step {n}")))
-    assert refusal(room.send("Fran", p.AddAction(op=room.op(), text="One too many"))) == "full"
+    full = room.send("Fran", p.AddAction(op=room.op(), text="One too many"))
+    assert refusal(full) == "full"
+    assert [frame.message for frame in full if isinstance(frame, p.Rejected)] == [
+        "This session holds as many actions as it can."]
     assert len(room.state.actions) == p.MAX_ACTIONS
     everything_sent_decodes(room)
 

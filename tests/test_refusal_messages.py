@@ -67,6 +67,14 @@ def test_every_refusal_reads_as_before() -> None:
         "missing person: " + said(state, FAC, p.RemovePerson(op=op(), person="p404")),
         "anonymity late: " + said(state, FAC, p.SetSettings(op=op(), anonymous=True)),
     ]
+    phase(state, "weigh")
+    lines += [
+        "dots on a missing cause: " + said(state, ANN, p.SetDots(op=op(), cause="c404", dots=1)),
+        "answer on a missing cause: " + said(state, ANN, p.SetChange(op=op(), cause="c404", answer="we")),
+        "edit of a missing cause: " + said(state, FAC, p.EditCause(op=op(), cause="c404", text="x")),
+        "merge of a missing cause: " + said(state, FAC, p.MergeCauses(op=op(), cause="c404", into=cause)),
+        "removing an action while weighing: " + said(state, FAC, p.RemoveAction(op=op(), action="a404")),
+    ]
     for per_cause, per_person in ((1, 1), (2, 3)):
         state = session("why", dots_per_cause=per_cause, dots_per_person=per_person)
         causes = [add_cause(state, FAC, text=f"Reason {n}") for n in range(per_person + 1)]
