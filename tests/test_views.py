@@ -130,12 +130,17 @@ def test_taking_back_one_vote_of_several_still_counts_the_person_as_a_voter() ->
     room.send("Fran", p.SetPhase(op=room.op(), phase="weigh"))
     for cause in (first, second):
         accepted(room.send("Ann", p.SetDots(op=room.op(), cause=cause, dots=1)))
+    accepted(room.send("Bob", p.SetChange(op=room.op(), cause=first, answer="no")))  # Bob's first vote
+    assert room.screen("Bob").voters == 2 and room.screen("Ann").voters == 2
+    accepted(room.send("Bob", p.SetChange(op=room.op(), cause=first, answer=None)))
     steps = [p.SetDots(op=room.op(), cause=first, dots=0),  # a dot left on the second
+             p.SetDots(op=room.op(), cause=third, dots=0),  # none there: nothing to take back
              p.SetChange(op=room.op(), cause=third, answer="we"),
              p.SetChange(op=room.op(), cause=third, answer=None)]  # still that dot
     for command in steps:
         accepted(room.send("Ann", command))
-        assert room.screen("Bob").voters == 1, "Ann still has a vote"
+        assert room.screen("Bob").voters == 1 and room.screen("Ann").voters == 1, "Ann still has a vote"
+    assert room.screen("Ann").ballots[room.person_id("Ann")].change == {}, "the answer was taken back"
     accepted(room.send("Ann", p.SetDots(op=room.op(), cause=second, dots=0)))
     assert room.screen("Bob").voters == 0 and room.state.ballots == {}
     screens_match(room)
