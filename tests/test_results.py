@@ -222,7 +222,8 @@ def test_csv_has_one_row_per_action_and_defuses_formulas(tmp_path: Path) -> None
     assert len(rows) == 4
 
 
-@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"],
+                         ids=["equals", "plus", "minus", "at", "tab", "return"])
 def test_csv_guards_every_formula_start(start: str) -> None:
     state = Session(actions={"a1": Action(id="a1", text=f"{start}1+1", owner=f"{start}x")})
     row = next(row for row in csv.reader(io.StringIO(actions_csv(state))) if row[0] != "Action")
@@ -401,15 +402,17 @@ def tree(*causes: tuple[str, str | None], tally: dict[str, Tally] | None = None)
 
 
 def test_ranked_ties_keep_tree_order_and_share_a_place() -> None:
-    # Added in the order a, b, a1: the tree reads a, a1, b.
-    state = tree(("a", None), ("b", None), ("a1", "a"), ("b1", "b"),
-                 tally={"a": Tally(dots=1), "b": Tally(dots=2), "a1": Tally(dots=1), "b1": Tally(dots=1)})
+    # Added in the order z, a, m (under z), top: the tree reads z, m, a, top. The tied
+    # causes z, m, a are in neither the order they were added (z, a, m), nor by name
+    # (a, m, z), nor by depth (z, a, m), nor reversed: only tree order gives z, m, a.
+    state = tree(("z", None), ("a", None), ("m", "z"), ("top", None),
+                 tally={"z": Tally(dots=1), "a": Tally(dots=1), "m": Tally(dots=1), "top": Tally(dots=2)})
 
     causes = ranked(state)
     assert [(item.cause.id, item.place, item.depth) for item in causes] == [
-        ("b", 1, 1), ("a", 2, 1), ("a1", 2, 2), ("b1", 2, 2)
+        ("top", 1, 1), ("z", 2, 1), ("m", 2, 2), ("a", 2, 1)
     ]
-    assert [cause.id for cause, _ in tree_order(state)] == ["a", "a1", "b", "b1"]
+    assert [cause.id for cause, _ in tree_order(state)] == ["z", "m", "a", "top"]
 
 
 def test_ranked_with_no_votes_at_all() -> None:

@@ -502,7 +502,7 @@ EMPTY_AFTER_CLEANING = ["", "   ", "\t\n", "\x1b[2J\x1b[H", "\x1b]0;title\x07", 
                         "\x00\x07\x9b1m", " \x1b[31m \x1b[0m "]
 
 
-@pytest.mark.parametrize("text", EMPTY_AFTER_CLEANING)
+@pytest.mark.parametrize("text", EMPTY_AFTER_CLEANING, ids=lambda text: f"{len(text)}-characters")
 def test_empty_text_after_cleaning_is_refused(text: str) -> None:
     state = session("why")
     cause = add_cause(state, ANN)

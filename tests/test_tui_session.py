@@ -443,13 +443,20 @@ async def test_leaving_while_the_session_screen_opens_does_not_crash(
     put together; the screen must not look for parts that were never mounted."""
     from whytree.tui.screens.session import SessionScreen
 
-    async def leave_at_once(app: WhytreeApp) -> None:
+    def in_room(name: str) -> bool:
+        return any(person.name == name and person.online for person in server.state.people.values())
+
+    async def leave_at_once(app: WhytreeApp, name: str) -> None:
         async with app.run_test(size=SIZE):
             await wait_until(lambda: isinstance(app.screen, SessionScreen), what="the screen pushed")
+            await wait_until(lambda: in_room(name), what=f"{name} in the room")
         assert app.return_code in (None, 0)
+        # What the room notices: the person who left is shown as gone, not as still there.
+        await wait_until(lambda: not in_room(name), what=f"{name} shown as gone")
 
     for name in ("Ben", "Chloe", "Dan"):
-        await leave_at_once(participant(server, name))
+        await leave_at_once(participant(server, name), name)
+    assert [person.name for person in server.state.people.values()] == ["Ben", "Chloe", "Dan"]
 
 
 def footer(app: WhytreeApp) -> str:
@@ -458,50 +465,54 @@ def footer(app: WhytreeApp) -> str:
     return lines[-1]
 
 
+async def footer_shows(app: WhytreeApp, wait_until: WaitUntil, *keys: str) -> str:
+    """Wait until the footer on screen shows `keys`, and return it.
+
+    A change of step reaches the footer in several turns of the app's loop: the screen
+    asks for new bindings, the footer recomposes itself after the next refresh, and the
+    new keys reach the screen at the refresh after that. `pilot.pause()` waits for the
+    app to be idle, which can come between those turns, so the test waits for what a
+    person would see instead; what must be gone is checked on that same, settled line."""
+    await wait_until(lambda: all(key in footer(app) for key in keys), what=f"the footer shows {keys}")
+    return footer(app)
+
+
 async def test_the_footer_shows_the_keys_of_this_step(server: Server, wait_until: WaitUntil) -> None:
     ana, ben = facilitator(server), participant(server, "Ben")
     async with running(wait_until, ana, ben) as (ana_keys, ben_keys):
-        await ana_keys.pause()
-        assert "s Situation" in footer(ana) and "] Next step" in footer(ana)
-        assert "I'm done" not in footer(ana)  # the facilitator has nobody to tell
-        assert "d I'm done" in footer(ben) and "Situation" not in footer(ben)
+        shown = await footer_shows(ana, wait_until, "s Situation", "] Next step")
+        assert "I'm done" not in shown  # the facilitator has nobody to tell
+        assert "Situation" not in await footer_shows(ben, wait_until, "d I'm done")
 
         await to_why_step(ana, wait_until)
         home = await add(ana, "Nobody is at home", None, wait_until)
-        await ana_keys.pause()
-        assert "w But why?" in footer(ana) and "s Situation" not in footer(ana)
+        assert "s Situation" not in await footer_shows(ana, wait_until, "w But why?")
 
         send(ana, p.SetPhase(op=DRAFT_OP, phase="weigh"))
         await wait_until(lambda: ben.mirror.state is not None and ben.mirror.state.phase == "weigh")
-        await ana_keys.pause()
-        await ben_keys.pause()
-        assert "v Reveal votes" in footer(ana) and "But why?" not in footer(ana)
-        assert "+ Dot" in footer(ben) and "c Can change?" in footer(ben) and "Reveal" not in footer(ben)
+        assert "But why?" not in await footer_shows(ana, wait_until, "v Reveal votes")
+        assert "Reveal" not in await footer_shows(ben, wait_until, "+ Dot", "c Can change?")
 
         await ben_keys.press("d")
         await wait_until(lambda: ben.mirror.me is not None and ben.mirror.me.done, what="Ben is done")
-        await ben_keys.pause()
-        assert "d Not done" in footer(ben) and "I'm done" not in footer(ben)
+        assert "I'm done" not in await footer_shows(ben, wait_until, "d Not done")
 
         tree_of(ben).select_cause(home)
         await wait_until(lambda: tree_of(ben).selected_cause == home)
         await ben_keys.press("plus")
         await ana_keys.press("v")
         await wait_until(lambda: ana.mirror.state is not None and ana.mirror.state.revealed)
-        await ana_keys.pause()
-        assert "v Hide votes" in footer(ana) and "Reveal" not in footer(ana)
+        assert "Reveal" not in await footer_shows(ana, wait_until, "v Hide votes")
         await wait_until(lambda: ben.mirror.state is not None and ben.mirror.state.revealed)
-        await ben_keys.pause()
-        assert "+ Dot" not in footer(ben)  # voting is closed while the votes show
+        # voting is closed while the votes show
+        await wait_until(lambda: "+ Dot" not in footer(ben), what="the dot keys gone")
         await ana_keys.press("v")
         await wait_until(lambda: ana.mirror.state is not None and not ana.mirror.state.revealed)
-        await ana_keys.pause()
-        assert "v Reveal votes" in footer(ana)
+        await footer_shows(ana, wait_until, "v Reveal votes")
 
         send(ana, p.Close(op=DRAFT_OP))
         await wait_until(lambda: ana.mirror.state is not None and ana.mirror.state.phase == "closed")
-        await ana_keys.pause()
-        assert "x Reopen" in footer(ana) and "Next step" not in footer(ana)
+        assert "Next step" not in await footer_shows(ana, wait_until, "x Reopen")
         await ana_keys.press("x")
         await wait_until(lambda: ana.mirror.state is not None and ana.mirror.state.phase != "closed")
 
