@@ -267,7 +267,7 @@ async def test_a_dropped_link_reconnects_and_sends_what_was_typed_offline(
 
         await server.stop()  # the host goes away: every link drops
         assert ben.session_screen is not None
-        status = ben.session_screen.link
+        status = ben.session_screen.status_line
         await wait_until(lambda: "offline since" in str(status.render()), what="offline shown")
         assert "changes are kept" in str(status.render())
 
@@ -616,7 +616,7 @@ async def test_a_long_queue_typed_offline_all_arrives(make_server: MakeServer, w
         await wait_until(lambda: ben.mirror.state is not None and ben.mirror.state.phase == "why")
         await server.stop()
         assert ben.session_screen is not None
-        status = ben.session_screen.link
+        status = ben.session_screen.status_line
         await wait_until(lambda: "offline since" in str(status.render()), what="offline shown")
         for n in range(60):
             send(ben, p.AddCause(op=DRAFT_OP, parent=None, text=f"Reason {n}"))

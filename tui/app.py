@@ -355,7 +355,7 @@ class WhytreeApp(App[None]):
                 await self._welcomed()  # the new screen shows the whole state as it mounts
             return
         if isinstance(frame, p.Welcome):
-            self.session_screen.link.connected()
+            self.session_screen.status_line.connected()
         self._show_later(received)
 
     def _show_later(self, received: Received) -> None:
@@ -410,20 +410,20 @@ class WhytreeApp(App[None]):
         self.session_screen = screen
         self._unshown = None
         self.join_screen = None
-        screen.link.connected()
+        screen.status_line.connected()
 
     @on(Link.Down)
     def _down(self, event: Link.Down) -> None:
         if self.session_screen is not None and not self._elsewhere:
-            self.session_screen.link.down(event.since)
+            self.session_screen.status_line.down(event.since)
         self._show_new_address_key()
 
     @on(Link.Reconnecting)
     def _reconnecting(self, event: Link.Reconnecting) -> None:
         if self.session_screen is not None:
             if self.server is None and event.attempt >= NEW_ADDRESS_HINT_AFTER:
-                self.session_screen.link.hint = "F2: type a new address"
-            self.session_screen.link.reconnecting(event.attempt)
+                self.session_screen.status_line.hint = "F2: type a new address"
+            self.session_screen.status_line.reconnecting(event.attempt)
         self._show_new_address_key()
 
     def _show_new_address_key(self) -> None:
@@ -454,7 +454,7 @@ class WhytreeApp(App[None]):
         message = REFUSALS.get(event.code, event.message)
         if event.code == "opened_elsewhere" and self.session_screen is not None:
             self._elsewhere = True  # not "offline": this screen stopped on purpose
-            self.session_screen.link.update("not following: opened on another screen")
+            self.session_screen.status_line.update("not following: opened on another screen")
 
             def chosen(use_here: bool | None) -> None:
                 if use_here:

@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
@@ -195,7 +194,6 @@ class SessionScreen(Screen[None]):
         *,
         viewer: bool = False,
         banner: JoinBanner | None = None,
-        server_offset: Callable[[], float] | None = None,
         facilitator_key: str | None = None,
     ) -> None:
         super().__init__()
@@ -217,7 +215,7 @@ class SessionScreen(Screen[None]):
         self._ready = False
         self._tree = CauseTree(id="tree")
         self._header = SessionHeader(id="header")
-        self._link = LinkStatus(id="link")
+        self._status_line = LinkStatus(id="link")
         self._panels_box = Vertical(id="panels")
         self._selected_full = Static(id="selected-full")
         """The selected answer in full: tree lines are cut at the panel's edge."""
@@ -241,7 +239,7 @@ class SessionScreen(Screen[None]):
                     yield self._why_input
             with self._panels_box:
                 yield from self._panels.values()
-        yield self._link
+        yield self._status_line
         yield Footer()
 
     def on_mount(self) -> None:
@@ -267,8 +265,9 @@ class SessionScreen(Screen[None]):
         return self._tree
 
     @property
-    def link(self) -> LinkStatus:
-        return self._link
+    def status_line(self) -> LinkStatus:
+        """The line that says whether the link to the host is up (the app keeps it current)."""
+        return self._status_line
 
     # --- following the session -------------------------------------------------------------
 
