@@ -10,11 +10,10 @@ The app is the one place where the three parts meet ("attributes down, messages 
 * the `Link` (a worker, `connection.py`) posts every frame it receives; the app gives it
   to the `Mirror`, which applies it, and passes what changed down to the session screen,
   once for all the frames that arrived together (a resume of many events redraws once);
-* the screen and the step panels post `SendCommand`; the app stamps a fresh `op`, records
-  the command in the mirror's outbox and hands the frame to the link (while offline the
-  outbox keeps it, and the link sends it again after the rejoin). The session screen builds
-  its commands with an `op` from the mirror and puts them in the outbox itself, as the key
-  is pressed, so that the next key press builds on them; the app only sends those;
+* the session screen builds each command once, with an `op` from the mirror, and puts it
+  in the mirror's outbox as the key is pressed (so that the next key press builds on it);
+  it posts `SendCommand` and the app hands the frame to the link (while offline the outbox
+  keeps it, and the link sends it again after the rejoin);
 * link changes (down, reconnecting, refused) go to the status line or the join screen.
 
 A participant comes back as the same person: the token of each session is kept on this
@@ -501,8 +500,7 @@ class WhytreeApp(App[None]):
             # server answered.
             frame = self.mirror.retry_frame(event.command.op)
         else:
-            command = msgspec.structs.replace(event.command, op=self.mirror.new_op())
-            frame = self.mirror.command(command)
+            frame = self.mirror.command(event.command)
         if frame is not None and self.link is not None:
             self.link.send(frame)
 

@@ -65,6 +65,7 @@ from whytree.shared.mirror import Mirror, Received
 from whytree.shared.model import CHANGE_ANSWERS, PHASES, Change, Person, Phase, Session
 from whytree.shared.rules import Refusal, decide, depth_refusal, may
 from whytree.tui.messages import NewJoinCode, SendCommand
+from whytree.tui.screens.action_dialogs import AgreementScreen, ProposeActionScreen, RemoveActionScreen
 from whytree.tui.screens.dialogs import (
     ConfirmScreen,
     FacilitatorKeyScreen,
@@ -578,9 +579,52 @@ class SessionScreen(Screen[None]):
     def action_propose(self) -> None:
         # On the situation: the dialog opens with no cause ticked yet (it lists them all).
         cause_id = self.cause_tree.selected_cause
-        panel = self._panels[ActionsPanel]
-        assert isinstance(panel, ActionsPanel)
-        panel.propose_for(*([cause_id] if cause_id is not None else []))
+        self._propose(*([cause_id] if cause_id is not None else []))
+
+    def _propose(self, *cause_ids: str) -> None:
+        """Open the dialog that proposes an action for `cause_ids`; when proposing is not
+        allowed now, say why instead (the rules' own sentence)."""
+        state, me = self._ahead()
+        if state is None or me is None:
+            return
+        refusal = may(state, me, p.AddAction)
+        if refusal is not None:
+            self.notify(refusal.message, timeout=3, markup=False)
+            return
+        self.app.push_screen(ProposeActionScreen(state, cause_ids, new_op=self.mirror.new_op),
+                             self._send_if_any)
+
+    @on(ActionsPanel.Propose)
+    def _panel_proposes(self) -> None:
+        self._propose()
+
+    @on(ActionsPanel.Edit)
+    def _panel_edits(self, event: ActionsPanel.Edit) -> None:
+        state, _ = self._ahead()
+        if state is not None:
+            self.app.push_screen(ProposeActionScreen(state, action=event.action,
+                                                     new_op=self.mirror.new_op), self._send_if_any)
+
+    @on(ActionsPanel.Agree)
+    def _panel_agrees(self, event: ActionsPanel.Agree) -> None:
+        state, _ = self._ahead()
+        if state is not None:
+            self.app.push_screen(AgreementScreen(state, event.action, new_op=self.mirror.new_op),
+                                 self._send_if_any)
+
+    @on(ActionsPanel.Remove)
+    def _panel_removes(self, event: ActionsPanel.Remove) -> None:
+        self.app.push_screen(RemoveActionScreen(event.action, new_op=self.mirror.new_op),
+                             self._send_if_any)
+
+    @on(WeighPanel.Reveal)
+    def _panel_reveals(self, event: WeighPanel.Reveal) -> None:
+        self.action_reveal(event.revealed)
+
+    def _send_if_any(self, command: p.ClientCommand | None) -> None:
+        """Send what a dialog returned (nothing when it was cancelled)."""
+        if command is not None:
+            self.send(command)
 
     # --- facilitator --------------------------------------------------------------------------
 
