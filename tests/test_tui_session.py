@@ -517,9 +517,9 @@ async def test_an_old_laptop_80_by_24_keeps_what_matters_in_view(
         await add(ana, "Nobody is at home", None, wait_until)
         send(ana, new_command(ana, p.SetPhase, phase="weigh"))
         await wait_until(lambda: ana.mirror.state is not None and ana.mirror.state.phase == "weigh")
-        await keys.pause()
+        await wait_until(lambda: "v Reveal votes" in ana.screen._compositor.render_strips()[-1].text,
+                         what="the weigh step's keys in the footer")
         screen = [strip.text for strip in ana.screen._compositor.render_strips()]
-        assert "v Reveal votes" in screen[-1]
         assert screen[1].rstrip().endswith("…")  # the step's explanation keeps to one line
         assert any("Reveal the votes" in line for line in screen)  # the button is in view
 
