@@ -101,7 +101,9 @@ Output = Send | Disconnect | Notice
 
 
 @dataclass
-class _Conn:
+class _Peer:
+    """Who is at the other end of one connection (nobody until its `join` is accepted)."""
+
     address: str
     person: str | None = None
     token_hash: str = ""
@@ -177,7 +179,7 @@ class Hub:
         self.limits = limits or Limits()
         self.code = normalize_code(code)
         self.facilitator_key = facilitator_key
-        self.conns: dict[ConnId, _Conn] = {}
+        self.conns: dict[ConnId, _Peer] = {}
         self.tokens: dict[str, str] = {}
         """Token hash -> person id."""
         self.accepted: dict[tuple[str, str], tuple[str, int]] = {}
@@ -263,7 +265,7 @@ class Hub:
     # --- connections -------------------------------------------------------------------
 
     def connect(self, conn: ConnId, address: str, now: float) -> None:
-        self.conns[conn] = _Conn(address=address)
+        self.conns[conn] = _Peer(address=address)
 
     def disconnect(self, conn: ConnId) -> list[Output]:
         """`conn` is gone. Its person shows offline from a later `publish_presence`."""
@@ -276,7 +278,7 @@ class Hub:
         calls this every `limits.presence_every` seconds."""
         if self.storage_error:
             return []
-        connected = {state.person for state in self.conns.values() if state.person is not None}
+        connected = {peer.person for peer in self.conns.values() if peer.person is not None}
         out: list[Output] = []
         for person in list(self.state.people.values()):
             online = person.id in connected
@@ -291,53 +293,53 @@ class Hub:
 
     def presence_settled(self) -> bool:
         """Whether everyone shows as connected or not as they really are."""
-        connected = {state.person for state in self.conns.values() if state.person is not None}
+        connected = {peer.person for peer in self.conns.values() if peer.person is not None}
         return all(person.online == (person.id in connected)
                    for person in self.state.people.values() if not person.removed)
 
     def joined(self) -> list[ConnId]:
-        return [conn for conn, state in self.conns.items() if state.person is not None]
+        return [conn for conn, peer in self.conns.items() if peer.person is not None]
 
     def person_of(self, conn: ConnId) -> Person | None:
-        state = self.conns.get(conn)
-        if state is None or state.person is None:
+        peer = self.conns.get(conn)
+        if peer is None or peer.person is None:
             return None
-        return self.state.people.get(state.person)
+        return self.state.people.get(peer.person)
 
     def receive(self, conn: ConnId, data: bytes | str, now: float) -> list[Output]:
         """Handle one frame from `conn`."""
-        state = self.conns.get(conn)
-        if state is None:
+        peer = self.conns.get(conn)
+        if peer is None:
             return []
         try:
             frame = p.decode_client_frame(data)
         except msgspec.ValidationError as exc:
-            return self._error(conn, state, "bad_frame", f"That frame was not valid: {exc}.")
+            return self._error(conn, peer, "bad_frame", f"That frame was not valid: {exc}.")
         except msgspec.DecodeError:
-            return self._error(conn, state, "bad_frame", "That frame was not valid JSON text.")
+            return self._error(conn, peer, "bad_frame", "That frame was not valid JSON text.")
         if isinstance(frame, p.Join):
-            if state.person is not None:
+            if peer.person is not None:
                 return [_send(conn, p.Error(code="already_joined", message="Already joined.")),]
-            return self._join(conn, state, frame, now)
-        if state.person is None:
-            return self._error(conn, state, "not_joined", "Join the session first.")
-        return self._command(conn, state, frame, now)
+            return self._join(conn, peer, frame, now)
+        if peer.person is None:
+            return self._error(conn, peer, "not_joined", "Join the session first.")
+        return self._command(conn, peer, frame, now)
 
-    def _error(self, conn: ConnId, state: _Conn, code: str, message: str) -> list[Output]:
+    def _error(self, conn: ConnId, peer: _Peer, code: str, message: str) -> list[Output]:
         out: list[Output] = [_send(conn, p.Error(code=code, message=message))]
-        if state.person is None:  # nothing but a join is welcome before joining
+        if peer.person is None:  # nothing but a join is welcome before joining
             out.append(Disconnect(conn, CLOSE_POLICY, code))
         return out
 
     # --- joining -----------------------------------------------------------------------
 
-    def _join(self, conn: ConnId, state: _Conn, join: p.Join, now: float) -> list[Output]:
+    def _join(self, conn: ConnId, peer: _Peer, join: p.Join, now: float) -> list[Output]:
         out: list[Output] = []
         person = self._by_token(join) if join.facilitator_key is None else None
         if person is not None:  # someone already in: the token is their key, not the code
             role: Role = person.role
         else:
-            door = self._door(conn, state.address, join, now)
+            door = self._door(conn, peer.address, join, now)
             if isinstance(door, list):
                 return door
             role = door
@@ -376,7 +378,7 @@ class Hub:
             token = secrets.token_urlsafe(18)
             self.tokens[token_hash(token)] = person.id
             self.unsaved.append(Record(token_hash=token_hash(token), person=person.id))
-        state.person, state.token_hash = person.id, token_hash(token)
+        peer.person, peer.token_hash = person.id, token_hash(token)
         out += self._welcome(conn, person.id, token, since, now)
         return out
 
@@ -386,11 +388,11 @@ class Hub:
         with the key has a token of its own, so nobody joining elsewhere with the key can
         take the host's own screen; this is also the limit of one connection per token."""
         out: list[Output] = []
-        for other, state in self.conns.items():
-            if state.person is not None and state.token_hash == hashed:
+        for other, peer in self.conns.items():
+            if peer.person is not None and peer.token_hash == hashed:
                 out.append(_send(other, p.Error(code="opened_elsewhere", message=OPENED_ELSEWHERE)))
                 out.append(Disconnect(other, CLOSE_POLICY, "opened_elsewhere"))
-                state.person = None  # the person stays online: the new screen is theirs
+                peer.person = None  # the person stays online: the new screen is theirs
         return out
 
     def _door(self, conn: ConnId, address: str, join: p.Join, now: float) -> Role | list[Output]:
@@ -496,9 +498,9 @@ class Hub:
 
     # --- commands ----------------------------------------------------------------------
 
-    def _command(self, conn: ConnId, state: _Conn, command: p.ClientCommand, now: float) -> list[Output]:
-        assert state.person is not None
-        person = self.state.people[state.person]
+    def _command(self, conn: ConnId, peer: _Peer, command: p.ClientCommand, now: float) -> list[Output]:
+        assert peer.person is not None
+        person = self.state.people[peer.person]
         key = (person.id, command.op)
         command_digest = digest(command)
 
@@ -549,12 +551,12 @@ class Hub:
 
     def _drop_person(self, person_id: str) -> list[Output]:
         out: list[Output] = []
-        for conn, state in self.conns.items():
-            if state.person == person_id:
+        for conn, peer in self.conns.items():
+            if peer.person == person_id:
                 out.append(_send(conn, p.Error(code="removed",
                                                message="The facilitator removed you from this session.")))
                 out.append(Disconnect(conn, CLOSE_POLICY, "removed"))
-                state.person = None
+                peer.person = None
         # Their tokens stay known, so coming back with one is refused as `removed` (as it is
         # after a restart, when the journal's tokens are replayed), not taken as someone new.
         return out
@@ -592,8 +594,8 @@ class Hub:
         anonymous = self.state.settings.anonymous
         by_view: dict[bytes, list[ConnId]] = {}
         cache: dict[str | None, bytes] = {}
-        for conn, state in self.conns.items():
-            viewer = state.person
+        for conn, peer in self.conns.items():
+            viewer = peer.person
             if viewer is None:
                 continue
             # Everyone but the author (and a joining person) sees the same redacted event.

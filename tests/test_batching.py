@@ -24,7 +24,7 @@ from whytree.shared import protocol as p
 from whytree.shared.model import Session
 from whytree.shared.protocol import Limits
 from whytree.tui.app import WhytreeApp
-from whytree.tui.screens.session import SessionScreen
+from whytree.tui.screens.session import Kinds, SessionScreen
 
 MISSED = 150
 """Answers the room adds while the app is away."""
@@ -120,10 +120,10 @@ async def away_and_back(app: WhytreeApp, server: Server, relay: Relay, wait_unti
     refreshes = 0
     refresh = screen._refresh_around
 
-    def counted() -> None:
+    def counted(changed: Kinds | None = None) -> None:
         nonlocal refreshes
         refreshes += 1
-        refresh()
+        refresh(changed)
 
     relay.open = False
     relay.cut()

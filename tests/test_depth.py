@@ -15,13 +15,14 @@ import msgspec
 from conftest import CODE, FACILITATOR_KEY, MakeServer, WaitUntil
 from netclient import NetClient
 
+from tests.commands import new_command
 from whytree.server.app import Server
 from whytree.server.hub import Record
 from whytree.server.journal import Journal
 from whytree.server.results import list_saved, report_text
 from whytree.shared import protocol as p
 from whytree.tui.app import WhytreeApp
-from whytree.tui.messages import DRAFT_OP, SendCommand
+from whytree.tui.messages import SendCommand
 from whytree.tui.widgets.cause_tree import CauseTree
 
 LEGACY_DEPTH = 1200
@@ -109,7 +110,7 @@ async def test_the_tui_shows_the_deepest_chain_and_says_why_it_stops(
         assert ben.session_screen._bar_mode is None
 
         # And a refusal from the host (the chain grew while someone typed) is shown too.
-        ben.post_message(SendCommand(p.AddCause(op=DRAFT_OP, parent=deep[-1], text="One more why")))
+        ben.post_message(SendCommand(new_command(ben, p.AddCause, parent=deep[-1], text="One more why")))
         await wait_until(lambda: sum("as deep as it can go" in n.message for n in ben._notifications) == 2,
                          what="the host's refusal shown")
         await wait_until(lambda: not ben.mirror.outbox, what="the refusal answered")
@@ -205,7 +206,7 @@ async def test_the_tui_survives_a_session_far_deeper_than_the_limit(
 
         # The facilitator tidies the old tree: removing an answer high up removes its long
         # chain, and the rest of the tree is shown again in full.
-        ana.post_message(SendCommand(p.RemoveCause(op=DRAFT_OP, cause=ids[9])))
+        ana.post_message(SendCommand(new_command(ana, p.RemoveCause, cause=ids[9])))
         await wait_until(lambda: ids[9] not in tree._cause_nodes, what="the chain removed")
         assert len(tree._cause_nodes) == 9
         assert "more answers below" not in str(tree.node_for(ids[8]).label)

@@ -15,10 +15,11 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Button, Digits, Static
 
+from tests.commands import new_command
 from whytree.server.app import ServerConfig
 from whytree.shared import protocol as p
 from whytree.tui.app import WhytreeApp
-from whytree.tui.messages import DRAFT_OP, SendCommand
+from whytree.tui.messages import SendCommand
 from whytree.tui.screens.dialogs import FacilitatorKeyScreen
 
 SIZE = (120, 35)
@@ -40,17 +41,19 @@ def key_is_shown(app: App[None]) -> bool:
     return FACILITATOR_KEY in readable(app) or FACILITATOR_KEY.replace("-", "") in readable(app)
 
 
-def scene() -> list[tuple[str, list[p.ClientCommand]]]:
-    """A whole session, step by step: (the step, the commands that lead there)."""
+def scene(ana: WhytreeApp) -> list[tuple[str, list[p.ClientCommand]]]:
+    """A whole session, step by step: (the step, the commands that lead there), for the
+    facilitator `ana` to send."""
     return [
-        ("situation", [p.SetSituation(op=DRAFT_OP, text="Our fifth graders get into trouble after school")]),
-        ("why", [p.SetPhase(op=DRAFT_OP, phase="why"),
-                 p.AddCause(op=DRAFT_OP, parent=None, text="Nobody is at home after school")]),
-        ("weigh", [p.SetPhase(op=DRAFT_OP, phase="weigh")]),
-        ("weigh", [p.RevealVotes(op=DRAFT_OP, revealed=True)]),
-        ("act", [p.SetPhase(op=DRAFT_OP, phase="act")]),
-        ("agree", [p.SetPhase(op=DRAFT_OP, phase="agree")]),
-        ("closed", [p.Close(op=DRAFT_OP)]),
+        ("situation", [new_command(ana, p.SetSituation,
+                                   text="Our fifth graders get into trouble after school")]),
+        ("why", [new_command(ana, p.SetPhase, phase="why"),
+                 new_command(ana, p.AddCause, parent=None, text="Nobody is at home after school")]),
+        ("weigh", [new_command(ana, p.SetPhase, phase="weigh")]),
+        ("weigh", [new_command(ana, p.RevealVotes, revealed=True)]),
+        ("act", [new_command(ana, p.SetPhase, phase="act")]),
+        ("agree", [new_command(ana, p.SetPhase, phase="agree")]),
+        ("closed", [new_command(ana, p.Close)]),
     ]
 
 
@@ -68,7 +71,7 @@ async def test_no_screen_of_the_host_or_of_the_projector_view_shows_the_key(
         view = WhytreeApp(url=ana.server.local_url, code=CODE, viewer=True, discover=False)
         async with view.run_test(size=SIZE) as view_keys:
             await wait_until(lambda: view.session_screen is not None, timeout=10, what="the view")
-            for step, commands in scene():
+            for step, commands in scene(ana):
                 for command in commands:
                     ana.post_message(SendCommand(command))
                 await wait_until(lambda step=step: all(

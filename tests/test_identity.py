@@ -16,12 +16,13 @@ from conftest import CODE, FACILITATOR_KEY, WaitUntil
 from netclient import NetClient
 from textual.widgets import Static
 
+from tests.commands import new_command
 from whytree.server.app import Server
 from whytree.shared import protocol as p
 from whytree.shared.model import Session
 from whytree.tui.app import WhytreeApp
 from whytree.tui.identities import Identities
-from whytree.tui.messages import DRAFT_OP, SendCommand
+from whytree.tui.messages import SendCommand
 from whytree.tui.screens.join import JoinScreen
 from whytree.tui.screens.relink import ElsewhereScreen
 
@@ -44,16 +45,16 @@ async def test_coming_back_is_being_the_same_person(
     ana = NetClient(server.local_url)  # the facilitator, for the steps
     await ana.join(facilitator_key=FACILITATOR_KEY, name="Ana")
     try:
-        await ana.ok(p.SetSituation(op=DRAFT_OP, text="Kids are bored"))
-        await ana.ok(p.SetPhase(op=DRAFT_OP, phase="why"))
+        await ana.ok(p.SetSituation(op="-", text="Kids are bored"))
+        await ana.ok(p.SetPhase(op="-", phase="why"))
         first = ben(server, folder)
         async with first.run_test(size=SIZE) as keys:
             await wait_until(lambda: first.session_screen is not None
                              and first.mirror.state is not None and first.mirror.state.phase == "why",
                              what="Ben in the why step")
-            first.post_message(SendCommand(p.AddCause(op=DRAFT_OP, parent=None, text="Nothing to do")))
+            first.post_message(SendCommand(new_command(first, p.AddCause, parent=None, text="Nothing to do")))
             await wait_until(lambda: first.mirror.state is not None and len(first.mirror.state.causes) == 1)
-            await ana.ok(p.SetPhase(op=DRAFT_OP, phase="weigh"))
+            await ana.ok(p.SetPhase(op="-", phase="weigh"))
             await wait_until(lambda: first.mirror.state is not None and first.mirror.state.phase == "weigh")
             await keys.press("down", "plus", "plus")  # two dots on his own answer
             await wait_until(lambda: server.state.ballots.get(first.mirror.me.id if first.mirror.me else "")

@@ -15,10 +15,11 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Button
 
+from tests.commands import new_command
 from whytree.server.app import ServerConfig
 from whytree.shared import protocol as p
 from whytree.tui.app import WhytreeApp
-from whytree.tui.messages import DRAFT_OP, SendCommand
+from whytree.tui.messages import SendCommand
 from whytree.tui.screens.dialogs import ConfirmScreen
 
 SIZE = (120, 35)
@@ -108,8 +109,9 @@ async def test_enter_in_the_close_dialog_closes_and_saves(tmp_path: Path, wait_u
     app = host(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await hosting(app, wait_until)
-        await send_and_wait(app, pilot, p.SetSituation(op=DRAFT_OP, text="The bus stops at four"), wait_until)
-        await send_and_wait(app, pilot, p.SetPhase(op=DRAFT_OP, phase="why"), wait_until)
+        await send_and_wait(app, pilot, new_command(app, p.SetSituation, text="The bus stops at four"),
+                            wait_until)
+        await send_and_wait(app, pilot, new_command(app, p.SetPhase, phase="why"), wait_until)
         await pilot.press("x")
         await pilot.pause()
         question = question_text(app)

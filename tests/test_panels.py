@@ -8,6 +8,7 @@ screen, and that the panels post the commands the server expects.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import msgspec
@@ -18,14 +19,8 @@ from textual.widgets import Static
 
 from whytree.shared import protocol as p
 from whytree.shared.model import Action, Ballot, Cause, Person, Session, Settings, Tally
-from whytree.tui.messages import DRAFT_OP, SendCommand
-from whytree.tui.widgets.actions import (
-    ActionList,
-    ActionsPanel,
-    AgreementScreen,
-    ProposeActionScreen,
-    RemoveActionScreen,
-)
+from whytree.tui.screens.action_dialogs import AgreementScreen, ProposeActionScreen, RemoveActionScreen
+from whytree.tui.widgets.actions import ActionList, ActionsPanel
 from whytree.tui.widgets.summary import SummaryPanel
 from whytree.tui.widgets.weigh import MattersGrid, RankingTable, WeighPanel
 
@@ -99,8 +94,14 @@ def session(**changes: object) -> Session:
     return msgspec.structs.replace(state, **changes)
 
 
+def one_op() -> str:
+    """The op source of a dialog tested alone (it builds one command)."""
+    return "op-1"
+
+
 class PanelApp(App[None]):
-    """Mounts one panel and records the commands it posts."""
+    """Mounts one panel and, like the session screen, turns what it asks for into commands
+    (opening the action dialogs), and records them."""
 
     def __init__(self, panel: Panel, state: Session, me: Person) -> None:
         super().__init__()
@@ -108,6 +109,7 @@ class PanelApp(App[None]):
         self.state = state
         self.me = me
         self.sent: list[p.ClientCommand] = []
+        self.ops = itertools.count(1)
 
     def compose(self) -> ComposeResult:
         yield self.panel
@@ -119,9 +121,29 @@ class PanelApp(App[None]):
         self.state, self.me = state, me
         self.panel.show_state(state, me)
 
-    def on_send_command(self, message: SendCommand) -> None:
-        assert message.command.op == DRAFT_OP
-        self.sent.append(message.command)
+    def new_op(self) -> str:
+        return f"op-{next(self.ops)}"
+
+    def _send_if_any(self, command: p.ClientCommand | None) -> None:
+        if command is not None:
+            self.sent.append(command)
+
+    def on_weigh_panel_reveal(self, message: WeighPanel.Reveal) -> None:
+        self.sent.append(p.RevealVotes(op=self.new_op(), revealed=message.revealed))
+
+    def on_actions_panel_propose(self) -> None:
+        self.push_screen(ProposeActionScreen(self.state, new_op=self.new_op), self._send_if_any)
+
+    def on_actions_panel_edit(self, message: ActionsPanel.Edit) -> None:
+        self.push_screen(ProposeActionScreen(self.state, action=message.action, new_op=self.new_op),
+                         self._send_if_any)
+
+    def on_actions_panel_agree(self, message: ActionsPanel.Agree) -> None:
+        self.push_screen(AgreementScreen(self.state, message.action, new_op=self.new_op),
+                         self._send_if_any)
+
+    def on_actions_panel_remove(self, message: ActionsPanel.Remove) -> None:
+        self.push_screen(RemoveActionScreen(message.action, new_op=self.new_op), self._send_if_any)
 
 
 def screen_text(app: App[None]) -> str:
@@ -178,14 +200,14 @@ async def test_the_facilitator_reveals_and_hides_the_votes() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         assert "Reveal the votes" in screen_text(app)
         await pilot.click("#weigh-reveal")
-        assert app.sent == [p.RevealVotes(op=DRAFT_OP, revealed=True)]
+        assert app.sent == [p.RevealVotes(op="op-1", revealed=True)]
 
         app.show(session(phase="weigh"), FACILITATOR)  # the reveal event came back
         await pilot.pause()
         text = screen_text(app)
         assert "Hide the votes" in text and "Reveal the votes" not in text
         await pilot.press("v")
-        assert app.sent[-1] == p.RevealVotes(op=DRAFT_OP, revealed=False)
+        assert app.sent[-1] == p.RevealVotes(op="op-2", revealed=False)
 
 
 async def test_after_the_reveal_causes_are_ranked_by_dots() -> None:
@@ -308,7 +330,7 @@ async def test_a_viewer_can_only_read_the_actions() -> None:
 
 
 async def test_proposing_an_action_returns_add_action_with_the_chosen_causes() -> None:
-    app = DialogApp(ProposeActionScreen(session(phase="act"), cause_ids=["c6"]))
+    app = DialogApp(ProposeActionScreen(session(phase="act"), cause_ids=["c6"], new_op=one_op))
     async with app.run_test(size=(120, 40)) as pilot:
         await type_text(pilot, "Ask to reopen the gym")
         await pilot.press("tab", "space")  # also for the first cause in the list
@@ -317,12 +339,12 @@ async def test_proposing_an_action_returns_add_action_with_the_chosen_causes() -
         await type_text(pilot, "the school board")
         await pilot.press("enter")
         assert app.results == [p.AddAction(
-            op=DRAFT_OP, text="Ask to reopen the gym", causes=["c1", "c6"], by="outside",
+            op="op-1", text="Ask to reopen the gym", causes=["c1", "c6"], by="outside",
             who="the school board")]
 
 
 async def test_an_action_needs_its_text_and_escape_cancels() -> None:
-    app = DialogApp(ProposeActionScreen(session(phase="act"), cause_ids=["c1"]))
+    app = DialogApp(ProposeActionScreen(session(phase="act"), cause_ids=["c1"], new_op=one_op))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("enter")
         assert app.results == []
@@ -331,20 +353,19 @@ async def test_an_action_needs_its_text_and_escape_cancels() -> None:
         assert app.results == [None]
 
 
-async def test_propose_for_opens_the_dialog_or_says_why_not() -> None:
+async def test_n_in_the_panel_opens_the_dialog_only_when_proposing_is_allowed() -> None:
     app = PanelApp(ActionsPanel(), session(phase="act"), BEN)
     async with app.run_test(size=(120, 40)) as pilot:
-        app.panel.propose_for("c3")  # type: ignore[union-attr]
-        await pilot.pause()
+        app.query_one(ActionList).focus()
+        await pilot.press("n")
         assert isinstance(app.screen, ProposeActionScreen)
         await type_text(pilot, "Ask the factory about shifts")
         await pilot.press("enter")
         await pilot.pause()
-        assert app.sent == [p.AddAction(op=DRAFT_OP, text="Ask the factory about shifts",
-                                        causes=["c3"])]
+        assert app.sent == [p.AddAction(op="op-1", text="Ask the factory about shifts", causes=[])]
 
         app.show(session(phase="agree"), BEN)  # only the facilitator adds actions now
-        app.panel.propose_for("c3")  # type: ignore[union-attr]
+        await pilot.press("n")
         await pilot.pause()
         assert len(app.screen_stack) == 1 and len(app.sent) == 1
 
@@ -361,7 +382,7 @@ async def test_the_author_edits_an_action_in_the_same_dialog_prefilled() -> None
         await pilot.press("enter")
         await pilot.pause()
         assert app.sent == [p.EditAction(
-            op=DRAFT_OP, action="a3", text="[red]Walk home together[/red] after school",
+            op="op-1", action="a3", text="[red]Walk home together[/red] after school",
             causes=["c8"], by="inside", who="")]
 
 
@@ -379,7 +400,7 @@ async def test_the_facilitator_records_the_agreed_first_step() -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert app.sent == [p.SetAgreement(
-            op=DRAFT_OP, action="a2", agreed=True, first_step="Set up a group chat",
+            op="op-1", action="a2", agreed=True, first_step="Set up a group chat",
             owner="Chloe", due="next Monday")]
 
 
@@ -393,7 +414,7 @@ async def test_removing_an_action_asks_first() -> None:
         assert app.sent == [] and len(app.screen_stack) == 1
         await pilot.press("delete", "y")
         await pilot.pause()
-        assert app.sent == [p.RemoveAction(op=DRAFT_OP, action="a1")]
+        assert app.sent == [p.RemoveAction(op="op-1", action="a1")]
 
 
 async def test_actions_update_in_place_and_keep_the_highlight() -> None:
@@ -520,11 +541,11 @@ async def test_markup_typed_by_people_shows_literally_in_the_actions_list() -> N
 
 async def test_markup_typed_by_people_shows_literally_in_the_action_dialogs() -> None:
     state = marked_up()
-    app = DialogApp(ProposeActionScreen(state, cause_ids=["c1"]))
+    app = DialogApp(ProposeActionScreen(state, cause_ids=["c1"], new_op=one_op))
     async with app.run_test(size=(120, 40)):
         text = screen_text(app)
         assert f"{CLICK}Nobody home[/]" in text and "[bold]Two shifts" in text  # the cause list
-    app = DialogApp(AgreementScreen(state, state.actions["a1"]))
+    app = DialogApp(AgreementScreen(state, state.actions["a1"], new_op=one_op))
     async with app.run_test(size=(120, 40)):
         text = screen_text(app)
         assert f"{CLICK}Open the gym[/]" in text

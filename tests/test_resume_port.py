@@ -15,10 +15,11 @@ from pathlib import Path
 
 from conftest import CODE, MakeServer, WaitUntil
 
+from tests.commands import new_command
 from whytree.server.app import ServerConfig
 from whytree.shared import protocol as p
 from whytree.tui.app import WhytreeApp
-from whytree.tui.messages import DRAFT_OP, SendCommand
+from whytree.tui.messages import SendCommand
 from whytree.tui.screens.relink import AddressScreen
 
 
@@ -78,7 +79,7 @@ async def test_a_participant_types_the_new_address_and_keeps_their_place(
             assert moved.port != port
             await wait_until(lambda: ben.link is not None and not ben.link.joined, what="link down")
             # Typed while offline: kept, and sent once back.
-            ben.post_message(SendCommand(p.SetDone(op=DRAFT_OP, done=True)))
+            ben.post_message(SendCommand(new_command(ben, p.SetDone, done=True)))
             await wait_until(lambda: len(ben.mirror.outbox) == 1, what="queued")
             await keys.press("f2")
             await wait_until(lambda: isinstance(ben.screen, AddressScreen), what="the address dialog")

@@ -18,13 +18,14 @@ from conftest import CODE, FACILITATOR_KEY, MakeServer, WaitUntil
 from textual.pilot import Pilot
 from textual.widgets import Digits, Static
 
+from tests.commands import new_command
 from whytree.server.app import Server, ServerConfig
 from whytree.shared import protocol as p
 from whytree.shared.fingerprint import format_fingerprint
 from whytree.shared.model import Ballot
 from whytree.tui.app import WhytreeApp
 from whytree.tui.connection import Link
-from whytree.tui.messages import DRAFT_OP, SendCommand
+from whytree.tui.messages import SendCommand
 from whytree.tui.screens.dialogs import ConfirmScreen
 from whytree.tui.screens.join import JoinScreen
 from whytree.tui.widgets.cause_tree import CauseTree
@@ -78,13 +79,13 @@ def send(app: WhytreeApp, command: p.ClientCommand) -> None:
 
 
 async def to_why_step(app: WhytreeApp, wait_until: WaitUntil) -> None:
-    send(app, p.SetSituation(op=DRAFT_OP, text="Our fifth graders get into trouble after school"))
-    send(app, p.SetPhase(op=DRAFT_OP, phase="why"))
+    send(app, new_command(app, p.SetSituation, text="Our fifth graders get into trouble after school"))
+    send(app, new_command(app, p.SetPhase, phase="why"))
     await wait_until(lambda: app.mirror.state is not None and app.mirror.state.phase == "why", what="why")
 
 
 async def add(app: WhytreeApp, text: str, parent: str | None, wait_until: WaitUntil) -> str:
-    send(app, p.AddCause(op=DRAFT_OP, parent=parent, text=text))
+    send(app, new_command(app, p.AddCause, parent=parent, text=text))
     await wait_until(lambda: shown(app, text), what=f"{text!r} shown")
     found = cause_id(app, text)
     assert found is not None
@@ -267,7 +268,7 @@ async def test_a_dropped_link_reconnects_and_sends_what_was_typed_offline(
 
         await server.stop()  # the host goes away: every link drops
         assert ben.session_screen is not None
-        status = ben.session_screen.link
+        status = ben.session_screen.status_line
         await wait_until(lambda: "offline since" in str(status.render()), what="offline shown")
         assert "changes are kept" in str(status.render())
 
@@ -319,7 +320,7 @@ async def test_votes_actions_and_a_rejection_from_the_keys(server: Server, wait_
     async with running(wait_until, ana, ben) as (_, ben_keys):
         await to_why_step(ana, wait_until)
         home = await add(ana, "Nobody is at home", None, wait_until)
-        send(ana, p.SetPhase(op=DRAFT_OP, phase="weigh"))
+        send(ana, new_command(ana, p.SetPhase, phase="weigh"))
         await wait_until(lambda: ben.mirror.state is not None and ben.mirror.state.phase == "weigh")
         tree = tree_of(ben)
         tree.select_cause(home)
@@ -340,11 +341,11 @@ async def test_votes_actions_and_a_rejection_from_the_keys(server: Server, wait_
         await wait_until(lambda: "●● mine" not in tree.node_for(home).label.plain
                          and "● mine" in tree.node_for(home).label.plain)
 
-        send(ana, p.RevealVotes(op=DRAFT_OP, revealed=True))
+        send(ana, new_command(ana, p.RevealVotes, revealed=True))
         await wait_until(lambda: "● 1" in tree.node_for(home).label.plain, what="revealed dots")
         assert "we can change it: 1" in tree.node_for(home).label.plain
 
-        send(ana, p.SetPhase(op=DRAFT_OP, phase="act"))
+        send(ana, new_command(ana, p.SetPhase, phase="act"))
         await wait_until(lambda: ben.mirror.state is not None and ben.mirror.state.phase == "act")
         await ben_keys.pause()
         await ben_keys.press("n")
@@ -392,8 +393,8 @@ async def test_remove_and_merge_change_only_what_they_touch(server: Server, wait
         tree.select_cause(shifts)
         await wait_until(lambda: tree.selected_cause == shifts)
 
-        send(ana, p.RemoveCause(op=DRAFT_OP, cause=gone))
-        send(ana, p.MergeCauses(op=DRAFT_OP, cause=alone, into=home))
+        send(ana, new_command(ana, p.RemoveCause, cause=gone))
+        send(ana, new_command(ana, p.MergeCauses, cause=alone, into=home))
         await wait_until(lambda: ben.mirror.state is not None and alone not in ben.mirror.state.causes
                          and gone not in ben.mirror.state.causes)
         await wait_until(lambda: tree.selected_cause == shifts, what="selection kept on the moved answer")
@@ -425,7 +426,7 @@ async def test_a_restarted_host_resumes_and_says_so(tmp_path: Path, wait_until: 
     first = WhytreeApp(host=config)
     async with first.run_test(size=SIZE):
         await wait_until(lambda: first.session_screen is not None, what="hosted session")
-        send(first, p.SetSituation(op=DRAFT_OP, text="Kids are bored", mode="problem"))
+        send(first, new_command(first, p.SetSituation, text="Kids are bored", mode="problem"))
         await wait_until(lambda: first.mirror.state is not None and first.mirror.state.situation != "")
     again = WhytreeApp(host=config)
     async with again.run_test(size=SIZE):
@@ -488,7 +489,7 @@ async def test_the_footer_shows_the_keys_of_this_step(server: Server, wait_until
         home = await add(ana, "Nobody is at home", None, wait_until)
         assert "s Situation" not in await footer_shows(ana, wait_until, "w But why?")
 
-        send(ana, p.SetPhase(op=DRAFT_OP, phase="weigh"))
+        send(ana, new_command(ana, p.SetPhase, phase="weigh"))
         await wait_until(lambda: ben.mirror.state is not None and ben.mirror.state.phase == "weigh")
         assert "But why?" not in await footer_shows(ana, wait_until, "v Reveal votes")
         assert "Reveal" not in await footer_shows(ben, wait_until, "+ Dot", "c Can change?")
@@ -510,7 +511,7 @@ async def test_the_footer_shows_the_keys_of_this_step(server: Server, wait_until
         await wait_until(lambda: ana.mirror.state is not None and not ana.mirror.state.revealed)
         await footer_shows(ana, wait_until, "v Reveal votes")
 
-        send(ana, p.Close(op=DRAFT_OP))
+        send(ana, new_command(ana, p.Close))
         await wait_until(lambda: ana.mirror.state is not None and ana.mirror.state.phase == "closed")
         assert "Next step" not in await footer_shows(ana, wait_until, "x Reopen")
         await ana_keys.press("x")
@@ -525,11 +526,11 @@ async def test_an_old_laptop_80_by_24_keeps_what_matters_in_view(
         await wait_until(lambda: ana.session_screen is not None, what="joined")
         await to_why_step(ana, wait_until)
         await add(ana, "Nobody is at home", None, wait_until)
-        send(ana, p.SetPhase(op=DRAFT_OP, phase="weigh"))
+        send(ana, new_command(ana, p.SetPhase, phase="weigh"))
         await wait_until(lambda: ana.mirror.state is not None and ana.mirror.state.phase == "weigh")
-        await keys.pause()
+        await wait_until(lambda: "v Reveal votes" in ana.screen._compositor.render_strips()[-1].text,
+                         what="the weigh step's keys in the footer")
         screen = [strip.text for strip in ana.screen._compositor.render_strips()]
-        assert "v Reveal votes" in screen[-1]
         assert screen[1].rstrip().endswith("…")  # the step's explanation keeps to one line
         assert any("Reveal the votes" in line for line in screen)  # the button is in view
 
@@ -591,7 +592,7 @@ async def test_removed_with_a_dialog_open_goes_back_to_the_join_screen(
         await ben_keys.press("question_mark")
         await wait_until(lambda: type(ben.screen).__name__ == "HelpScreen", what="help open")
         assert ben.mirror.me is not None
-        send(ana, p.RemovePerson(op=DRAFT_OP, person=ben.mirror.me.id))
+        send(ana, new_command(ana, p.RemovePerson, person=ben.mirror.me.id))
         await wait_until(lambda: isinstance(ben.screen, JoinScreen), timeout=10, what="back to joining")
         message = ben.screen.query_one("#join-message", Static)
         await wait_until(lambda: "removed you" in str(message.render()))
@@ -608,7 +609,7 @@ async def test_n_on_the_situation_opens_the_action_dialog_with_nothing_ticked(
         assert "the facilitator writes it" in tree_of(ben).root.label.plain
         await to_why_step(ana, wait_until)
         await add(ana, "Nobody is at home", None, wait_until)
-        send(ana, p.SetPhase(op=DRAFT_OP, phase="act"))
+        send(ana, new_command(ana, p.SetPhase, phase="act"))
         await wait_until(lambda: ben.mirror.state is not None and ben.mirror.state.phase == "act")
         tree_of(ben).select_cause(None)
         await wait_until(lambda: tree_of(ben).cursor_node is tree_of(ben).root)
@@ -627,10 +628,10 @@ async def test_a_long_queue_typed_offline_all_arrives(make_server: MakeServer, w
         await wait_until(lambda: ben.mirror.state is not None and ben.mirror.state.phase == "why")
         await server.stop()
         assert ben.session_screen is not None
-        status = ben.session_screen.link
+        status = ben.session_screen.status_line
         await wait_until(lambda: "offline since" in str(status.render()), what="offline shown")
         for n in range(60):
-            send(ben, p.AddCause(op=DRAFT_OP, parent=None, text=f"Reason {n}"))
+            send(ben, new_command(ben, p.AddCause, parent=None, text=f"Reason {n}"))
         await wait_until(lambda: len(ben.mirror.outbox) == 60, what="60 changes kept")
 
         restarted = await make_server(port=port)
@@ -648,7 +649,7 @@ async def test_merging_with_m_shows_which_answer_is_being_merged(
         await to_why_step(ana, wait_until)
         park = await add(ana, "No park", None, wait_until)
         parks = await add(ana, "No parks nearby", None, wait_until)
-        send(ana, p.SetPhase(op=DRAFT_OP, phase="weigh"))  # m is not in this step's footer...
+        send(ana, new_command(ana, p.SetPhase, phase="weigh"))  # m is not in this step's footer...
         await wait_until(lambda: ana.mirror.state is not None and ana.mirror.state.phase == "weigh")
         tree = tree_of(ana)
         tree.select_cause(park)

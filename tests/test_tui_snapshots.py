@@ -18,10 +18,11 @@ from conftest import CODE, FACILITATOR_KEY
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from tests.commands import new_command
 from whytree.server.app import ServerConfig
 from whytree.shared import protocol as p
 from whytree.tui.app import WhytreeApp
-from whytree.tui.messages import DRAFT_OP, SendCommand
+from whytree.tui.messages import SendCommand
 
 SIZE = (120, 40)
 
@@ -57,14 +58,14 @@ def test_session_screen_in_the_why_step(snap_compare: Any, tmp_path: Path) -> No
         def send(command: p.ClientCommand) -> None:
             app.post_message(SendCommand(command))
 
-        send(p.SetSituation(op=DRAFT_OP, text="Our fifth graders get into trouble after school"))
-        send(p.SetPhase(op=DRAFT_OP, phase="why"))
-        send(p.AddCause(op=DRAFT_OP, parent=None, text="Nobody is at home after school"))
+        send(new_command(app, p.SetSituation, text="Our fifth graders get into trouble after school"))
+        send(new_command(app, p.SetPhase, phase="why"))
+        send(new_command(app, p.AddCause, parent=None, text="Nobody is at home after school"))
         await _until(pilot, lambda: app.mirror.state is not None and len(app.mirror.state.causes) == 1)
         assert app.mirror.state is not None
         home = next(iter(app.mirror.state.causes))
-        send(p.AddCause(op=DRAFT_OP, parent=home, text="Parents work until six"))
-        send(p.AddCause(op=DRAFT_OP, parent=None, text="The [bold]park[/bold] is closed"))
+        send(new_command(app, p.AddCause, parent=home, text="Parents work until six"))
+        send(new_command(app, p.AddCause, parent=None, text="The [bold]park[/bold] is closed"))
         await _until(pilot, lambda: app.mirror.state is not None and len(app.mirror.state.causes) == 3)
         await pilot.press("down")
         await pilot.pause(0.1)
@@ -97,37 +98,37 @@ async def _session_up_to(pilot: Pilot[None], app: WhytreeApp, step: str) -> None
         target = start + sent
         await _until(pilot, lambda: state() is not None and state().seq >= target and not app.mirror.outbox)
 
-    send(p.SetSituation(op=DRAFT_OP, text="Our fifth graders get into trouble after school"))
+    send(new_command(app, p.SetSituation, text="Our fifth graders get into trouble after school"))
     await settled()
     if step != "situation":
-        send(p.SetPhase(op=DRAFT_OP, phase="why"))
-        send(p.AddCause(op=DRAFT_OP, parent=None, text="Nobody is at home after school"))
-        send(p.AddCause(op=DRAFT_OP, parent=None, text="The park is closed"))
+        send(new_command(app, p.SetPhase, phase="why"))
+        send(new_command(app, p.AddCause, parent=None, text="Nobody is at home after school"))
+        send(new_command(app, p.AddCause, parent=None, text="The park is closed"))
         await settled()
         home, park = list(state().causes)
-        send(p.AddCause(op=DRAFT_OP, parent=home, text="Parents work until six"))
-        send(p.SetPhase(op=DRAFT_OP, phase="weigh"))
-        send(p.SetDots(op=DRAFT_OP, cause=home, dots=2))
-        send(p.SetChange(op=DRAFT_OP, cause=home, answer="we"))
-        send(p.SetDots(op=DRAFT_OP, cause=park, dots=1))
-        send(p.SetChange(op=DRAFT_OP, cause=park, answer="others"))
-        send(p.RevealVotes(op=DRAFT_OP, revealed=True))
+        send(new_command(app, p.AddCause, parent=home, text="Parents work until six"))
+        send(new_command(app, p.SetPhase, phase="weigh"))
+        send(new_command(app, p.SetDots, cause=home, dots=2))
+        send(new_command(app, p.SetChange, cause=home, answer="we"))
+        send(new_command(app, p.SetDots, cause=park, dots=1))
+        send(new_command(app, p.SetChange, cause=park, answer="others"))
+        send(new_command(app, p.RevealVotes, revealed=True))
         await settled()
         if step != "weigh":
-            send(p.SetPhase(op=DRAFT_OP, phase="act"))
-            send(p.AddAction(op=DRAFT_OP, text="An after-school club in the library", causes=[home],
+            send(new_command(app, p.SetPhase, phase="act"))
+            send(new_command(app, p.AddAction, text="An after-school club in the library", causes=[home],
                              by="inside", who="parents' group"))
-            send(p.AddAction(op=DRAFT_OP, text="Ask the city to reopen the park", causes=[park],
+            send(new_command(app, p.AddAction, text="Ask the city to reopen the park", causes=[park],
                              by="outside", who="the city council"))
             await settled()
         if step in ("agree", "closed"):
             club = next(iter(state().actions))
-            send(p.SetPhase(op=DRAFT_OP, phase="agree"))
-            send(p.SetAgreement(op=DRAFT_OP, action=club, agreed=True, first_step="Ask the librarian",
+            send(new_command(app, p.SetPhase, phase="agree"))
+            send(new_command(app, p.SetAgreement, action=club, agreed=True, first_step="Ask the librarian",
                                 owner="Ana", due="next Friday"))
             await settled()
         if step == "closed":
-            send(p.Close(op=DRAFT_OP))
+            send(new_command(app, p.Close))
             await settled()
     await _until(pilot, lambda: state() is not None and state().phase == step)
     await pilot.pause(0.2)

@@ -10,11 +10,10 @@ The app is the one place where the three parts meet ("attributes down, messages 
 * the `Link` (a worker, `connection.py`) posts every frame it receives; the app gives it
   to the `Mirror`, which applies it, and passes what changed down to the session screen,
   once for all the frames that arrived together (a resume of many events redraws once);
-* the screen and the step panels post `SendCommand`; the app stamps a fresh `op`, records
-  the command in the mirror's outbox and hands the frame to the link (while offline the
-  outbox keeps it, and the link sends it again after the rejoin). The session screen builds
-  its commands with an `op` from the mirror and puts them in the outbox itself, as the key
-  is pressed, so that the next key press builds on them; the app only sends those;
+* the session screen builds each command once, with an `op` from the mirror, and puts it
+  in the mirror's outbox as the key is pressed (so that the next key press builds on it);
+  it posts `SendCommand` and the app hands the frame to the link (while offline the outbox
+  keeps it, and the link sends it again after the rejoin);
 * link changes (down, reconnecting, refused) go to the status line or the join screen.
 
 A participant comes back as the same person: the token of each session is kept on this
@@ -355,7 +354,7 @@ class WhytreeApp(App[None]):
                 await self._welcomed()  # the new screen shows the whole state as it mounts
             return
         if isinstance(frame, p.Welcome):
-            self.session_screen.link.connected()
+            self.session_screen.status_line.connected()
         self._show_later(received)
 
     def _show_later(self, received: Received) -> None:
@@ -410,20 +409,20 @@ class WhytreeApp(App[None]):
         self.session_screen = screen
         self._unshown = None
         self.join_screen = None
-        screen.link.connected()
+        screen.status_line.connected()
 
     @on(Link.Down)
     def _down(self, event: Link.Down) -> None:
         if self.session_screen is not None and not self._elsewhere:
-            self.session_screen.link.down(event.since)
+            self.session_screen.status_line.down(event.since)
         self._show_new_address_key()
 
     @on(Link.Reconnecting)
     def _reconnecting(self, event: Link.Reconnecting) -> None:
         if self.session_screen is not None:
             if self.server is None and event.attempt >= NEW_ADDRESS_HINT_AFTER:
-                self.session_screen.link.hint = "F2: type a new address"
-            self.session_screen.link.reconnecting(event.attempt)
+                self.session_screen.status_line.hint = "F2: type a new address"
+            self.session_screen.status_line.reconnecting(event.attempt)
         self._show_new_address_key()
 
     def _show_new_address_key(self) -> None:
@@ -454,7 +453,7 @@ class WhytreeApp(App[None]):
         message = REFUSALS.get(event.code, event.message)
         if event.code == "opened_elsewhere" and self.session_screen is not None:
             self._elsewhere = True  # not "offline": this screen stopped on purpose
-            self.session_screen.link.update("not following: opened on another screen")
+            self.session_screen.status_line.update("not following: opened on another screen")
 
             def chosen(use_here: bool | None) -> None:
                 if use_here:
@@ -501,8 +500,7 @@ class WhytreeApp(App[None]):
             # server answered.
             frame = self.mirror.retry_frame(event.command.op)
         else:
-            command = msgspec.structs.replace(event.command, op=self.mirror.new_op())
-            frame = self.mirror.command(command)
+            frame = self.mirror.command(event.command)
         if frame is not None and self.link is not None:
             self.link.send(frame)
 

@@ -1,10 +1,9 @@
 """Messages that widgets post up to the app ("attributes down, messages up").
 
-A widget that wants to change the session never talks to the network: it posts
-`SendCommand` with the command it wants, and the app records it in the mirror's outbox
-and sends it (or keeps it until the link is back). The session screen builds its commands
-with a real `op` from the mirror and queues them itself as the key is pressed, so the app
-only sends those; a step panel's command still carrying `DRAFT_OP` gets a fresh `op`.
+The session screen never talks to the network: it builds each command once, with its
+`op` from the mirror (`Mirror.new_op`), puts it in the mirror's outbox as the key is
+pressed and posts `SendCommand`; the app sends it (or the outbox keeps it until the link
+is back). The step panels post their own messages to the screen, which builds the command.
 """
 
 from __future__ import annotations
@@ -13,12 +12,9 @@ from textual.message import Message
 
 from whytree.shared import protocol as p
 
-DRAFT_OP = "draft"
-"""Placeholder `op` for commands built by widgets; the app replaces it before sending."""
-
 
 class SendCommand(Message):
-    """Ask the app to send `command` to the server (a `DRAFT_OP` is replaced by the app)."""
+    """Ask the app to send `command` (its `op` from the mirror's `new_op`) to the server."""
 
     def __init__(self, command: p.ClientCommand) -> None:
         super().__init__()

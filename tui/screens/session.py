@@ -9,8 +9,9 @@ The screen never talks to the network: it puts each command in the mirror's outb
 once (so the next key press already counts it: `+ +` is two dots however slow the link)
 and posts `SendCommand` for the app to send it. It shows the state as the mirror says it
 will be (`Mirror.ahead`), with its own commands still on their way counted; a refused one
-drops out and the screen shows the state the server holds. The app calls `follow` after
-each frame the mirror took, with what it changed.
+drops out and the screen shows the state the server holds. The app calls `follow` once
+for the frames the mirror took together, with what they changed; the screen refreshes only
+the parts that events of those kinds can change (the `*_UNCHANGED_BY` tables below).
 
 Keys (DESIGN §6; the footer shows the ones that apply now; each is also in the command
 palette):
@@ -47,7 +48,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
@@ -66,6 +66,7 @@ from whytree.shared.mirror import Mirror, Received
 from whytree.shared.model import CHANGE_ANSWERS, PHASES, Change, Person, Phase, Session
 from whytree.shared.rules import Refusal, decide, depth_refusal, may
 from whytree.tui.messages import NewJoinCode, SendCommand
+from whytree.tui.screens.action_dialogs import AgreementScreen, ProposeActionScreen, RemoveActionScreen
 from whytree.tui.screens.dialogs import (
     ConfirmScreen,
     FacilitatorKeyScreen,
@@ -95,6 +96,29 @@ PANEL_PHASES: dict[type[StepPanel], frozenset[Phase]] = {
     SummaryPanel: frozenset({"closed"}),
 }
 """Which step panel is shown beside the tree in which steps."""
+
+Kinds = frozenset[type[p.EventBody]]
+"""Kinds of event (or of this person's own command): what a batch can have changed."""
+CAUSE_EVENTS: Kinds = frozenset({p.AddCause, p.EditCause, p.RemoveCause, p.MergeCauses,
+                                  p.MoveCause, p.RestoreCause})
+VOTE_EVENTS: Kinds = frozenset({p.SetDots, p.SetChange, p.VotesCast})
+ACTION_EVENTS: Kinds = frozenset({p.AddAction, p.EditAction, p.RemoveAction, p.SetAgreement})
+PEOPLE_EVENTS: Kinds = frozenset({p.PersonJoined, p.Presence})
+ROOM_EVENTS: Kinds = frozenset({p.SetDone, p.LockRoom, p.SetTimer})
+"""Who is done, the lock and the timer: only the header shows them (and the keys, done)."""
+
+# What each part of the screen does *not* read, so that a batch of only these kinds leaves
+# it as it is. Anything else (a kind not named here too) refreshes it: when in doubt, redraw.
+HEADER_UNCHANGED_BY: Kinds = CAUSE_EVENTS | VOTE_EVENTS | ACTION_EVENTS
+KEYS_UNCHANGED_BY: Kinds = PEOPLE_EVENTS | VOTE_EVENTS | {p.LockRoom, p.SetTimer}
+"""The keys ask `rules.may` (role, step, revealed, authors, the last removal) and who is done."""
+PANEL_UNCHANGED_BY: dict[type[StepPanel], Kinds] = {
+    WeighPanel: ACTION_EVENTS | ROOM_EVENTS,  # ("N of M people have voted": presence counts)
+    ActionsPanel: PEOPLE_EVENTS | VOTE_EVENTS | ROOM_EVENTS,
+    SummaryPanel: PEOPLE_EVENTS | ROOM_EVENTS,
+}
+SELECTED_CHANGED_BY: Kinds = CAUSE_EVENTS | {p.SetSituation}
+"""The selected answer in full under the tree shows its text and its parent's."""
 
 
 @dataclass(frozen=True)
@@ -195,7 +219,6 @@ class SessionScreen(Screen[None]):
         *,
         viewer: bool = False,
         banner: JoinBanner | None = None,
-        server_offset: Callable[[], float] | None = None,
         facilitator_key: str | None = None,
     ) -> None:
         super().__init__()
@@ -217,7 +240,9 @@ class SessionScreen(Screen[None]):
         self._ready = False
         self._tree = CauseTree(id="tree")
         self._header = SessionHeader(id="header")
-        self._link = LinkStatus(id="link")
+        self._header_offset = 0.0
+        """The host's clock offset the header's timer was last shown with."""
+        self._status_line = LinkStatus(id="link")
         self._panels_box = Vertical(id="panels")
         self._selected_full = Static(id="selected-full")
         """The selected answer in full: tree lines are cut at the panel's edge."""
@@ -241,7 +266,7 @@ class SessionScreen(Screen[None]):
                     yield self._why_input
             with self._panels_box:
                 yield from self._panels.values()
-        yield self._link
+        yield self._status_line
         yield Footer()
 
     def on_mount(self) -> None:
@@ -267,14 +292,16 @@ class SessionScreen(Screen[None]):
         return self._tree
 
     @property
-    def link(self) -> LinkStatus:
-        return self._link
+    def status_line(self) -> LinkStatus:
+        """The line that says whether the link to the host is up (the app keeps it current)."""
+        return self._status_line
 
     # --- following the session -------------------------------------------------------------
 
     def follow(self, received: Received) -> None:
         """Show what a batch of frames changed (the mirror has already applied them): the
-        tree changes once for the whole batch, and the rest of the screen is refreshed once."""
+        tree changes once for the whole batch, and the rest of the screen is refreshed once,
+        only where the batch's kinds of event can have changed something."""
         state = self.mirror.state
         if state is None or not self._ready or not self.is_attached:
             return  # `on_mount` shows the whole state once the screen is there
@@ -290,9 +317,12 @@ class SessionScreen(Screen[None]):
             self._tell_about_fixes(received.applied)
         elif not received.fresh_state and received.rejected is None:
             return
-        # A refused command of this person's left the outbox: the panels show what the
-        # server holds again.
-        self._refresh_around()
+        if received.fresh_state or received.rejected is not None:
+            # A whole new state; or a refused command of this person's left the outbox and
+            # the screen shows what the server holds again, whatever it touched.
+            self._refresh_around()
+        else:
+            self._refresh_around(frozenset(type(event.command) for event in received.applied))
 
     def _label_votes_ahead(self) -> None:
         """Label the answers that have votes of this person's on their way with those votes
@@ -317,25 +347,39 @@ class SessionScreen(Screen[None]):
         command still on its way (`Mirror.ahead`)."""
         return self.mirror.ahead(), self.mirror.me_ahead()
 
-    def _refresh_around(self) -> None:
+    def _refresh_around(self, changed: Kinds | None = None) -> None:
+        """Refresh what is around the tree (header, step panel, the selected answer, keys)
+        from the state ahead: only the parts that events of the `changed` kinds can have
+        changed (None: anything may have changed)."""
         if not self._ready or not self.is_attached:
             return
         state, me = self._ahead()
         if state is None:
             return
+
+        def touches(unchanged_by: Kinds) -> bool:
+            return changed is None or not changed <= unchanged_by
+
         self._label_votes_ahead()
-        self._header.show_state(state, me, self.mirror.server_offset)
+        if touches(HEADER_UNCHANGED_BY) or self._header_offset != self.mirror.server_offset:
+            # (The timer counts on the host's clock, learnt again at each welcome.)
+            self._header_offset = self.mirror.server_offset
+            self._header.show_state(state, me, self.mirror.server_offset)
         shown_any = False
         for kind, panel in self._panels.items():
             shown = state.phase in PANEL_PHASES[kind]
+            appears = shown and not panel.display
             panel.display = shown
             if shown and me is not None:
                 shown_any = True
-                panel.show_state(state, me)
+                if appears or touches(PANEL_UNCHANGED_BY[kind]):
+                    panel.show_state(state, me)
         self._panels_box.display = shown_any
         self.set_class(state.phase == "closed", "-closed")
-        self._show_selected()
-        self.refresh_bindings()
+        if changed is None or changed & SELECTED_CHANGED_BY:
+            self._show_selected()
+        if touches(KEYS_UNCHANGED_BY):
+            self.refresh_bindings()
 
     def _show_selected(self) -> None:
         """Under the tree, the whole text of the selected answer and where it sits."""
@@ -434,7 +478,7 @@ class SessionScreen(Screen[None]):
             return
         self.mirror.command(command)
         self.post_message(SendCommand(command))
-        self._refresh_around()
+        self._refresh_around(frozenset({type(command)}))
 
     def _refused_now(self, command: p.ClientCommand, *, timeout: float | None = 4) -> bool:
         """Ask the rules, with this person's commands still on their way counted, whether
@@ -579,9 +623,52 @@ class SessionScreen(Screen[None]):
     def action_propose(self) -> None:
         # On the situation: the dialog opens with no cause ticked yet (it lists them all).
         cause_id = self.cause_tree.selected_cause
-        panel = self._panels[ActionsPanel]
-        assert isinstance(panel, ActionsPanel)
-        panel.propose_for(*([cause_id] if cause_id is not None else []))
+        self._propose(*([cause_id] if cause_id is not None else []))
+
+    def _propose(self, *cause_ids: str) -> None:
+        """Open the dialog that proposes an action for `cause_ids`; when proposing is not
+        allowed now, say why instead (the rules' own sentence)."""
+        state, me = self._ahead()
+        if state is None or me is None:
+            return
+        refusal = may(state, me, p.AddAction)
+        if refusal is not None:
+            self.notify(refusal.message, timeout=3, markup=False)
+            return
+        self.app.push_screen(ProposeActionScreen(state, cause_ids, new_op=self.mirror.new_op),
+                             self._send_if_any)
+
+    @on(ActionsPanel.Propose)
+    def _panel_proposes(self) -> None:
+        self._propose()
+
+    @on(ActionsPanel.Edit)
+    def _panel_edits(self, event: ActionsPanel.Edit) -> None:
+        state, _ = self._ahead()
+        if state is not None:
+            self.app.push_screen(ProposeActionScreen(state, action=event.action,
+                                                     new_op=self.mirror.new_op), self._send_if_any)
+
+    @on(ActionsPanel.Agree)
+    def _panel_agrees(self, event: ActionsPanel.Agree) -> None:
+        state, _ = self._ahead()
+        if state is not None:
+            self.app.push_screen(AgreementScreen(state, event.action, new_op=self.mirror.new_op),
+                                 self._send_if_any)
+
+    @on(ActionsPanel.Remove)
+    def _panel_removes(self, event: ActionsPanel.Remove) -> None:
+        self.app.push_screen(RemoveActionScreen(event.action, new_op=self.mirror.new_op),
+                             self._send_if_any)
+
+    @on(WeighPanel.Reveal)
+    def _panel_reveals(self, event: WeighPanel.Reveal) -> None:
+        self.action_reveal(event.revealed)
+
+    def _send_if_any(self, command: p.ClientCommand | None) -> None:
+        """Send what a dialog returned (nothing when it was cancelled)."""
+        if command is not None:
+            self.send(command)
 
     # --- facilitator --------------------------------------------------------------------------
 

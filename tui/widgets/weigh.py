@@ -8,8 +8,9 @@ them). After the facilitator reveals the votes, it shows the causes ranked by do
 where to act. The ranking and the 2×2 come from `shared.ranking`, the same rules the saved
 report uses; `SummaryPanel` reuses both widgets.
 
-The panel follows "attributes down, messages up": the app calls `show_state` after each
-batch of events, and the panel asks for changes by posting `SendCommand`. Everything
+The panel follows "attributes down, messages up": the screen calls `show_state` after each
+batch of events, and the panel asks for a change by posting a message (`Reveal`), which
+the screen turns into the command. Everything
 people typed is rendered as plain `Content`, never parsed as markup.
 """
 
@@ -22,6 +23,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import Button, Static
 
 from whytree.shared import protocol as p
@@ -29,8 +31,6 @@ from whytree.shared.model import Person, Session
 from whytree.shared.ranking import BOX_TITLES, BOXES, Box, RankedCause, box_meaning, ranked, two_by_two
 from whytree.shared.rules import may
 from whytree.shared.wording import CHANGE_CHOICES, CHANGE_LABELS, VOTES_HIDDEN, cause_word
-
-from ..messages import DRAFT_OP, SendCommand
 
 DOT = "●"
 BAR_WIDTH = 10
@@ -219,7 +219,7 @@ class WeighPanel(VerticalScroll):
 
     Call `show_state(state, me)` after each batch of events. The facilitator also gets a
     button to reveal the votes and to hide them again (which reopens voting); it posts
-    `SendCommand(RevealVotes(...))` with `op=DRAFT_OP`.
+    `WeighPanel.Reveal`.
 
     | Key | Description |
     | :- | :- |
@@ -233,6 +233,13 @@ class WeighPanel(VerticalScroll):
         Binding("v", "reveal(True)", "Reveal votes"),
         Binding("v", "reveal(False)", "Hide votes"),
     ]
+
+    class Reveal(Message):
+        """The facilitator asks to reveal the votes (`revealed`) or to hide them again."""
+
+        def __init__(self, revealed: bool) -> None:
+            super().__init__()
+            self.revealed = revealed
 
     DEFAULT_CSS = """
     WeighPanel {
@@ -370,7 +377,7 @@ class WeighPanel(VerticalScroll):
     def action_reveal(self, revealed: bool = True) -> None:
         """Ask to reveal (or hide) the votes."""
         if self.check_action("reveal", (revealed,)):
-            self.post_message(SendCommand(p.RevealVotes(op=DRAFT_OP, revealed=revealed)))
+            self.post_message(self.Reveal(revealed))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
