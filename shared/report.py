@@ -38,6 +38,7 @@ from .ranking import (
     RankedCause,
     box_meaning,
     matters_threshold,
+    not_weighed,
     ranked,
     tree_order,
     two_by_two,
@@ -80,7 +81,9 @@ class Document:
     threshold: int
     """The fewest dots with which a cause "matters" (`ranking.matters_threshold`)."""
     grid: tuple[tuple[Box, tuple[RankedCause, ...]], ...]
-    """The 2×2: each box in `ranking.BOXES` order, with its causes."""
+    """The 2×2: each box in `ranking.BOXES` order, with its weighed causes."""
+    not_weighed: tuple[RankedCause, ...]
+    """The causes nobody put a dot or an answer on (`ranking.not_weighed`): on no box."""
     actions: tuple[ActionLine, ...]
 
     @property
@@ -108,6 +111,7 @@ def document(state: Session) -> Document:
         ranking=tuple(ranking),
         threshold=matters_threshold(ranking),
         grid=tuple((box, tuple(causes)) for box, causes in two_by_two(state).items()),
+        not_weighed=tuple(not_weighed(state)),
         actions=tuple(_action_line(state, action) for action in state.actions.values()),
     )
 
@@ -216,6 +220,7 @@ def _handout(doc: Document, now: float) -> _Handout:
                    str(item.tally.others), str(item.tally.no), w.CHANGE_LABELS[item.answer])
                   for item in doc.ranking),
         ))
+        add(_Para((w.ANSWER_RULE,), muted=True))
         add(_Heading(2, w.REPORT_GRID_HEADING))
         add(_Para((w.report_grid_rule(mode, doc.threshold),), muted=True))
         add(_Grid(tuple(
@@ -223,6 +228,10 @@ def _handout(doc: Document, now: float) -> _Handout:
                  tuple(w.report_grid_entry(item.cause.text, item.dots, item.answer) for item in causes))
             for box, causes in doc.grid
         )))
+        if doc.not_weighed:
+            add(_Heading(3, w.REPORT_NOT_WEIGHED_HEADING))
+            add(_Para((w.report_not_weighed(mode),), muted=True))
+            add(_Items(tuple((1, (item.cause.text,)) for item in doc.not_weighed)))
 
     add(_Heading(2, w.REPORT_ACTIONS_HEADING))
     add(_Para((w.action_question(mode),), muted=True))

@@ -67,6 +67,21 @@ REPORT_UNTITLED = "whytree session"
 REPORT_NO_SITUATION = "(no situation was written)"
 REPORT_RANKING_HEADING = "What matters most, and can it change?"
 REPORT_NOBODY_VOTED = "Nobody voted."
+ANSWER_RULE = (
+    "The room's answer to “can it change?”: “not for now” if half or more said so; otherwise "
+    "“we can change it” if more said that than “only with others”, else “only with others” "
+    "(a tie plans for outside help)."
+)
+"""`ranking.room_answer`'s rule, said on screen and in the report."""
+REPORT_NOT_WEIGHED_HEADING = "Not weighed yet"
+
+
+def report_not_weighed(mode: Mode) -> str:
+    """Under the 2×2: the causes nobody put a dot or an answer on."""
+    return (f"Nobody put a dot or an answer on these {cause_word(mode, plural=True)}, "
+            "so they are not on the 2×2.")
+
+
 REPORT_GRID_HEADING = "Matters × can change"
 REPORT_GRID_ROWS = ("Matters most", "Matters less")
 REPORT_GRID_COLUMNS = ("Can change", "Not for now")
