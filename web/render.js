@@ -362,6 +362,7 @@ export function summaryText(state) {
       lines.push(`  ${item.place}. ${item.cause.text} — ${item.tally.dots} dots, ` +
                  `${core.words.change_labels[item.answer || ""]}`);
     }
+    lines.push("", core.words.answer_rule);
   }
   const actions = Object.values(state.actions);
   if (actions.length) {
