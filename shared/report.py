@@ -455,19 +455,27 @@ def _nested(items: Sequence[tuple[int, str]], top: str = "<ul>") -> list[str]:
     return out
 
 
+PICTURE_DEPTH = 12
+"""The deepest level the tree's picture indents: deeper answers (only an old journal holds
+many) are drawn at this level, marked with their own, so the page keeps its width."""
+
+
 def _html_tree(tree: _Tree) -> list[str]:
     """The cause tree as a picture drawn with HTML and CSS: boxes joined by lines, which
     print in black and white and break across pages like the list they are."""
     nodes: list[tuple[int, str]] = []
     for node in tree.nodes:
         marks: list[str] = []
+        if node.depth > PICTURE_DEPTH:
+            marks.append(_h(w.report_level(node.depth)))
         if node.dots:
             marks.append(f"{'●' * min(node.dots, 12)} {_h(w.dots_count(node.dots))}")
         if node.answer is not None:
             marks.append(f"{w.REPORT_CHANGE_MARKS[node.answer]} {_h(w.CHANGE_LABELS[node.answer])}")
         mark_html = f'<span class="marks">{" · ".join(marks)}</span>' if marks else ""
         classes = "node first" if node.first else "node"
-        nodes.append((node.depth, f'<div class="{classes}">{_h(node.text)}{mark_html}</div>'))
+        box = f'<div class="{classes}">{_h(node.text)}{mark_html}</div>'
+        nodes.append((min(node.depth, PICTURE_DEPTH), box))
     out = [f'<figure class="tree-picture" aria-label="{_h(w.REPORT_TREE_PICTURE_LABEL)}">',
            f'<div class="tree-root">{_h(tree.situation)}</div>']
     out += _nested(nodes, '<ul class="tree">')

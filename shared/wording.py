@@ -94,6 +94,11 @@ REPORT_CHART_AXES = ("more dots: matters more", "more answers say it can change"
 """The chart's vertical and horizontal axes."""
 
 
+def report_level(depth: int) -> str:
+    """On an answer drawn less deep than it is in the tree's picture."""
+    return f"level {depth}"
+
+
 def report_chart_key(threshold: int) -> str:
     """Under the 2×2 chart: what its lines and numbers mean."""
     return (f"Each circle is a weighed cause, numbered as in the boxes below. The dashed lines "
