@@ -464,7 +464,7 @@ class Server:
         # reopen the journal must keep saying "open", so a crash resumes the session.
         if hub.state.phase == "closed" and hub.state.closed_at == snapshot.closed_at:
             self._mark_closed(True)
-            self._notice(f"Results saved in {folder}")
+            self._notice(f"Results saved in {folder}", level=logging.INFO)  # news, not trouble
 
     def _mark_closed(self, closed: bool) -> None:
         """Whether the next start resumes this session (open) or begins a new one."""

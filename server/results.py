@@ -79,6 +79,10 @@ class SavedSession:
     closed_at: float | None
     causes: int
     actions: int
+    created_at: float = 0.0
+    """When the session began (0 when unknown)."""
+    people: int = 0
+    """How many took part: everyone who joined to answer or vote, not read-only viewers."""
 
 
 class AmbiguousSession(LookupError):
@@ -258,7 +262,8 @@ def list_saved(data_dir: Path) -> list[SavedSession]:
         found.append(SavedSession(
             id=folder.name, path=folder, title=state.title, situation=state.situation,
             mode=state.mode, closed_at=state.closed_at, causes=len(state.causes),
-            actions=len(state.actions),
+            actions=len(state.actions), created_at=state.created_at,
+            people=sum(1 for person in state.people.values() if person.role != "viewer"),
         ))
     found.sort(key=lambda saved: (saved.closed_at or 0.0, saved.id), reverse=True)
     return found

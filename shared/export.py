@@ -52,6 +52,7 @@ def _words(mode: Mode) -> dict[str, Any]:
         "step_help_revealed": {phase: wording.step_help(phase, mode, True, how=wording.PLACEHOLDERS)
                                for phase in PHASES},
         "box_meanings": {box: ranking.box_meaning(box, mode) for box in ranking.BOXES},
+        "not_weighed": wording.report_not_weighed(mode),
     }
 
 
@@ -85,6 +86,8 @@ def core_data() -> dict[str, Any]:
             "how_to": dict(wording.HOW_TO),
             "boxes": list(ranking.BOXES),
             "box_titles": dict(ranking.BOX_TITLES),
+            "answer_rule": wording.ANSWER_RULE,
+            "not_weighed_title": wording.REPORT_NOT_WEIGHED_HEADING,
             "modes": {mode: _words(mode) for mode in MODES},
         },
     }

@@ -20,6 +20,13 @@ The rules, in one place:
   numbers, so the threshold is that average rounded up. Nobody voted: nothing matters.
 * **Can change.** The room's answer is "we" or "others". An unanswered cause counts as
   "not for now": nobody has claimed it can change.
+* **Weighed.** A cause is weighed when it got at least one dot or one answer to "can it
+  change?". Only weighed causes go on the 2×2; the others are "not weighed yet"
+  (`not_weighed`), never "let go": the room has said nothing about them.
+
+Every place that shows the room's answer -- the tree's labels, the ranking, the 2×2, the
+summary and the reports -- asks `room_answer`; `wording.ANSWER_RULE` says its rule in
+plain words, on screen and in the report.
 
 Only revealed votes count: before the reveal `Session.tally` is empty, so every cause has
 0 dots and no answers.
@@ -43,7 +50,7 @@ change" -- so top-left, top-right, bottom-left, bottom-right."""
 BOX_TITLES: dict[Box, str] = {
     "act_first": "Act here first",
     "keep_in_mind": "Keep in mind",
-    "maybe_later": "Quick wins / maybe later",
+    "maybe_later": "Maybe later",
     "let_go": "Let go for now",
 }
 
@@ -101,6 +108,11 @@ def tree_order(state: Session) -> list[tuple[Cause, int]]:
     return found
 
 
+def is_weighed(item: RankedCause) -> bool:
+    """Whether the room said anything about this cause: a dot or a "can it change?" answer."""
+    return item.dots > 0 or item.tally.votes_on_change() > 0
+
+
 def room_answer(tally: Tally) -> Change | None:
     """The room's answer to "can it change?" on one cause (rule in the module docstring)."""
     can = tally.we + tally.others
@@ -145,13 +157,20 @@ def quadrant(item: RankedCause, threshold: int) -> Box:
 
 
 def two_by_two(state: Session) -> dict[Box, list[RankedCause]]:
-    """The 2×2 as data: each box (in `BOXES` order) with its causes, most dots first."""
+    """The 2×2 as data: each box (in `BOXES` order) with its weighed causes, most dots
+    first. Causes nobody weighed are on no box (`not_weighed`)."""
     causes = ranked(state)
     threshold = matters_threshold(causes)
     boxes: dict[Box, list[RankedCause]] = {box: [] for box in BOXES}
     for item in causes:
-        boxes[quadrant(item, threshold)].append(item)
+        if is_weighed(item):
+            boxes[quadrant(item, threshold)].append(item)
     return boxes
+
+
+def not_weighed(state: Session) -> list[RankedCause]:
+    """The causes nobody put a dot or an answer on, in tree order: not on the 2×2."""
+    return [item for item in ranked(state) if not is_weighed(item)]
 
 
 def box_meaning(box: Box, mode: Mode) -> str:
@@ -160,18 +179,22 @@ def box_meaning(box: Box, mode: Mode) -> str:
     if mode == "problem":
         meanings: dict[Box, str] = {
             "act_first": f"These {things} matter most and can change, by us or with others: start here.",
-            "keep_in_mind": f"These {things} matter, but can't change for now: keep them in view.",
-            "maybe_later": f"These {things} can change but matter less: easy wins, or for later.",
-            "let_go": f"These {things} matter less and can't change for now: let them go.",
+            "keep_in_mind": f"These {things} matter, but the room did not say they can change: "
+                            "keep them in view.",
+            "maybe_later": f"These {things} can change, by us or with others, but matter less: "
+                           "come back to them later.",
+            "let_go": f"These {things} matter less, and the room did not say they can change: "
+                      "let them go for now.",
         }
     else:
         meanings = {
             "act_first": f"These {things} matter most and we can repeat them, alone or with others: "
                          "apply them first.",
-            "keep_in_mind": f"These {things} matter, but are out of our hands for now: "
+            "keep_in_mind": f"These {things} matter, but the room did not say we can repeat them: "
                             "keep them in view.",
-            "maybe_later": f"These {things} we could repeat, but they matter less: easy wins, "
-                           "or for later.",
-            "let_go": f"These {things} matter less and are out of our hands: let them go.",
+            "maybe_later": f"These {things} we could repeat, alone or with others, but they matter "
+                           "less: come back to them later.",
+            "let_go": f"These {things} matter less, and the room did not say we can repeat them: "
+                      "let them go for now.",
         }
     return meanings[box]

@@ -31,13 +31,17 @@ from dataclasses import dataclass
 from html import escape
 
 from . import wording as w
-from .model import Action, Doer, Mode, Session
+from .model import Action, Change, Doer, Mode, Session
 from .ranking import (
     BOX_TITLES,
+    BOXES,
     Box,
     RankedCause,
     box_meaning,
+    is_weighed,
     matters_threshold,
+    not_weighed,
+    quadrant,
     ranked,
     tree_order,
     two_by_two,
@@ -80,7 +84,11 @@ class Document:
     threshold: int
     """The fewest dots with which a cause "matters" (`ranking.matters_threshold`)."""
     grid: tuple[tuple[Box, tuple[RankedCause, ...]], ...]
-    """The 2×2: each box in `ranking.BOXES` order, with its causes."""
+    """The 2×2: each box in `ranking.BOXES` order, with its weighed causes."""
+    not_weighed: tuple[RankedCause, ...]
+    """The causes nobody put a dot or an answer on (`ranking.not_weighed`): on no box."""
+    reading: tuple[RankedCause, ...]
+    """Every cause with its votes, in reading order (as `tree`): the tree's picture."""
     actions: tuple[ActionLine, ...]
 
     @property
@@ -97,6 +105,7 @@ class Document:
 def document(state: Session) -> Document:
     """The report of `state`, as data."""
     ranking = ranked(state)
+    order = {cause.id: index for index, (cause, _) in enumerate(tree_order(state))}
     return Document(
         mode=state.mode,
         title=state.title or state.situation or w.REPORT_UNTITLED,
@@ -108,6 +117,8 @@ def document(state: Session) -> Document:
         ranking=tuple(ranking),
         threshold=matters_threshold(ranking),
         grid=tuple((box, tuple(causes)) for box, causes in two_by_two(state).items()),
+        not_weighed=tuple(not_weighed(state)),
+        reading=tuple(sorted(ranking, key=lambda item: order[item.cause.id])),
         actions=tuple(_action_line(state, action) for action in state.actions.values()),
     )
 
@@ -161,6 +172,42 @@ class _Box:
     title: str
     meaning: str
     causes: tuple[str, ...]
+    numbers: tuple[int, ...] = ()
+    """Each cause's number on the chart (HTML only)."""
+
+
+@dataclass(frozen=True)
+class _Node:
+    """One answer in the tree's picture."""
+
+    depth: int
+    text: str
+    dots: int
+    answer: Change | None
+    first: bool
+    """In "Act here first"."""
+
+
+@dataclass(frozen=True)
+class _Tree:
+    """The cause tree: a plain nested list in Markdown, a picture in HTML (the situation at
+    the root, a box per answer, with the room's dots and answer when they were revealed)."""
+
+    situation: str
+    nodes: tuple[_Node, ...]
+    votes: bool
+
+
+@dataclass(frozen=True)
+class _Point:
+    """One weighed cause on the 2×2 chart."""
+
+    number: int
+    text: str
+    dots: int
+    share: float
+    """The share of its "can it change?" answers that say it can (0 with none)."""
+    box: Box
 
 
 @dataclass(frozen=True)
@@ -169,11 +216,13 @@ class _Grid:
     change"/"not for now"."""
 
     boxes: tuple[_Box, ...]
+    points: tuple[_Point, ...] = ()
+    threshold: int = 1
     rows: tuple[str, str] = w.REPORT_GRID_ROWS
     columns: tuple[str, str] = w.REPORT_GRID_COLUMNS
 
 
-_Block = _Heading | _Para | _Items | _Table | _Grid
+_Block = _Heading | _Para | _Items | _Table | _Grid | _Tree
 
 
 @dataclass(frozen=True)
@@ -181,6 +230,11 @@ class _Handout:
     title: str
     subtitle: str
     blocks: tuple[_Block, ...]
+
+
+def _share(item: RankedCause) -> float:
+    answers = item.tally.votes_on_change()
+    return (item.tally.we + item.tally.others) / answers if answers else 0.0
 
 
 def _when(timestamp: float) -> str:
@@ -198,7 +252,13 @@ def _handout(doc: Document, now: float) -> _Handout:
 
     add(_Heading(2, w.report_tree_heading(mode)))
     if doc.tree:
-        add(_Items(tuple((depth, (text,)) for text, depth in doc.tree)))
+        votes = doc.revealed and doc.voted
+        first = {item.cause.id for box, items in doc.grid if box == "act_first" for item in items}
+        add(_Tree(doc.situation or w.REPORT_NO_SITUATION, tuple(
+            _Node(item.depth, item.cause.text, item.dots if votes else 0,
+                  item.answer if votes else None, votes and item.cause.id in first)
+            for item in doc.reading
+        ), votes))
     else:
         add(_Para((w.report_no_causes(mode),), muted=True))
 
@@ -216,13 +276,25 @@ def _handout(doc: Document, now: float) -> _Handout:
                    str(item.tally.others), str(item.tally.no), w.CHANGE_LABELS[item.answer])
                   for item in doc.ranking),
         ))
+        add(_Para((w.ANSWER_RULE,), muted=True))
         add(_Heading(2, w.REPORT_GRID_HEADING))
         add(_Para((w.report_grid_rule(mode, doc.threshold),), muted=True))
+        numbers = {item.cause.id: number for number, item in
+                   enumerate((item for item in doc.ranking if is_weighed(item)), start=1)}
         add(_Grid(tuple(
             _Box(BOX_TITLES[box], box_meaning(box, mode),
-                 tuple(w.report_grid_entry(item.cause.text, item.dots, item.answer) for item in causes))
+                 tuple(w.report_grid_entry(item.cause.text, item.dots, item.answer) for item in causes),
+                 tuple(numbers[item.cause.id] for item in causes))
             for box, causes in doc.grid
-        )))
+        ), tuple(
+            _Point(numbers[item.cause.id], item.cause.text, item.dots, _share(item),
+                   quadrant(item, doc.threshold))
+            for item in doc.ranking if item.cause.id in numbers
+        ), doc.threshold))
+        if doc.not_weighed:
+            add(_Heading(3, w.REPORT_NOT_WEIGHED_HEADING))
+            add(_Para((w.report_not_weighed(mode),), muted=True))
+            add(_Items(tuple((1, (item.cause.text,)) for item in doc.not_weighed)))
 
     add(_Heading(2, w.REPORT_ACTIONS_HEADING))
     add(_Para((w.action_question(mode),), muted=True))
@@ -291,6 +363,9 @@ def markdown(state: Session, now: float) -> str:
             case _Items(items=items):
                 lines += ["  " * (depth - 1) + f"- {_md_inline(parts)}" for depth, parts in items]
                 lines.append("")
+            case _Tree(nodes=nodes):
+                lines += ["  " * (node.depth - 1) + f"- {_md(node.text)}" for node in nodes]
+                lines.append("")
             case _Table(head=head, rows=rows):
                 lines.append("| " + " | ".join(_md(cell) for cell in head) + " |")
                 lines.append("|" + "|".join("---" for _ in head) + "|")
@@ -316,14 +391,34 @@ table { border-collapse: collapse; width: 100%; margin: 0.5rem 0; }
 th, td { border: 1px solid #bbb; padding: 0.3rem 0.5rem; text-align: left; vertical-align: top; }
 th { background: #f0f0f0; }
 td.number { text-align: right; }
-table.grid td { width: 45%; }
-table.grid th[scope=row] { width: 10%; }
+table.grid { table-layout: fixed; }
+table.grid col.axis { width: 6.5rem; }
+table.grid thead th { text-align: center; }
 .box-title { font-weight: bold; }
 .box-meaning { color: #555; font-size: 0.9rem; }
+.box-act_first { border: 3px solid #000; }
+.num { display: inline-block; min-width: 1.3em; padding: 0 0.2em; margin-right: 0.3em;
+       border: 1px solid #000; border-radius: 1em; text-align: center; font-size: 0.85em; }
+figure { margin: 1rem 0; }
+figcaption { color: #555; font-size: 0.9rem; margin-top: 0.4rem; }
+.tree-root { display: inline-block; border: 3px double #000; border-radius: 0.4rem;
+             padding: 0.3rem 0.7rem; font-weight: bold; max-width: 36rem; }
+ul.tree, ul.tree ul { list-style: none; margin: 0; padding: 0 0 0 0.9rem; }
+ul.tree li { position: relative; padding: 0.4rem 0 0 1.4rem; break-inside: avoid; }
+ul.tree li::before { content: ""; position: absolute; left: 0; top: 0; bottom: 0;
+                     border-left: 2px solid #000; }
+ul.tree li:last-child::before { bottom: auto; height: 1.35rem; }
+ul.tree li::after { content: ""; position: absolute; left: 0; top: 1.35rem; width: 1.3rem;
+                    border-top: 2px solid #000; }
+.node { display: inline-block; border: 1.5px solid #000; border-radius: 0.4rem;
+        padding: 0.15rem 0.5rem; max-width: 30rem; overflow-wrap: anywhere; background: #fff; }
+.node.first { border-width: 4px; }
+.marks { display: block; font-size: 0.85rem; }
+svg.chart { width: 100%; max-width: 40rem; height: auto; display: block; }
 @media print {
   body { margin: 0; max-width: none; font-size: 11pt; color: #000; }
   h2 { break-after: avoid; }
-  table, li { break-inside: avoid; }
+  table, li, figure { break-inside: avoid; }
   th { background: none; }
 }
 """
@@ -340,18 +435,124 @@ def _html_inline(parts: Sequence[_Inline]) -> str:
 
 def _html_items(items: Sequence[tuple[int, Sequence[_Inline]]]) -> list[str]:
     """Nested <ul>s: an item deeper than the one before opens a list inside it."""
+    return _nested([(depth, _html_inline(parts)) for depth, parts in items])
+
+
+def _nested(items: Sequence[tuple[int, str]], top: str = "<ul>") -> list[str]:
+    """Nested <ul>s of ready HTML (the outermost opened with `top`): an item deeper than
+    the one before opens a list inside it."""
     out: list[str] = []
     depth = 0
-    for wanted, parts in items:
+    for wanted, inner in items:
         level = min(wanted, depth + 1)  # a list can't skip a level
         if level > depth:
-            out.append("<ul>")
+            out.append(top if depth == 0 else "<ul>")
         else:
             out.append("</li></ul>" * (depth - level) + "</li>")
-        out.append(f"<li>{_html_inline(parts)}")
+        out.append(f"<li>{inner}")
         depth = level
     out.append("</li></ul>" * depth)
     return out
+
+
+PICTURE_DEPTH = 12
+"""The deepest level the tree's picture indents: deeper answers (only an old journal holds
+many) are drawn at this level, marked with their own, so the page keeps its width."""
+
+
+def _html_tree(tree: _Tree) -> list[str]:
+    """The cause tree as a picture drawn with HTML and CSS: boxes joined by lines, which
+    print in black and white and break across pages like the list they are."""
+    nodes: list[tuple[int, str]] = []
+    for node in tree.nodes:
+        marks: list[str] = []
+        if node.depth > PICTURE_DEPTH:
+            marks.append(_h(w.report_level(node.depth)))
+        if node.dots:
+            marks.append(f"{'●' * min(node.dots, 12)} {_h(w.dots_count(node.dots))}")
+        if node.answer is not None:
+            marks.append(f"{w.REPORT_CHANGE_MARKS[node.answer]} {_h(w.CHANGE_LABELS[node.answer])}")
+        mark_html = f'<span class="marks">{" · ".join(marks)}</span>' if marks else ""
+        classes = "node first" if node.first else "node"
+        box = f'<div class="{classes}">{_h(node.text)}{mark_html}</div>'
+        nodes.append((min(node.depth, PICTURE_DEPTH), box))
+    out = [f'<figure class="tree-picture" aria-label="{_h(w.REPORT_TREE_PICTURE_LABEL)}">',
+           f'<div class="tree-root">{_h(tree.situation)}</div>']
+    out += _nested(nodes, '<ul class="tree">')
+    if tree.votes:
+        out.append(f"<figcaption>{_h(w.REPORT_TREE_PICTURE_KEY)}</figcaption>")
+    out.append("</figure>")
+    return out
+
+
+# The 2×2 chart's drawing area, in SVG user units.
+_LEFT, _TOP, _WIDTH, _HEIGHT = 70, 30, 560, 320
+
+
+def _svg_chart(grid: _Grid) -> list[str]:
+    """The 2×2 as an SVG chart: each weighed cause a numbered circle, higher with more
+    dots, further left the more answers say it can change; the boxes' lines dashed."""
+    most = max((point.dots for point in grid.points), default=0)
+    most = max(most, grid.threshold)
+
+    def y(dots: float) -> float:
+        return _TOP + _HEIGHT - (dots + 0.5) / (most + 1) * _HEIGHT
+
+    def x(share: float) -> float:
+        return _LEFT + (1 - share) * _WIDTH
+
+    middle_x, line_y = x(0.5), y(grid.threshold - 0.5)
+    right, bottom = _LEFT + _WIDTH, _TOP + _HEIGHT
+    label = f"{w.REPORT_CHART_LABEL}: " + "; ".join(
+        f"{point.number}. {point.text}" for point in grid.points)
+    out = [f'<svg class="chart" viewBox="0 0 {right + 20} {bottom + 60}" role="img" '
+           f'aria-label="{_h(label)}" xmlns="http://www.w3.org/2000/svg" '
+           'font-family="system-ui, sans-serif" font-size="13">',
+           f'<rect x="{_LEFT}" y="{_TOP}" width="{middle_x - _LEFT:.1f}" height="{line_y - _TOP:.1f}" '
+           'fill="#e8e8e8"/>',
+           f'<rect x="{_LEFT}" y="{_TOP}" width="{_WIDTH}" height="{_HEIGHT}" fill="none" '
+           'stroke="#000" stroke-width="1.5"/>',
+           f'<line x1="{middle_x:.1f}" y1="{_TOP}" x2="{middle_x:.1f}" y2="{bottom}" stroke="#000" '
+           'stroke-dasharray="6 4"/>',
+           f'<line x1="{_LEFT}" y1="{line_y:.1f}" x2="{right}" y2="{line_y:.1f}" stroke="#000" '
+           'stroke-dasharray="6 4"/>']
+    corners: tuple[tuple[Box, float, str, float], ...] = (
+        ("act_first", _LEFT + 6, "start", _TOP + 16), ("keep_in_mind", right - 6, "end", _TOP + 16),
+        ("maybe_later", _LEFT + 6, "start", bottom - 8), ("let_go", right - 6, "end", bottom - 8))
+    for box, tx, anchor, ty in corners:
+        out.append(f'<text x="{tx}" y="{ty}" text-anchor="{anchor}" font-weight="bold">'
+                   f"{_h(BOX_TITLES[box])}</text>")
+    can, cannot = grid.columns
+    out.append(f'<text x="{(_LEFT + middle_x) / 2:.1f}" y="{bottom + 20}" text-anchor="middle">'
+               f"{_h(can)}</text>")
+    out.append(f'<text x="{(middle_x + right) / 2:.1f}" y="{bottom + 20}" text-anchor="middle">'
+               f"{_h(cannot)}</text>")
+    out.append(f'<text x="{(_LEFT + right) / 2}" y="{bottom + 44}" text-anchor="middle" '
+               f'font-style="italic">← {_h(w.REPORT_CHART_AXES[1])}</text>')
+    out.append(f'<text transform="translate(20 {(_TOP + bottom) / 2}) rotate(-90)" '
+               f'text-anchor="middle" font-style="italic">{_h(w.REPORT_CHART_AXES[0])} →</text>')
+    for value in sorted({0, grid.threshold, most}):
+        out.append(f'<text x="{_LEFT - 8}" y="{y(value) + 4:.1f}" text-anchor="end">{value}</text>')
+    seen: dict[tuple[int, float], int] = {}
+    for point in grid.points:
+        can_change = point.box in ("act_first", "maybe_later")
+        # Exactly half is not "can change": draw it just on the right of the line.
+        share = point.share if can_change or point.share < 0.5 else 0.46
+        key = (point.dots, round(share, 2))
+        twin = seen.get(key, 0)
+        seen[key] = twin + 1
+        step = -22 if can_change else 22  # circles on one spot line up, away from the line
+        cx = min(right - 12, max(_LEFT + 12, x(share) + twin * step))
+        cy = y(point.dots)
+        width = 3 if point.box == "act_first" else 1.5
+        out.append(f'<g><title>{_h(point.text)}</title>'
+                   f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="11" fill="#fff" stroke="#000" '
+                   f'stroke-width="{width}"/>'
+                   f'<text x="{cx:.1f}" y="{cy + 4:.1f}" text-anchor="middle" font-size="12">'
+                   f"{point.number}</text></g>")
+    out.append("</svg>")
+    return ['<figure class="chart-picture">', *out,
+            f"<figcaption>{_h(w.report_chart_key(grid.threshold))}</figcaption>", "</figure>"]
 
 
 def html(state: Session, now: float) -> str:
@@ -393,23 +594,31 @@ def html(state: Session, now: float) -> str:
                     )
                     out.append(f"<tr>{cells}</tr>")
                 out.append("</tbody></table>")
+            case _Tree():
+                out += _html_tree(block)
             case _Grid(boxes=boxes, rows=rows, columns=columns):
+                if block.points:
+                    out += _svg_chart(block)
                 out.append('<table class="grid">')
+                out.append('<colgroup><col class="axis"><col><col></colgroup>')
                 out.append("<thead><tr><td></td>"
                            + "".join(f'<th scope="col">{_h(column)}</th>' for column in columns)
                            + "</tr></thead><tbody>")
-                for row_name, row_boxes in zip(rows, (boxes[:2], boxes[2:]), strict=True):
-                    cells = "".join(_html_box(box) for box in row_boxes)
+                for row_name, row_boxes, keys in zip(rows, (boxes[:2], boxes[2:]),
+                                                     (BOXES[:2], BOXES[2:]), strict=True):
+                    cells = "".join(_html_box(box, key) for box, key in zip(row_boxes, keys, strict=True))
                     out.append(f'<tr><th scope="row">{_h(row_name)}</th>{cells}</tr>')
                 out.append("</tbody></table>")
     out += ["</body>", "</html>", ""]
     return "\n".join(out)
 
 
-def _html_box(box: _Box) -> str:
-    causes = ("".join(f"<li>{_h(cause)}</li>" for cause in box.causes)
+def _html_box(box: _Box, key: Box) -> str:
+    numbers = box.numbers or (0,) * len(box.causes)
+    marks = [f'<span class="num">{number}</span>' if number else "" for number in numbers]
+    causes = ("".join(f"<li>{mark}{_h(cause)}</li>" for cause, mark in zip(box.causes, marks, strict=True))
               or f'<li class="muted">{_h(w.REPORT_EMPTY_BOX)}</li>')
-    return (f'<td><div class="box-title">{_h(box.title)}</div>'
+    return (f'<td class="box-{key}"><div class="box-title">{_h(box.title)}</div>'
             f'<div class="box-meaning">{_h(box.meaning)}</div><ul>{causes}</ul></td>')
 
 

@@ -67,6 +67,45 @@ REPORT_UNTITLED = "whytree session"
 REPORT_NO_SITUATION = "(no situation was written)"
 REPORT_RANKING_HEADING = "What matters most, and can it change?"
 REPORT_NOBODY_VOTED = "Nobody voted."
+ANSWER_RULE = (
+    "The room's answer to “can it change?”: “not for now” if half or more said so; otherwise "
+    "“we can change it” if more said that than “only with others”, else “only with others” "
+    "(a tie plans for outside help)."
+)
+"""`ranking.room_answer`'s rule, said on screen and in the report."""
+REPORT_NOT_WEIGHED_HEADING = "Not weighed yet"
+
+
+def report_not_weighed(mode: Mode) -> str:
+    """Under the 2×2: the causes nobody put a dot or an answer on."""
+    return (f"Nobody put a dot or an answer on these {cause_word(mode, plural=True)}, "
+            "so they are not on the 2×2.")
+
+
+REPORT_CHANGE_MARKS: dict[Change, str] = {"we": "✔", "others": "⇄", "no": "✖"}
+"""The mark before the room's answer in the report's pictures: a shape, not a colour, so
+that it reads in black and white."""
+REPORT_TREE_PICTURE_LABEL = "The tree as a picture"
+REPORT_TREE_PICTURE_KEY = ("Each box is an answer to “But why?”, under the one it answers. ● are "
+                           "the room's “matters” dots; ✔ we can change it, ⇄ only with others, "
+                           "✖ not for now. A thick border: act here first.")
+REPORT_CHART_LABEL = "The 2×2 as a chart"
+REPORT_CHART_AXES = ("more dots: matters more", "more answers say it can change")
+"""The chart's vertical and horizontal axes."""
+
+
+def report_level(depth: int) -> str:
+    """On an answer drawn less deep than it is in the tree's picture."""
+    return f"level {depth}"
+
+
+def report_chart_key(threshold: int) -> str:
+    """Under the 2×2 chart: what its lines and numbers mean."""
+    return (f"Each circle is a weighed cause, numbered as in the boxes below. The dashed lines "
+            f"are {dots_count(threshold)} (matters most from there up) and half of the answers "
+            "(can change to their left).")
+
+
 REPORT_GRID_HEADING = "Matters × can change"
 REPORT_GRID_ROWS = ("Matters most", "Matters less")
 REPORT_GRID_COLUMNS = ("Can change", "Not for now")

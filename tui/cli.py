@@ -11,6 +11,7 @@ import asyncio
 import logging
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ from whytree.tui.datadir import default_data_dir
 
 if TYPE_CHECKING:  # the server is imported only by the commands that run it
     from whytree.server.app import ServerConfig
+    from whytree.server.results import SavedSession
 
 
 
@@ -196,8 +198,37 @@ def _sessions(data_dir: Path) -> int:
         print(f"No saved sessions in {data_dir} yet. A session is saved when the facilitator closes it.")
         return 0
     for item in saved:
-        print(f"{item.id}  {item.title or item.situation or '(untitled)'}")
+        print(_describe_saved(item))
     return 0
+
+
+def _describe_saved(item: SavedSession) -> str:
+    """One saved session for `whytree sessions`: its id and title, then when it was held,
+    how many took part, what it found, and its folder."""
+    from whytree.shared.wording import cause_word
+
+    def when(timestamp: float) -> str:
+        return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))
+
+    if item.created_at and item.closed_at:
+        end = time.strftime("%H:%M", time.localtime(item.closed_at))
+        if time.localtime(item.created_at)[:3] != time.localtime(item.closed_at)[:3]:
+            end = when(item.closed_at)
+        held = f"held {when(item.created_at)}–{end}"
+    elif item.closed_at:
+        held = f"closed {when(item.closed_at)}"
+    else:
+        held = "date unknown"
+    counts = [
+        f"{item.people} {'person' if item.people == 1 else 'people'} took part",
+        f"{item.causes} {cause_word(item.mode, plural=item.causes != 1)}",
+        f"{item.actions} action{'' if item.actions == 1 else 's'}",
+    ]
+    return "\n".join([
+        f"{item.id}  {item.title or item.situation or '(untitled)'}",
+        f"    {held} · {' · '.join(counts)}",
+        f"    folder: {item.path}",
+    ])
 
 
 def _report(data_dir: Path, wanted: str) -> int:
@@ -217,8 +248,19 @@ def _report(data_dir: Path, wanted: str) -> int:
     except (OSError, ValueError) as exc:  # ValueError: msgspec.DecodeError, bad UTF-8
         print(f"whytree: cannot read the report of {found.id}: {exc}", file=sys.stderr)
         return 1
-    sys.stdout.write(text)
+    if sys.stdout.isatty():
+        _print_formatted(text)
+    else:  # piped or redirected: the Markdown as saved, e.g. for `> report.md`
+        sys.stdout.write(text)
     return 0
+
+
+def _print_formatted(markdown: str) -> None:
+    """The report laid out for a terminal (headings, lists, tables; no Markdown signs)."""
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    Console(soft_wrap=False).print(Markdown(markdown, hyperlinks=False))
 
 
 def _log_file(data_dir: Path) -> Path:

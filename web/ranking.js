@@ -75,10 +75,21 @@ export function quadrant(item, threshold) {
   return canChange ? "maybe_later" : "let_go";
 }
 
+/** Whether the room said anything about a cause: a dot or a "can it change?" answer. */
+export function isWeighed(item) {
+  const t = item.tally;
+  return t.dots > 0 || t.we + t.others + t.no > 0;
+}
+
+/** The 2×2: only weighed causes; the others are "not weighed yet" (notWeighed). */
 export function twoByTwo(state) {
   const causes = ranked(state);
   const threshold = mattersThreshold(causes);
   const boxes = Object.fromEntries(BOXES.map((box) => [box, []]));
-  for (const item of causes) boxes[quadrant(item, threshold)].push(item);
+  for (const item of causes) if (isWeighed(item)) boxes[quadrant(item, threshold)].push(item);
   return boxes;
+}
+
+export function notWeighed(state) {
+  return ranked(state).filter((item) => !isWeighed(item));
 }

@@ -7,7 +7,7 @@
 import { el } from "./dom.js";
 import { fillHow, getCore, limit, may, words } from "./core.js";
 import { childrenIndex } from "./apply.js";
-import { ranked, twoByTwo } from "./ranking.js";
+import { notWeighed, ranked, twoByTwo } from "./ranking.js";
 
 export function personName(state, personId, me) {
   if (personId === null || personId === undefined) return null;
@@ -271,9 +271,15 @@ export function rankingSection(state) {
       el("p", { class: "meaning", text: w.box_meanings[box] }),
       el("ul", {}, ...boxes[box].map((item) => el("li", { text: item.cause.text })))));
   }
+  const unweighed = notWeighed(state);
+  const rest = unweighed.length ? [
+    el("h3", { text: core.words.not_weighed_title }),
+    el("p", { class: "meaning", text: w.not_weighed }),
+    el("ul", {}, ...unweighed.map((item) => el("li", { text: item.cause.text })))] : [];
   return el("section", { class: "ranking-section", "aria-labelledby": "rank-h" },
     el("h2", { id: "rank-h", text: `The room's votes: ${w.causes} by “matters”` }), list,
-    el("h2", { text: "Matters × can change" }), grid);
+    el("p", { class: "meaning", text: core.words.answer_rule }),
+    el("h2", { text: "Matters × can change" }), grid, ...rest);
 }
 
 export function actionsSection(state, me, ui) {
@@ -356,6 +362,7 @@ export function summaryText(state) {
       lines.push(`  ${item.place}. ${item.cause.text} — ${item.tally.dots} dots, ` +
                  `${core.words.change_labels[item.answer || ""]}`);
     }
+    lines.push("", core.words.answer_rule);
   }
   const actions = Object.values(state.actions);
   if (actions.length) {

@@ -25,6 +25,7 @@ palette):
 | c          | participants | cycle "can it change?"                              |
 | n          | participants | propose an action for the selected cause            |
 | d          | participants | "I'm done" with this step (again: not done)         |
+| h          | everyone     | closed: save the summary on this laptop             |
 | ?          | everyone     | help for this step                                  |
 | j          | host         | show / hide the join address and code               |
 | k          | host         | the facilitator key, behind a warning (never on the |
@@ -65,6 +66,7 @@ from whytree.shared import wording
 from whytree.shared.mirror import Mirror, Received
 from whytree.shared.model import CHANGE_ANSWERS, PHASES, Change, Person, Phase, Session
 from whytree.shared.rules import Refusal, decide, depth_refusal, may
+from whytree.tui.handout import save_handout
 from whytree.tui.messages import NewJoinCode, SendCommand
 from whytree.tui.screens.action_dialogs import AgreementScreen, ProposeActionScreen, RemoveActionScreen
 from whytree.tui.screens.dialogs import (
@@ -152,6 +154,8 @@ def _in(*steps: Phase) -> frozenset[Phase]:
 # The footer shows the keys in this order: what this step is about first.
 KEYS: tuple[Key, ...] = (
     Key("w", "why", "But why?", "Add an answer under the selected node", steps=_in("why")),
+    Key("h", "save_summary", "Save summary",
+        "Save the summary on this laptop: a text file and a page to print", steps=_in("closed")),
     Key("u", "undo", "Undo removal", "Bring back the answer removed last"),
     Key("e", "edit", "Edit", "Edit the selected answer", show=False),
     Key("plus,equals_sign", "dot(1)", "Dot", "Put a “matters” dot on the selected cause", display="+"),
@@ -404,6 +408,8 @@ class SessionScreen(Screen[None]):
             if action == "facilitator_key":
                 return self.facilitator_key is not None
             return action == "help" or self.banner is not None
+        if action == "save_summary":  # anyone's to keep, viewers too, once it is closed
+            return state is not None and state.phase == "closed"
         if action == "cancel":
             return self._bar_mode is not None or self.merging is not None or self.moving is not None
         if self._bar_mode is not None:
@@ -898,6 +904,23 @@ class SessionScreen(Screen[None]):
         )
 
     # --- help and the banner --------------------------------------------------------------------
+
+    def action_save_summary(self) -> None:
+        """Save the closed session's summary on this laptop, and say where it went."""
+        state = self.mirror.state
+        if state is None or state.phase != "closed":
+            return
+        try:
+            markdown, page = save_handout(state, time.time())
+        except OSError as exc:
+            self.notify(f"Could not save the summary on this laptop: {exc.strerror or exc}. "
+                        "Ask the facilitator for a copy.", severity="error", timeout=15, markup=False)
+            return
+        self.notify(f"Saved in {markdown.parent}: {markdown.name} (text) and {page.name} "
+                    "(open it in a browser to print).", title="Summary saved on this laptop",
+                    timeout=15, markup=False)
+        for panel in self.query(SummaryPanel):
+            panel.show_copy(markdown.parent)
 
     def action_help(self) -> None:
         state = self.mirror.state or Session()

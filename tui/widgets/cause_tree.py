@@ -35,8 +35,8 @@ from textual.widgets.tree import TreeNode
 
 from whytree.shared import protocol as p
 from whytree.shared import wording
-from whytree.shared.model import Cause, Change, Person, Session
-from whytree.shared.ranking import tree_order
+from whytree.shared.model import Cause, Person, Session
+from whytree.shared.ranking import room_answer, tree_order
 
 ROOT = ""
 """`data` of the root node (the situation); every other node holds its cause id."""
@@ -73,9 +73,8 @@ def cause_label(cause: Cause, state: Session, me: Person | None, *, merging: boo
         if tally is not None and tally.dots:
             label.append(f"  {DOT * min(tally.dots, MAX_DOTS_SHOWN)} {tally.dots}", style="bold yellow")
         if tally is not None and tally.votes_on_change():
-            counts: dict[Change, int] = {"we": tally.we, "others": tally.others, "no": tally.no}
-            best = max(counts, key=lambda answer: counts[answer])
-            label.append(f"  [{wording.CHANGE_LABELS[best]}: {counts[best]}]", style="bold cyan")
+            # The room's answer, decided as everywhere else (`ranking.room_answer`).
+            label.append(f"  [{wording.CHANGE_LABELS[room_answer(tally)]}]", style="bold cyan")
     elif me is not None:
         ballot = state.ballots.get(me.id)
         if ballot is not None:

@@ -66,23 +66,32 @@ def step_help(state: Session) -> str:
     return wording.step_help(state.phase, state.mode, state.revealed, how=HOW_TO)
 
 
+TIME_IS_UP = "⏱ time is up"
+
+
 def timer_text(ends_at: float | None, server_offset: float, now: float | None = None) -> str:
     """`⏱ 4:59` while a step timer runs, `⏱ time is up` after; empty without one."""
     if ends_at is None:
         return ""
     left = ends_at - ((time.time() if now is None else now) + server_offset)
     if left <= 0:
-        return "⏱ time is up"
+        return TIME_IS_UP
     minutes, seconds = divmod(round(left), 60)
     return f"⏱ {minutes}:{seconds:02d}"
 
 
 class SessionHeader(Vertical):
-    """Title, step, what to do now, who is here, and the step timer."""
+    """Title, step, what to do now, who is here, and the step timer.
+
+    When a timer this laptop saw running reaches zero, the terminal rings its bell once and
+    the title line turns to "time is up" on a warning colour (class `-time-up`), so the room
+    notices without watching a number; a new timer, or none, takes the mark away."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._ends_at: float | None = None
+        self._running = False
+        """The timer was seen running (so its end is news worth a bell)."""
         self._offset = 0.0
         self._state: Session | None = None
         self._title = Static(id="header-title")
@@ -98,6 +107,8 @@ class SessionHeader(Vertical):
         self.set_interval(1.0, self._tick)
 
     def show_state(self, state: Session, me: Person | None, server_offset: float) -> None:
+        if state.timer_ends != self._ends_at:
+            self._running = False  # a new timer (or none): its end is yet to come
         self._ends_at, self._offset = state.timer_ends, server_offset
         self._title_line(state)
         self._help.update(Content(step_help(state)))
@@ -111,6 +122,14 @@ class SessionHeader(Vertical):
         if state.locked:
             parts.append("🔒 room locked")
         timer = timer_text(self._ends_at, self._offset)
+        up = timer == TIME_IS_UP
+        if not up and timer:
+            self._running = True
+        elif up and self._running:
+            self._running = False
+            self.app.bell()
+            self.notify("Time is up for this step.", title="⏱ Timer", markup=False)
+        self.set_class(up, "-time-up")
         title = Content.assemble(
             ("  ·  ".join(parts), "bold"),
             ("   " + timer if timer else "", "bold"),

@@ -4,12 +4,15 @@
 situation, the agreed next steps (first step, owner, by when), the top causes with their
 dots and "can change" answers, and the 2×2 of "matters" × "can change". Where the results
 were saved is known only on the host, so clients just say they were saved on the
-facilitator's laptop. What it lists comes from the saved report's own `document`
+facilitator's laptop, and how to keep a copy on this one (the session screen saves it with
+`handout.save_handout`, then calls `show_copy`). What it lists comes from the saved report's own `document`
 (`shared/report.py`), and it reuses the weigh step's `RankingTable` and `MattersGrid`, which
 follow `shared.ranking` like the report. It is read-only: it posts no messages.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -50,6 +53,9 @@ class SummaryPanel(VerticalScroll):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._shown: dict[str, Content] = {}
+        self._copy: Path | None = None
+        """The folder this laptop's copy of the summary was saved in, once it was."""
+        self._session_closed = False
 
     def compose(self) -> ComposeResult:
         def text(widget_id: str, classes: str = "") -> Static:
@@ -86,9 +92,23 @@ class SummaryPanel(VerticalScroll):
         self.query_one(MattersGrid).show_state(state)
         self._show("summary-steps-heading", Content("Agreed next steps"))
         self._show("summary-steps", self._steps(report))
-        self._show("summary-saved", Content(
-            "Saved on the facilitator's laptop." if closed
-            else "The results are saved on the facilitator's laptop when the session closes."))
+        self._session_closed = closed
+        self._show_saved()
+
+    def show_copy(self, folder: Path) -> None:
+        """Say that this laptop's copy of the summary is in `folder`."""
+        self._copy = folder
+        self._show_saved()
+
+    def _show_saved(self) -> None:
+        if not self._session_closed:
+            line = "The results are saved on the facilitator's laptop when the session closes."
+        elif self._copy is None:
+            line = ("Saved on the facilitator's laptop. Press h to keep a copy on this laptop "
+                    "(a text file and a page to print).")
+        else:
+            line = f"Saved on the facilitator's laptop, and your copy is in {self._copy}"
+        self._show("summary-saved", Content(line))
 
     def _steps(self, report: Document) -> Content:
         if not report.next_steps:

@@ -28,9 +28,18 @@ from textual.widgets import Button, Static
 
 from whytree.shared import protocol as p
 from whytree.shared.model import Person, Session
-from whytree.shared.ranking import BOX_TITLES, BOXES, Box, RankedCause, box_meaning, ranked, two_by_two
+from whytree.shared.ranking import (
+    BOX_TITLES,
+    BOXES,
+    Box,
+    RankedCause,
+    box_meaning,
+    not_weighed,
+    ranked,
+    two_by_two,
+)
 from whytree.shared.rules import may
-from whytree.shared.wording import CHANGE_CHOICES, CHANGE_LABELS, VOTES_HIDDEN, cause_word
+from whytree.shared.wording import ANSWER_RULE, CHANGE_CHOICES, CHANGE_LABELS, VOTES_HIDDEN, cause_word
 
 DOT = "●"
 BAR_WIDTH = 10
@@ -352,9 +361,15 @@ class WeighPanel(VerticalScroll):
         return Content("\n").join(parts)
 
     def _show_results(self, state: Session) -> None:
-        self._text("weigh-revealed-title").show(Content(
-            f"The room's votes: {state.voters} "
-            f"{'person' if state.voters == 1 else 'people'} voted"))
+        title = Content(f"The room's votes: {state.voters} "
+                        f"{'person' if state.voters == 1 else 'people'} voted")
+        unweighed = len(not_weighed(state))
+        notes = [ANSWER_RULE]
+        if unweighed:
+            notes.append(f"{unweighed} {cause_word(state.mode, plural=unweighed != 1)} not weighed yet "
+                         "(no dot, no answer): not on the 2×2.")
+        self._text("weigh-revealed-title").show(
+            Content("\n").join([title, *(Content.styled(note, "not bold dim") for note in notes)]))
         self.query_one(RankingTable).show_state(state)
         self.query_one(MattersGrid).show_state(state)
 
