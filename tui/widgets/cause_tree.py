@@ -309,14 +309,9 @@ class CauseTree(Tree[str]):
             self._relabel(into)
             return
         selected = self.cursor_node.data if self.cursor_node is not None else None
-        folds = {}
+        folds: dict[str, bool] = {}
         if node is not None:
-            stack = list(node.children)
-            while stack:
-                child = stack.pop()
-                if child.data:
-                    folds[child.data] = child.is_expanded
-                stack.extend(child.children)
+            folds = _folds_below(node)
             self._forget(node)
             node.remove()
         state = self._session
@@ -339,13 +334,7 @@ class CauseTree(Tree[str]):
         if node is None or target is None:
             return
         selected = self.cursor_node.data if self.cursor_node is not None else None
-        folds = {cause_id: node.is_expanded}
-        stack = list(node.children)
-        while stack:
-            child = stack.pop()
-            if child.data:
-                folds[child.data] = child.is_expanded
-            stack.extend(child.children)
+        folds = {cause_id: node.is_expanded, **_folds_below(node)}
         old_parent = node.parent or self.root
         self._forget(node)
         node.remove()
@@ -406,3 +395,15 @@ class CauseTree(Tree[str]):
             node.expand()
         elif node.children:
             self.move_cursor(node.children[0])
+
+
+def _folds_below(node: TreeNode[str]) -> dict[str, bool]:
+    """Whether each answer below `node` is unfolded, to keep it so where they go next."""
+    folds: dict[str, bool] = {}
+    stack = list(node.children)
+    while stack:
+        child = stack.pop()
+        if child.data:
+            folds[child.data] = child.is_expanded
+        stack.extend(child.children)
+    return folds
