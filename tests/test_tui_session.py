@@ -154,7 +154,7 @@ async def test_markup_in_names_and_messages_is_shown_literally(server: Server, w
         assert label == "[bold]x  — [@click=app.quit]Ben[/]"
         assert ana.session_screen is not None
         people = ana.session_screen.query_one("#header-people", Static)
-        assert "Here: you, [@click=app.quit]Ben[/]  (2 online)" in str(people.render())
+        assert "Here: you, [@click=app.quit]Ben[/]  ·  2 online" in str(people.render())
 
         # What the host says (a rejection, an error) is shown as plain words, whatever it holds.
         rejected = p.Rejected(op="x", reason="cap", message="[@click=app.quit]No[/] [bold]way")

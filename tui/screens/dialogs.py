@@ -212,7 +212,7 @@ class PeopleScreen(Dialog):
             yield Static("Remove a participant (Enter), or Escape to go back", classes="dialog-title")
             options = [
                 Option(
-                    Content(f"{person.name or 'Anonymous'}  ({'online' if person.online else 'away'})"),
+                    Content(f"{person.name or 'Anonymous'}  ·  {'online' if person.online else 'away'}"),
                     id=person.id,
                 )
                 for person in self.people

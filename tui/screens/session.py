@@ -153,7 +153,8 @@ def _in(*steps: Phase) -> frozenset[Phase]:
 
 # The footer shows the keys in this order: what this step is about first.
 KEYS: tuple[Key, ...] = (
-    Key("w", "why", "But why?", "Add an answer under the selected node", steps=_in("why")),
+    Key("w", "why", "But why?", "Add an answer under the selected answer (or the situation)",
+        steps=_in("why")),
     Key("h", "save_summary", "Save summary",
         "Save the summary on this laptop: a text file and a page to print", steps=_in("closed")),
     Key("u", "undo", "Undo removal", "Bring back the answer removed last"),
@@ -184,7 +185,8 @@ KEYS: tuple[Key, ...] = (
         show=False),
     Key("left_square_bracket", "step(-1)", "Prev step", "Go back to the previous step", display="[",
         show=False),
-    Key("o", "settings", "Settings", "Dots per person and per cause; anonymous", show=False),
+    Key("o", "settings", "Settings",
+        "How many dots each person has, how many on one cause, whether names are hidden", show=False),
     Key("t", "timer", "Timer", "Start or stop a timer for this step", show=False),
     Key("l", "lock", "Lock", "Lock or unlock the room (nobody new gets in)", show=False),
     Key("p", "people", "People", "Remove a participant", show=False),

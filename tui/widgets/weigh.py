@@ -27,7 +27,7 @@ from textual.message import Message
 from textual.widgets import Button, Static
 
 from whytree.shared import protocol as p
-from whytree.shared.model import Person, Session
+from whytree.shared.model import Change, Person, Session
 from whytree.shared.ranking import (
     BOX_TITLES,
     BOXES,
@@ -61,11 +61,13 @@ def dot_bar(dots: int, most: int) -> str:
 
 
 def change_counts(item: RankedCause) -> str:
-    """The "can it change?" answers on one cause, e.g. "we 3 · others 1 · no 0"."""
+    """The "can it change?" answers on one cause in words, the answers nobody gave left
+    out: e.g. "we can change it: 3 · only with others: 1"."""
     tally = item.tally
     if not tally.votes_on_change():
-        return "no answers"
-    return f"we {tally.we} · others {tally.others} · no {tally.no}"
+        return "nobody answered “can it change?”"
+    counts: tuple[tuple[Change, int], ...] = (("we", tally.we), ("others", tally.others), ("no", tally.no))
+    return " · ".join(f"{CHANGE_LABELS[answer]}: {count}" for answer, count in counts if count)
 
 
 class _Text(Static):
@@ -122,7 +124,7 @@ class RankingTable(_Text):
                 (bar, "$accent"),
                 (f" {item.dots:>2}  ", "bold"),
                 short(item.cause.text, 60),
-                (f"  ({change_counts(item)})", "dim"),
+                (f"  — {change_counts(item)}", "dim"),
             ))
         if self.limit is None:
             rest = len(causes) - len(shown)
@@ -356,7 +358,7 @@ class WeighPanel(VerticalScroll):
             line = Content.assemble(
                 "  ", (DOT * dots if dots else "·", "$accent"), " ", short(cause.text, 50))
             if answer is not None:
-                line = line + Content.styled(f" ({CHANGE_LABELS[answer]})", "dim")
+                line = line + Content.styled(f" — {CHANGE_LABELS[answer]}", "dim")
             parts.append(line)
         return Content("\n").join(parts)
 
