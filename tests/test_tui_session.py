@@ -326,7 +326,7 @@ async def test_votes_actions_and_a_rejection_from_the_keys(server: Server, wait_
         tree.select_cause(home)
         await wait_until(lambda: tree.selected_cause == home)
 
-        await ben_keys.press("plus", "c")
+        await ben_keys.press("plus", "c", "1")
         await wait_until(lambda: ben.mirror.state is not None and home in ben.mirror.state.ballots.get(
             ben.mirror.me.id if ben.mirror.me else "", Ballot()).change, what="Ben's vote")
         label = tree.node_for(home).label.plain

@@ -57,7 +57,7 @@ HOW_TO: dict[str, str] = {
     "add_answer": "Select the situation or any answer and press w",
     "fix_answer": "Misplaced? g moves it; del removes it.",
     "dots": "+ adds a dot, - takes one back",
-    "change": "press c",
+    "change": "press c, then 1, 2 or 3",
     "propose": "select one and press n",
 }
 """How the session's keys do what the step help says (`wording.HOW_TO`)."""

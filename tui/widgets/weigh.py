@@ -39,7 +39,7 @@ from whytree.shared.ranking import (
     two_by_two,
 )
 from whytree.shared.rules import may
-from whytree.shared.wording import ANSWER_RULE, CHANGE_CHOICES, CHANGE_LABELS, VOTES_HIDDEN, cause_word
+from whytree.shared.wording import ANSWER_RULE, CHANGE_LABELS, VOTES_HIDDEN, cause_word
 
 DOT = "●"
 BAR_WIDTH = 10
@@ -334,7 +334,8 @@ class WeighPanel(VerticalScroll):
         if state.phase == "weigh":
             howto = (
                 f"Select a {word} in the tree, then: + adds a “matters” dot, - takes one back, "
-                f"c answers “can it change?” ({CHANGE_CHOICES}). {VOTES_HIDDEN}"
+                f"c answers “can it change?” (then 1 {CHANGE_LABELS['we']}, 2 {CHANGE_LABELS['others']}, "
+                f"3 {CHANGE_LABELS['no']}). {VOTES_HIDDEN}"
             )
         elif state.phase in ("situation", "why"):
             howto = "Voting opens in the weigh step."
