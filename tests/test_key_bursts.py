@@ -1,6 +1,6 @@
 """Every key press counts: a burst of vote keys ends where the keys say, whatever the link.
 
-A person who presses `+ +` means two dots, and `c c` means the second "can it change?"
+A person who presses `+ +` means two dots, and `c 1 c 2` means the second "can it change?"
 answer, however quickly they type and however slow the Wi-Fi. These tests drive real
 Textual apps against the real server and press keys with no pause between them (the key
 events queue up before the app has handled any of them), on a direct link, through a relay
@@ -200,7 +200,7 @@ def dots_left_line(app: WhytreeApp) -> str:
 
 
 BURST = ("plus", "plus", "plus", "minus",      # at most 2 on one cause: the third + is refused
-         "down", "c", "c", "c",                  # by us, only with others, not for now
+         "down", "c", "1", "c", "2", "c", "3",   # by us, only with others, not for now
          "down", "plus", "plus")                 # the third dot of three, and the fourth
 EXPECTED_DOTS = [1, 0, 2]
 EXPECTED_CHANGE = [None, "no", None]
@@ -227,10 +227,10 @@ async def test_plus_plus_pressed_at_once_puts_two_dots(server: Server, wait_unti
         assert dots_left_line(ben).startswith("You have 1 of your 3 dots left")
 
 
-async def test_c_c_pressed_at_once_gives_the_second_answer(server: Server, wait_until: WaitUntil) -> None:
+async def test_c_1_c_2_pressed_at_once_gives_the_second_answer(server: Server, wait_until: WaitUntil) -> None:
     ben = WhytreeApp(url=server.local_url, name="Ben", code=CODE, discover=False)
     async with in_weigh_step(server, server.local_url, wait_until, ben) as (_, keys, causes):
-        burst(ben, "c", "c")
+        burst(ben, "c", "1", "c", "2")
         await keys.pause()
         await wait_until(lambda: settled(ben), what="every vote answered")
         assert ballot(ben).change == {causes[0]: "others"}

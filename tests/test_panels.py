@@ -187,7 +187,7 @@ async def test_before_the_reveal_a_participant_sees_dots_left_and_progress() -> 
         assert "You have 1 of your 3 dots left · at most 2 on one cause" in text
         assert "2 of 4 people have voted" in text  # the viewer is not counted
         assert "+ adds a “matters” dot" in text and "c answers “can it change?”" in text
-        assert "●● Nobody is home until 6 pm (we can change it)" in text
+        assert "●● Nobody is home until 6 pm — we can change it" in text
         # Hidden votes: no ranking, and no reveal control for a participant.
         assert "Act here first" not in text
         assert "Reveal the votes" not in text
@@ -215,11 +215,11 @@ async def test_after_the_reveal_causes_are_ranked_by_dots() -> None:
     async with app.run_test(size=(120, 40)):
         ranking = lines_of(str(app.query_one(RankingTable).visual))
         assert ranking == [
-            "1. ●●●●●  5  Nobody is home until 6 pm  (we 3 · others 1 · no 0)",
-            "2. ●●●●   4  The factory moved to two shifts  (we 1 · others 0 · no 3)",
-            "2. ●●●●   4  The rec centre closed in 2022  (we 0 · others 3 · no 1)",
-            "4. ●      1  Older kids pick on them  (we 2 · others 0 · no 0)",
-            "5.        0  The city cut the parks budget  (we 0 · others 1 · no 2)",
+            "1. ●●●●●  5  Nobody is home until 6 pm  — we can change it: 3 · only with others: 1",
+            "2. ●●●●   4  The factory moved to two shifts  — we can change it: 1 · not for now: 3",
+            "2. ●●●●   4  The rec centre closed in 2022  — only with others: 3 · not for now: 1",
+            "4. ●      1  Older kids pick on them  — we can change it: 2",
+            "5.        0  The city cut the parks budget  — only with others: 1 · not for now: 2",
             "… and 3 causes without votes",
         ]
         assert "The room's votes: 4 people voted" in screen_text(app)

@@ -154,7 +154,7 @@ async def test_markup_in_names_and_messages_is_shown_literally(server: Server, w
         assert label == "[bold]x  — [@click=app.quit]Ben[/]"
         assert ana.session_screen is not None
         people = ana.session_screen.query_one("#header-people", Static)
-        assert "Here: you, [@click=app.quit]Ben[/]  (2 online)" in str(people.render())
+        assert "Here: you, [@click=app.quit]Ben[/]  ·  2 online" in str(people.render())
 
         # What the host says (a rejection, an error) is shown as plain words, whatever it holds.
         rejected = p.Rejected(op="x", reason="cap", message="[@click=app.quit]No[/] [bold]way")
@@ -326,7 +326,7 @@ async def test_votes_actions_and_a_rejection_from_the_keys(server: Server, wait_
         tree.select_cause(home)
         await wait_until(lambda: tree.selected_cause == home)
 
-        await ben_keys.press("plus", "c")
+        await ben_keys.press("plus", "c", "1")
         await wait_until(lambda: ben.mirror.state is not None and home in ben.mirror.state.ballots.get(
             ben.mirror.me.id if ben.mirror.me else "", Ballot()).change, what="Ben's vote")
         label = tree.node_for(home).label.plain

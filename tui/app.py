@@ -174,8 +174,6 @@ class WhytreeApp(App[None]):
             self.exit(message=Text(f"whytree: {problem}"))
             return
         self.server = server
-        if not self.person_name:
-            self.person_name = "Facilitator"
         self.facilitator_key = server.facilitator_key
         self.code = server.code
         if server.resumed:
@@ -528,7 +526,9 @@ class WhytreeApp(App[None]):
     # --- the command palette ------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        """whytree's own commands, in its words; not Textual's developer ones (theme,
+        screenshot, maximize, the keys panel), which mean nothing to the room."""
+        yield SystemCommand("Quit", "Leave whytree (on the host, it asks first)", self.action_quit)
         if isinstance(screen, SessionScreen):
             for title, help_text, action in screen.palette_commands():
                 yield SystemCommand(title, help_text, _runner(screen, action))

@@ -33,6 +33,7 @@ from whytree.shared import protocol as p
 from whytree.shared.model import Action, Doer, Session
 from whytree.shared.ranking import tree_order
 from whytree.shared.wording import action_question, cause_word
+from whytree.tui.widgets.toggles import Choice, Tick
 
 from ..widgets.actions import who_line
 from ..widgets.weigh import short
@@ -113,9 +114,9 @@ class ProposeActionScreen(ModalScreen[p.AddAction | p.EditAction | None]):
             yield Label(Content("Who can do it?"), classes="field-label")
             by = action.by if action else "inside"
             with RadioSet(id="action-by"):
-                yield RadioButton(Content("People in the group"), value=by == "inside",
+                yield Choice(Content("People in the group"), value=by == "inside",
                                   id="by-inside")
-                yield RadioButton(Content("People outside the group"), value=by == "outside",
+                yield Choice(Content("People outside the group"), value=by == "outside",
                                   id="by-outside")
             yield Input(action.who if action else "", id="action-who",
                         placeholder=self._who_placeholder(by), max_length=p.MAX_SHORT_TEXT)
@@ -203,7 +204,7 @@ class AgreementScreen(ModalScreen[p.SetAgreement | None]):
             yield Label(Content("Agree on a next step"), classes="dialog-title")
             yield Label(Content(action.text))
             yield Label(Content.assemble(("who: ", "dim"), who_line(action)))
-            yield Checkbox(Content("We agree to start with this action"),
+            yield Tick(Content("We agree to start with this action"),
                            value=action.agreed or not (action.first_step or action.owner),
                            id="agreed")
             yield Label(Content("First step"), classes="field-label")

@@ -15,12 +15,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, OptionList, RadioButton, RadioSet, Static, Switch
+from textual.widgets import Button, Input, Label, OptionList, RadioSet, Static, Switch
 from textual.widgets.option_list import Option
 
 from whytree.shared import protocol as p
 from whytree.shared import wording
 from whytree.shared.model import Mode, Person, Phase, Session
+from whytree.tui.widgets.toggles import Choice
 
 
 class Dialog(ModalScreen[object]):
@@ -127,7 +128,11 @@ class TextScreen(Dialog):
 
 
 class SituationScreen(Dialog):
-    """The facilitator writes the situation and picks problem or success."""
+    """The facilitator writes the situation and picks problem or success. Enter saves
+    wherever the focus is (on the choice too, where it would otherwise just pick the
+    highlighted one: space or a click does that)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "save", "Save", priority=True)]
 
     def __init__(self, text: str, mode: Mode) -> None:
         super().__init__()
@@ -140,14 +145,18 @@ class SituationScreen(Dialog):
                          classes="dialog-text")
             yield Input(self.text, max_length=p.MAX_SITUATION_TEXT, id="situation")
             with RadioSet(id="mode"):
-                yield RadioButton("A problem: why does it go wrong?", value=self.mode == "problem",
+                yield Choice("A problem: why does it go wrong?", value=self.mode == "problem",
                                   id="problem")
-                yield RadioButton("A success: why did it go well?", value=self.mode == "success",
+                yield Choice("A success: why did it go well?", value=self.mode == "success",
                                   id="success")
-            yield Static("Enter: save   ·   Escape: cancel", classes="dialog-hint")
+            yield Static("Space: choose problem or success   ·   Enter: save   ·   Escape: cancel",
+                         classes="dialog-hint")
 
     def on_mount(self) -> None:
         self.query_one("#situation", Input).focus()
+
+    def action_save(self) -> None:
+        self.dismiss((self.query_one("#situation", Input).value.strip(), self.mode))
 
     @on(RadioSet.Changed)
     def _mode(self, event: RadioSet.Changed) -> None:
@@ -156,7 +165,7 @@ class SituationScreen(Dialog):
 
     @on(Input.Submitted)
     def _submit(self, event: Input.Submitted) -> None:
-        self.dismiss((event.value.strip(), self.mode))
+        self.action_save()
 
 
 class SettingsScreen(Dialog):
@@ -212,7 +221,7 @@ class PeopleScreen(Dialog):
             yield Static("Remove a participant (Enter), or Escape to go back", classes="dialog-title")
             options = [
                 Option(
-                    Content(f"{person.name or 'Anonymous'}  ({'online' if person.online else 'away'})"),
+                    Content(f"{person.name or 'Anonymous'}  ·  {'online' if person.online else 'away'}"),
                     id=person.id,
                 )
                 for person in self.people

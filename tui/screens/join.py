@@ -39,6 +39,7 @@ from whytree.shared import protocol as p
 from whytree.shared.joincode import normalize_code
 from whytree.tui.connection import normalize_url
 from whytree.tui.lan import FoundSession, browse
+from whytree.tui.widgets.toggles import Choice, Tick
 
 NOTHING_FOUND = (
     "No session found on the network. Type the address shown on the host's screen instead.\n"
@@ -103,15 +104,15 @@ class JoinScreen(Screen[None]):
             yield Static("", id="address-problem", classes="field-problem")
             yield Input(url, placeholder="192.168.1.20:8765", id="address")
             with RadioSet(id="who"):
-                yield RadioButton("Come back as yourself", value=not self.new_person_at_start,
+                yield Choice("Come back as yourself", value=not self.new_person_at_start,
                                   id="come-back")
-                yield RadioButton("Join as someone new (someone else used this laptop)",
+                yield Choice("Join as someone new (someone else used this laptop)",
                                   value=self.new_person_at_start, id="someone-new")
             yield Label("Your name", id="name-label")
             yield Static("", id="name-problem", classes="field-problem")
             yield Input(name, placeholder="your name, as the room knows you", max_length=p.MAX_NAME,
                         id="name")
-            yield Checkbox("Stay anonymous: nobody sees my name", self.anonymous_at_start, id="anonymous")
+            yield Tick("Stay anonymous: nobody sees my name", self.anonymous_at_start, id="anonymous")
             yield Label("Join code (the facilitator reads it out)")
             yield Static("", id="code-problem", classes="field-problem")
             yield Input(code, placeholder="code", max_length=p.MAX_CODE, id="code")

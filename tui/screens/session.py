@@ -64,11 +64,12 @@ from textual.widgets import Footer, Input, Static, Tree
 from whytree.shared import protocol as p
 from whytree.shared import wording
 from whytree.shared.mirror import Mirror, Received
-from whytree.shared.model import CHANGE_ANSWERS, PHASES, Change, Person, Phase, Session
+from whytree.shared.model import PHASES, Change, Person, Phase, Session
 from whytree.shared.rules import Refusal, decide, depth_refusal, may
 from whytree.tui.handout import save_handout
 from whytree.tui.messages import NewJoinCode, SendCommand
 from whytree.tui.screens.action_dialogs import AgreementScreen, ProposeActionScreen, RemoveActionScreen
+from whytree.tui.screens.change_picker import ChangePicker
 from whytree.tui.screens.dialogs import (
     ConfirmScreen,
     FacilitatorKeyScreen,
@@ -119,8 +120,9 @@ PANEL_UNCHANGED_BY: dict[type[StepPanel], Kinds] = {
     ActionsPanel: PEOPLE_EVENTS | VOTE_EVENTS | ROOM_EVENTS,
     SummaryPanel: PEOPLE_EVENTS | ROOM_EVENTS,
 }
-SELECTED_CHANGED_BY: Kinds = CAUSE_EVENTS | {p.SetSituation}
-"""The selected answer in full under the tree shows its text and its parent's."""
+SELECTED_CHANGED_BY: Kinds = CAUSE_EVENTS | {p.SetSituation, p.SetChange, p.SetPhase}
+"""The selected answer in full under the tree shows its text and its parent's, and in the
+weigh step this person's "can it change?" answer on it."""
 
 
 @dataclass(frozen=True)
@@ -153,14 +155,17 @@ def _in(*steps: Phase) -> frozenset[Phase]:
 
 # The footer shows the keys in this order: what this step is about first.
 KEYS: tuple[Key, ...] = (
-    Key("w", "why", "But why?", "Add an answer under the selected node", steps=_in("why")),
+    Key("w", "why", "But why?", "Add an answer under the selected answer (or the situation)",
+        steps=_in("why")),
     Key("h", "save_summary", "Save summary",
         "Save the summary on this laptop: a text file and a page to print", steps=_in("closed")),
     Key("u", "undo", "Undo removal", "Bring back the answer removed last"),
     Key("e", "edit", "Edit", "Edit the selected answer", show=False),
     Key("plus,equals_sign", "dot(1)", "Dot", "Put a “matters” dot on the selected cause", display="+"),
     Key("minus", "dot(-1)", "Undo dot", "Take back a “matters” dot", display="-"),
-    Key("c", "cycle_change", "Can change?", "Cycle the “can it change?” answer"),
+    Key("c", "change", "Can change?",
+        "Answer “can it change?” for the selected cause: 1 by us, 2 only with others, "
+        "3 not for now, 0 not answered"),
     Key("n", "propose", "Action", "Propose an action for the selected cause"),
     Key("v", "reveal(True)", "Reveal votes", "Reveal the votes to everyone", steps=_in("weigh")),
     Key("v", "reveal(False)", "Hide votes", "Hide the votes again (people can change them)",
@@ -184,7 +189,8 @@ KEYS: tuple[Key, ...] = (
         show=False),
     Key("left_square_bracket", "step(-1)", "Prev step", "Go back to the previous step", display="[",
         show=False),
-    Key("o", "settings", "Settings", "Dots per person and per cause; anonymous", show=False),
+    Key("o", "settings", "Settings",
+        "How many dots each person has, how many on one cause, whether names are hidden", show=False),
     Key("t", "timer", "Timer", "Start or stop a timer for this step", show=False),
     Key("l", "lock", "Lock", "Lock or unlock the room (nobody new gets in)", show=False),
     Key("p", "people", "People", "Remove a participant", show=False),
@@ -195,7 +201,7 @@ KEYS: tuple[Key, ...] = (
 FOOTER_STEPS: dict[str, frozenset[Phase]] = {k.action: k.steps for k in KEYS if k.steps is not None}
 KEY_ACTIONS = frozenset(k.name for k in KEYS)
 KEY_SENDS: dict[str, type[p.ClientCommand]] = {
-    "why": p.AddCause, "edit": p.EditCause, "dot": p.SetDots, "cycle_change": p.SetChange,
+    "why": p.AddCause, "edit": p.EditCause, "dot": p.SetDots, "change": p.SetChange,
     "propose": p.AddAction, "done": p.SetDone, "move": p.MoveCause, "remove": p.RemoveCause,
     "undo": p.RestoreCause, "situation": p.SetSituation, "step": p.SetPhase,
     "merge": p.MergeCauses, "reveal": p.RevealVotes, "settings": p.SetSettings,
@@ -204,10 +210,6 @@ KEY_SENDS: dict[str, type[p.ClientCommand]] = {
 }
 """The command each key of the session sends: the key applies when the rules say this
 person may send it now (`rules.may`). Keys not listed here send nothing."""
-NEXT_CHANGE: dict[Change | None, Change | None] = {
-    None: CHANGE_ANSWERS[0], CHANGE_ANSWERS[0]: CHANGE_ANSWERS[1],
-    CHANGE_ANSWERS[1]: CHANGE_ANSWERS[2], CHANGE_ANSWERS[2]: None,
-}
 
 
 class SessionScreen(Screen[None]):
@@ -393,9 +395,17 @@ class SessionScreen(Screen[None]):
         if state is not None and cause is not None:
             parent = state.causes.get(cause.parent) if cause.parent is not None else None
             under = parent.text if parent is not None else state.situation or "the situation"
-            self._selected_full.update(Content.assemble(
+            line = Content.assemble(
                 ("Selected: ", "bold"), cause.text, ("   ← a reason for: ", "dim"), (under, "dim"),
-            ))
+            )
+            if state.phase == "weigh" and self.mirror.me is not None and self.mirror.me.role != "viewer":
+                # This person's "can it change?" answer, where they look when they choose it.
+                answer = self.mirror.my_ballot().change.get(cause.id)
+                line = Content("\n").join([line, Content.assemble(
+                    ("Can it change? Your answer: ", "bold"),
+                    wording.CHANGE_LABELS[answer] if answer is not None else "not answered yet: press c",
+                )])
+            self._selected_full.update(line)
 
     # --- which keys apply now ------------------------------------------------------------
 
@@ -605,17 +615,28 @@ class SessionScreen(Screen[None]):
         if not self._refused_now(command):
             self.send(command)
 
-    def action_cycle_change(self) -> None:
+    def action_change(self) -> None:
+        """Open the "can it change?" picker for the selected cause; the answer chosen there
+        is sent at once. It opens on this person's answer as it will be once the votes
+        still on their way arrive, so `c 2 c 3` pressed at once ends on "not for now"."""
         cause_id = self._selected_cause("answer “can it change?”")
-        if cause_id is None or self.mirror.me is None:
+        state = self.mirror.state
+        if cause_id is None or self.mirror.me is None or state is None:
             return
+        cause = state.causes.get(cause_id)
         current: Change | None = self.mirror.my_ballot().change.get(cause_id)
-        answer = NEXT_CHANGE[current]
-        command = p.SetChange(op=self.mirror.new_op(), cause=cause_id, answer=answer)
-        if self._refused_now(command):
-            return
-        self.send(command)
-        self.notify(f"Can it change? {wording.CHANGE_LABELS[answer]}", timeout=2, markup=False)
+
+        def chosen(result: object) -> None:
+            if not isinstance(result, tuple):
+                return  # Escape: nothing changes
+            answer: Change | None = result[0]
+            command = p.SetChange(op=self.mirror.new_op(), cause=cause_id, answer=answer)
+            if self._refused_now(command):
+                return
+            self.send(command)
+            self._show_selected()
+
+        self.app.push_screen(ChangePicker(cause.text if cause is not None else "", current), chosen)
 
     def action_done(self, done: bool | None = None) -> None:
         me = self.mirror.me_ahead()

@@ -66,7 +66,12 @@ def cause_label(cause: Cause, state: Session, me: Person | None, *, merging: boo
             name = "you"
         else:
             person = state.people.get(cause.author)
-            name = person.name if person is not None and person.name else "Anonymous"
+            if person is not None and person.name:
+                name = person.name
+            elif person is not None and person.role == "facilitator":
+                name = "the facilitator"  # a host who gave no name
+            else:
+                name = "Anonymous"
         label.append(f"  — {name}", style="italic")
     if state.revealed:
         tally = state.tally.get(cause.id)

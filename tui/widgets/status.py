@@ -26,7 +26,8 @@ BADGE_STYLE = "reverse bold"
 
 def people_line(state: Session, me: Person | None) -> Content:
     """Who is here, in plain words: the facilitator first (with a badge a name cannot
-    imitate), then names (or "Anonymous"), how many online, who is done."""
+    imitate; a host who gave no name shows the badge alone), then names (or "Anonymous"),
+    how many online, who is done."""
     online = [p for p in state.online_people() if p.role != "viewer"]
     online.sort(key=lambda person: person.role != "facilitator")  # stable: join order after
     names: list[Content] = []
@@ -34,13 +35,14 @@ def people_line(state: Session, me: Person | None) -> Content:
         if me is not None and person.id == me.id:
             names.append(Content("you"))
         elif person.role == "facilitator":
-            names.append(Content.assemble(person.name or "Anonymous", " ", (FACILITATOR_BADGE, BADGE_STYLE)))
+            badge = Content.styled(FACILITATOR_BADGE, BADGE_STYLE)
+            names.append(Content.assemble(person.name, " ", badge) if person.name else badge)
         else:
             names.append(Content(person.name or "Anonymous"))
     shown = Content(", ").join(names[:12])
     if len(names) > 12:
         shown = shown.append(f" and {len(names) - 12} more")
-    line = Content.assemble("Here: ", shown if names else "nobody yet", f"  ({len(online)} online)")
+    line = Content.assemble("Here: ", shown if names else "nobody yet", f"  ·  {len(online)} online")
     if me is not None and me.role == "facilitator":
         done = sum(1 for p in online if p.done and p.role != "facilitator")
         others = sum(1 for p in online if p.role != "facilitator")
@@ -55,7 +57,7 @@ HOW_TO: dict[str, str] = {
     "add_answer": "Select the situation or any answer and press w",
     "fix_answer": "Misplaced? g moves it; del removes it.",
     "dots": "+ adds a dot, - takes one back",
-    "change": "press c",
+    "change": "press c, then 1, 2 or 3",
     "propose": "select one and press n",
 }
 """How the session's keys do what the step help says (`wording.HOW_TO`)."""

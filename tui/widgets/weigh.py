@@ -27,7 +27,7 @@ from textual.message import Message
 from textual.widgets import Button, Static
 
 from whytree.shared import protocol as p
-from whytree.shared.model import Person, Session
+from whytree.shared.model import Change, Person, Session
 from whytree.shared.ranking import (
     BOX_TITLES,
     BOXES,
@@ -39,7 +39,7 @@ from whytree.shared.ranking import (
     two_by_two,
 )
 from whytree.shared.rules import may
-from whytree.shared.wording import ANSWER_RULE, CHANGE_CHOICES, CHANGE_LABELS, VOTES_HIDDEN, cause_word
+from whytree.shared.wording import ANSWER_RULE, CHANGE_LABELS, VOTES_HIDDEN, cause_word
 
 DOT = "●"
 BAR_WIDTH = 10
@@ -61,11 +61,13 @@ def dot_bar(dots: int, most: int) -> str:
 
 
 def change_counts(item: RankedCause) -> str:
-    """The "can it change?" answers on one cause, e.g. "we 3 · others 1 · no 0"."""
+    """The "can it change?" answers on one cause in words, the answers nobody gave left
+    out: e.g. "we can change it: 3 · only with others: 1"."""
     tally = item.tally
     if not tally.votes_on_change():
-        return "no answers"
-    return f"we {tally.we} · others {tally.others} · no {tally.no}"
+        return "nobody answered “can it change?”"
+    counts: tuple[tuple[Change, int], ...] = (("we", tally.we), ("others", tally.others), ("no", tally.no))
+    return " · ".join(f"{CHANGE_LABELS[answer]}: {count}" for answer, count in counts if count)
 
 
 class _Text(Static):
@@ -122,7 +124,7 @@ class RankingTable(_Text):
                 (bar, "$accent"),
                 (f" {item.dots:>2}  ", "bold"),
                 short(item.cause.text, 60),
-                (f"  ({change_counts(item)})", "dim"),
+                (f"  — {change_counts(item)}", "dim"),
             ))
         if self.limit is None:
             rest = len(causes) - len(shown)
@@ -332,7 +334,8 @@ class WeighPanel(VerticalScroll):
         if state.phase == "weigh":
             howto = (
                 f"Select a {word} in the tree, then: + adds a “matters” dot, - takes one back, "
-                f"c answers “can it change?” ({CHANGE_CHOICES}). {VOTES_HIDDEN}"
+                f"c answers “can it change?” (then 1 {CHANGE_LABELS['we']}, 2 {CHANGE_LABELS['others']}, "
+                f"3 {CHANGE_LABELS['no']}). {VOTES_HIDDEN}"
             )
         elif state.phase in ("situation", "why"):
             howto = "Voting opens in the weigh step."
@@ -356,7 +359,7 @@ class WeighPanel(VerticalScroll):
             line = Content.assemble(
                 "  ", (DOT * dots if dots else "·", "$accent"), " ", short(cause.text, 50))
             if answer is not None:
-                line = line + Content.styled(f" ({CHANGE_LABELS[answer]})", "dim")
+                line = line + Content.styled(f" — {CHANGE_LABELS[answer]}", "dim")
             parts.append(line)
         return Content("\n").join(parts)
 
