@@ -42,7 +42,8 @@ def test_the_tui_says_how_with_its_keys() -> None:
             assert "{" not in text and "}" not in text, text
     why = status.step_help(Session(phase="why"))
     assert "Select the situation or any answer and press w to add a reason under it" in why
-    assert "press c: by us / only with others / not for now" in status.step_help(Session(phase="weigh"))
+    assert "press c, then 1, 2 or 3: by us / only with others / not for now" in status.step_help(
+        Session(phase="weigh"))
 
 
 ASK = """
