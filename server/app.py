@@ -38,6 +38,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from whytree.shared import protocol as p
+from whytree.shared.joincode import chosen_code
 from whytree.shared.model import Session, deep_copy
 from whytree.shared.protocol import Limits
 from whytree.shared.text import clean, fit
@@ -161,7 +162,7 @@ class Server:
             row = journal.create_session(
                 session_id=secrets.token_hex(6),
                 title=fit(clean(config.title), p.MAX_TITLE),
-                code=config.code or server_hub.new_code(),
+                code=chosen_code(config.code) if config.code else server_hub.new_code(),
                 facilitator_key=config.facilitator_key or new_key(),
             )
             hub = Hub(_initial_state(row), row.code, row.facilitator_key, config.limits)

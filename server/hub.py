@@ -399,16 +399,18 @@ class Hub:
         """The role a code or key gives, or the refusal. Every refusal but `wrong_code` is
         decided before the code is looked at, so it tells a guesser nothing."""
         self._forget_old_guesses(now)
+        # The key cannot be guessed, and the facilitator must always get in: the right key
+        # is let in even from an address that has made wrong guesses (the host's own screen
+        # shares 127.0.0.1 with a projector page that mistyped the code) and while code
+        # joins pause. A wrong key is a wrong guess even next to the right code: otherwise a
+        # participant could try keys without ever waiting.
+        if join.facilitator_key is not None and hmac.compare_digest(
+                join.facilitator_key.encode(), self.facilitator_key.encode()):
+            return "facilitator"
         address_throttle = self._wrong_by_address.get(address)
         if address_throttle is not None and address_throttle.blocked(now):
             return self._refuse(conn, "throttled", "Too many wrong codes. Wait a minute, then try again.")
-        if join.facilitator_key is not None:
-            # The key cannot be guessed, and the facilitator must always get in: it is
-            # checked even while code joins pause. A wrong key is a wrong guess even next to
-            # the right code: otherwise a participant could try keys without ever waiting.
-            if hmac.compare_digest(join.facilitator_key.encode(), self.facilitator_key.encode()):
-                return "facilitator"
-        elif join.code is not None:
+        if join.facilitator_key is None and join.code is not None:
             if not self._wrong_overall.available(now):
                 out = self._refuse(conn, "busy", "The host is refusing join codes for a moment "
                                               "(too many wrong ones). Try again in a few seconds.",

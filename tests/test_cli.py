@@ -77,3 +77,25 @@ def test_serve_says_clearly_when_the_port_is_taken(tmp_path: Path) -> None:
         )
     assert result.returncode != 0
     assert "cannot listen on 127.0.0.1" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("code", ["42", " ", "-", "12 34"])
+def test_a_join_code_too_short_to_keep_strangers_out_is_refused(
+    code: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["serve", "--code", code, "--data-dir", str(tmp_path), "--port", "0", "--no-discovery"])
+    assert exit_.value.code == 2
+    assert "too short: use at least 6 letters or digits" in capsys.readouterr().err
+    assert not (tmp_path / "journal.sqlite3").exists()  # nothing started
+
+
+def test_the_server_refuses_a_short_code_from_its_configuration(tmp_path: Path) -> None:
+    import asyncio
+
+    from whytree.server.app import Server, ServerConfig
+
+    server = Server(ServerConfig(data_dir=tmp_path, port=0, bind="127.0.0.1", code=" - ",
+                                 advertise=False))
+    with pytest.raises(ValueError, match="too short"):
+        asyncio.run(server.start())

@@ -360,3 +360,19 @@ async def test_a_flood_of_bad_handshakes_leaves_a_few_log_lines(
     ws, first = await _join(server, "127.0.0.1", code=CODE, name="Ann")
     assert first["type"] == "welcome"
     await ws.close()
+
+
+def test_the_facilitators_key_gets_in_from_an_address_that_mistyped_the_code() -> None:
+    """The host's own screen connects from 127.0.0.1, like a projector page on the same
+    laptop: five wrong codes there must not keep the facilitator out."""
+    door = Door()
+    for n in range(5):
+        wrong, _ = door.join("127.0.0.1", float(n), code="000000")
+        assert wrong["code"] == "wrong_code"
+    throttled, _ = door.join("127.0.0.1", 5.0, code=CODE)
+    assert throttled["code"] == "throttled"  # the code is not even looked at now
+    welcome, _ = door.join("127.0.0.1", 5.0, facilitator_key=KEY, name="Fran")
+    assert welcome["type"] == "welcome" and welcome["you"]["role"] == "facilitator"
+    # A wrong key from there is still refused as throttled, and counts.
+    guessed, _ = door.join("127.0.0.1", 5.0, facilitator_key="not-the-key")
+    assert guessed["code"] == "throttled"

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from whytree.shared.joincode import grouped_code
+from whytree.shared.joincode import chosen_code, grouped_code
 from whytree.shared.protocol import DEFAULT_PORT, MAX_TITLE
 from whytree.tui.datadir import default_data_dir
 
@@ -24,6 +24,15 @@ if TYPE_CHECKING:  # the server is imported only by the commands that run it
     from whytree.server.results import SavedSession
 
 
+
+
+def _chosen_code(text: str) -> str:
+    """`--code`, refused with the reason when it is too short to keep strangers out."""
+    try:
+        chosen_code(text)
+    except ValueError as problem:
+        raise argparse.ArgumentTypeError(str(problem)) from None
+    return text
 
 def _server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--title", default="", help=f"the session's title (up to {MAX_TITLE} characters)")
@@ -34,7 +43,8 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="where the journal and saved results live (default: $WHYTREE_DATA_DIR "
                              "or your user data folder)")
-    parser.add_argument("--code", default=None, help="the join code (default: a new 9-digit code)")
+    parser.add_argument("--code", default=None, type=_chosen_code,
+                        help="the join code (default: a new 9-digit code; at least 6 letters or digits)")
     parser.add_argument("--facilitator-key", default=None,
                         help="the facilitator's key (default: a new random key)")
     parser.add_argument("--tls", action="store_true",
