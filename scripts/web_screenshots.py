@@ -118,13 +118,16 @@ async def main() -> int:
             home = texts["Nobody is at home until six"]
             await phone.click(f'li[data-cause="{home}"] button.dot-plus')
             await phone.select_option(f'li[data-cause="{home}"] select', "we")
+            await phone.wait_for_timeout(400)  # the page redraws as answers arrive
             await phone.locator(f'li[data-cause="{club}"]').scroll_into_view_if_needed()
             await shoot(phone, "phone-weigh")
             await laptop.click(f'li[data-cause="{home}"] button.dot-plus')
             await laptop.select_option(f'li[data-cause="{home}"] select', "we")
             await fac.do(p.RevealVotes(op="-", revealed=True))
+            await phone.wait_for_timeout(400)  # the page redraws as answers arrive
             await phone.locator(".ranking-section").scroll_into_view_if_needed()
             await shoot(phone, "phone-revealed")
+            await laptop.wait_for_timeout(400)  # the page redraws as answers arrive
             await laptop.locator(".ranking-section").scroll_into_view_if_needed()
             await shoot(laptop, "laptop-revealed")
 
