@@ -101,3 +101,26 @@ async def test_enter_on_the_choice_saves_the_situation(tmp_path: Path, wait_unti
         await wait_until(lambda: ana.server is not None
                          and ana.server.state.situation == "The playground is locked at 3pm",
                          what="the situation saved")
+
+
+async def test_a_situation_typed_fast_and_saved_with_enter_is_saved_whole(
+    tmp_path: Path, wait_until: WaitUntil
+) -> None:
+    """Keys that arrive together (a fast typist, a paste then Enter) all reach the text
+    before Enter saves it: Enter is not taken ahead of the letters typed before it."""
+    from textual import events
+
+    ana = host(tmp_path)
+    async with ana.run_test(size=SIZE) as keys:
+        await wait_until(lambda: ana.session_screen is not None and ana.screen is ana.session_screen,
+                         timeout=10, what="the hosted session")
+        await keys.press("s")
+        await wait_until(lambda: isinstance(ana.screen, SituationScreen), what="the situation dialog")
+        text = "Kids get into trouble"
+        for char in text:  # all queued at once, as a terminal delivers a burst
+            ana.post_message(events.Key(char if char != " " else "space", char))
+        ana.post_message(events.Key("enter", "\r"))
+        await wait_until(lambda: ana.screen is ana.session_screen, what="the dialog saved and closed")
+        await wait_until(lambda: ana.server is not None and ana.server.state.situation != "",
+                         what="the situation saved")
+        assert ana.server is not None and ana.server.state.situation == text

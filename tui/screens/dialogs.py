@@ -127,12 +127,21 @@ class TextScreen(Dialog):
         self.dismiss(event.value.strip() or None)
 
 
+class _ModeChoice(RadioSet):
+    """Problem or success: space (or a click) picks; Enter saves the dialog, as it does in
+    the text field above (not a priority binding on the dialog: that would run before the
+    text field has taken the keys typed just before Enter)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "screen.save", "Save", show=False),
+        Binding("space", "toggle_button", "Choose", show=False),
+    ]
+
+
 class SituationScreen(Dialog):
     """The facilitator writes the situation and picks problem or success. Enter saves
     wherever the focus is (on the choice too, where it would otherwise just pick the
     highlighted one: space or a click does that)."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "save", "Save", priority=True)]
 
     def __init__(self, text: str, mode: Mode) -> None:
         super().__init__()
@@ -144,7 +153,7 @@ class SituationScreen(Dialog):
             yield Static(Content(wording.situation_prompt(self.mode)), id="situation-prompt",
                          classes="dialog-text")
             yield Input(self.text, max_length=p.MAX_SITUATION_TEXT, id="situation")
-            with RadioSet(id="mode"):
+            with _ModeChoice(id="mode"):
                 yield Choice("A problem: why does it go wrong?", value=self.mode == "problem",
                                   id="problem")
                 yield Choice("A success: why did it go well?", value=self.mode == "success",
