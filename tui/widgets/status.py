@@ -119,8 +119,7 @@ class SessionHeader(Vertical):
 
     def _title_line(self, state: Session) -> None:
         step = wording.STEP_TITLES[state.phase]
-        mode = "problem" if state.mode == "problem" else "success"
-        parts = [state.title or "whytree", f"Step {step}", f"({mode})"]
+        parts = [state.title or "whytree", f"Step {step}", wording.MODE_NAMES[state.mode]]
         if state.locked:
             parts.append("🔒 room locked")
         timer = timer_text(self._ends_at, self._offset)
