@@ -127,6 +127,18 @@ def test_the_browser_gets_success_words_from_the_core() -> None:
 
 # --- the terminal client -------------------------------------------------------------------
 
+
+def test_the_terminals_keys_and_the_facilitators_help_follow_a_success() -> None:
+    from whytree.tui.screens.dialogs import FACILITATOR_NOW
+    from whytree.tui.screens.session import KEYS
+
+    texts = [text for key in KEYS for text in (key.describe("success"), key.explain("success"))]
+    texts += [text.format_map(wording.mode_words("success")) for text in FACILITATOR_NOW.values()]
+    # (Choosing the mode names both: "choose problem or success".)
+    assert problem_phrases([text.replace("problem or success", "") for text in texts]) == []
+    assert "Can repeat?" in texts
+    assert "help the room propose actions for the reasons that matter and that we can repeat" in texts[-3]
+
 ANSWERS = ("Free food every Friday", "The staff know every teenager by name", "It is open late")
 
 

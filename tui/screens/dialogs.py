@@ -46,8 +46,8 @@ FACILITATOR_NOW: dict[Phase, str] = {
            "When the reasons run out, ] moves on to weighing.",
     "weigh": "You: give people time to vote (o sets the dots, t starts a timer), then v reveals "
              "the votes and ] moves on to actions. v again hides them so people can vote again.",
-    "act": "You: help the room propose actions for what matters and {that_can_change} (select a "
-           "{cause}, press n). Then ] moves on to agreeing.",
+    "act": "You: help the room propose actions for the {causes} that matter and {that_can_change} "
+           "(select one, press n). Then ] moves on to agreeing.",
     "agree": "You: Tab to the list of actions; a on an action records that the group starts with "
              "it, its first step, who takes it and by when. Then ] closes and saves the session.",
     "closed": "You: x reopens the session if it was closed by mistake.",
