@@ -15,13 +15,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, OptionList, RadioSet, Static, Switch
+from textual.widgets import Button, Input, Label, OptionList, RadioSet, Static
 from textual.widgets.option_list import Option
 
 from whytree.shared import protocol as p
 from whytree.shared import wording
 from whytree.shared.model import Mode, Person, Phase, Session
-from whytree.tui.widgets.toggles import Choice
+from whytree.tui.widgets.toggles import Choice, Tick
 
 
 class Dialog(ModalScreen[object]):
@@ -194,9 +194,9 @@ class SettingsScreen(Dialog):
             yield Input(str(self.settings.dots_per_person), type="integer", id="per-person")
             yield Label(f"Most dots one person may put on one {wording.cause_word(self.mode)}:")
             yield Input(str(self.settings.dots_per_cause), type="integer", id="per-cause")
-            with Horizontal(classes="dialog-row"):
-                yield Switch(self.settings.anonymous, id="anonymous")
-                yield Label("Anonymous: nobody sees who wrote what (choose before any answers)")
+            # A box that shows its tick, not a switch told apart by the colour of its knob.
+            yield Tick(Content("Anonymous: nobody sees who wrote what (choose before any answers)"),
+                       self.settings.anonymous, id="anonymous")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save", id="save", variant="primary")
                 yield Button("Cancel", id="cancel")
@@ -217,7 +217,7 @@ class SettingsScreen(Dialog):
         if not (1 <= per_person <= p.MAX_DOTS and 1 <= per_cause <= p.MAX_DOTS):
             self.notify(f"Use numbers from 1 to {p.MAX_DOTS}.", severity="warning", markup=False)
             return
-        anonymous = self.query_one("#anonymous", Switch).value
+        anonymous = self.query_one("#anonymous", Tick).value
         self.dismiss((per_person, per_cause, anonymous))
 
 
