@@ -53,6 +53,10 @@ def _words(mode: Mode) -> dict[str, Any]:
                                for phase in PHASES},
         "box_meanings": {box: ranking.box_meaning(box, mode) for box in ranking.BOXES},
         "not_weighed": wording.report_not_weighed(mode),
+        "change_question": wording.capitalised(wording.CHANGE_QUESTION[mode]),
+        "change_labels": {answer or "": label for answer, label in wording.CHANGE_LABELS[mode].items()},
+        "answer_rule": wording.answer_rule(mode),
+        "grid_heading": wording.grid_heading(mode),
     }
 
 
@@ -81,12 +85,10 @@ def core_data() -> dict[str, Any]:
         "errors": dict(p.ERRORS),
         "words": {
             "step_titles": dict(wording.STEP_TITLES),
-            "change_labels": {answer or "": label for answer, label in wording.CHANGE_LABELS.items()},
             "doer_labels": dict(wording.DOER_LABELS),
             "how_to": dict(wording.HOW_TO),
             "boxes": list(ranking.BOXES),
             "box_titles": dict(ranking.BOX_TITLES),
-            "answer_rule": wording.ANSWER_RULE,
             "not_weighed_title": wording.REPORT_NOT_WEIGHED_HEADING,
             "modes": {mode: _words(mode) for mode in MODES},
         },

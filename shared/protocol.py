@@ -280,7 +280,8 @@ class SetDots(Command, tag="set_dots"):
 
 class SetChange(Command, tag="set_change"):
     """This person's answer to "can it change?" for one cause: `we` (by us), `others` (only
-    with others), `no` (not for now), or null to take it back."""
+    with others), `no` (not for now), or null to take it back. In a `success` session the
+    screens ask "can we repeat it?" with the same answers (`wording.CHANGE_LABELS`)."""
 
     cause: Id
     """A cause id."""

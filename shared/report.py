@@ -27,7 +27,7 @@ import re
 import time
 from collections.abc import Sequence
 from csv import writer as csv_writer
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 
 from . import wording as w
@@ -196,6 +196,7 @@ class _Tree:
     situation: str
     nodes: tuple[_Node, ...]
     votes: bool
+    mode: Mode = field(kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -219,7 +220,12 @@ class _Grid:
     points: tuple[_Point, ...] = ()
     threshold: int = 1
     rows: tuple[str, str] = w.REPORT_GRID_ROWS
-    columns: tuple[str, str] = w.REPORT_GRID_COLUMNS
+    mode: Mode = field(kw_only=True)
+    """The session's mode: the words of the columns, the chart's axes and its key."""
+
+    @property
+    def columns(self) -> tuple[str, str]:
+        return w.report_grid_columns(self.mode)
 
 
 _Block = _Heading | _Para | _Items | _Table | _Grid | _Tree
@@ -258,11 +264,11 @@ def _handout(doc: Document, now: float) -> _Handout:
             _Node(item.depth, item.cause.text, item.dots if votes else 0,
                   item.answer if votes else None, votes and item.cause.id in first)
             for item in doc.reading
-        ), votes))
+        ), votes, mode=mode))
     else:
         add(_Para((w.report_no_causes(mode),), muted=True))
 
-    add(_Heading(2, w.REPORT_RANKING_HEADING))
+    add(_Heading(2, w.report_ranking_heading(mode)))
     if not doc.ranking:
         add(_Para((w.report_nothing_to_weigh(mode),), muted=True))
     elif not doc.revealed:
@@ -273,24 +279,24 @@ def _handout(doc: Document, now: float) -> _Handout:
         add(_Table(
             w.report_ranking_columns(mode),
             tuple((str(item.place), item.cause.text, str(item.dots), str(item.tally.we),
-                   str(item.tally.others), str(item.tally.no), w.CHANGE_LABELS[item.answer])
+                   str(item.tally.others), str(item.tally.no), w.CHANGE_LABELS[mode][item.answer])
                   for item in doc.ranking),
         ))
-        add(_Para((w.ANSWER_RULE,), muted=True))
-        add(_Heading(2, w.REPORT_GRID_HEADING))
+        add(_Para((w.answer_rule(mode),), muted=True))
+        add(_Heading(2, w.grid_heading(mode)))
         add(_Para((w.report_grid_rule(mode, doc.threshold),), muted=True))
         numbers = {item.cause.id: number for number, item in
                    enumerate((item for item in doc.ranking if is_weighed(item)), start=1)}
         add(_Grid(tuple(
             _Box(BOX_TITLES[box], box_meaning(box, mode),
-                 tuple(w.report_grid_entry(item.cause.text, item.dots, item.answer) for item in causes),
+                 tuple(w.report_grid_entry(mode, item.cause.text, item.dots, item.answer) for item in causes),
                  tuple(numbers[item.cause.id] for item in causes))
             for box, causes in doc.grid
         ), tuple(
             _Point(numbers[item.cause.id], item.cause.text, item.dots, _share(item),
                    quadrant(item, doc.threshold))
             for item in doc.ranking if item.cause.id in numbers
-        ), doc.threshold))
+        ), doc.threshold, mode=mode))
         if doc.not_weighed:
             add(_Heading(3, w.REPORT_NOT_WEIGHED_HEADING))
             add(_Para((w.report_not_weighed(mode),), muted=True))
@@ -471,7 +477,8 @@ def _html_tree(tree: _Tree) -> list[str]:
         if node.dots:
             marks.append(f"{'●' * min(node.dots, 12)} {_h(w.dots_count(node.dots))}")
         if node.answer is not None:
-            marks.append(f"{w.REPORT_CHANGE_MARKS[node.answer]} {_h(w.CHANGE_LABELS[node.answer])}")
+            label = w.CHANGE_LABELS[tree.mode][node.answer]
+            marks.append(f"{w.REPORT_CHANGE_MARKS[node.answer]} {_h(label)}")
         mark_html = f'<span class="marks">{" · ".join(marks)}</span>' if marks else ""
         classes = "node first" if node.first else "node"
         box = f'<div class="{classes}">{_h(node.text)}{mark_html}</div>'
@@ -480,7 +487,7 @@ def _html_tree(tree: _Tree) -> list[str]:
            f'<div class="tree-root">{_h(tree.situation)}</div>']
     out += _nested(nodes, '<ul class="tree">')
     if tree.votes:
-        out.append(f"<figcaption>{_h(w.REPORT_TREE_PICTURE_KEY)}</figcaption>")
+        out.append(f"<figcaption>{_h(w.report_tree_picture_key(tree.mode))}</figcaption>")
     out.append("</figure>")
     return out
 
@@ -528,9 +535,9 @@ def _svg_chart(grid: _Grid) -> list[str]:
     out.append(f'<text x="{(middle_x + right) / 2:.1f}" y="{bottom + 20}" text-anchor="middle">'
                f"{_h(cannot)}</text>")
     out.append(f'<text x="{(_LEFT + right) / 2}" y="{bottom + 44}" text-anchor="middle" '
-               f'font-style="italic">← {_h(w.REPORT_CHART_AXES[1])}</text>')
+               f'font-style="italic">← {_h(w.report_chart_axes(grid.mode)[1])}</text>')
     out.append(f'<text transform="translate(20 {(_TOP + bottom) / 2}) rotate(-90)" '
-               f'text-anchor="middle" font-style="italic">{_h(w.REPORT_CHART_AXES[0])} →</text>')
+               f'text-anchor="middle" font-style="italic">{_h(w.report_chart_axes(grid.mode)[0])} →</text>')
     for value in sorted({0, grid.threshold, most}):
         out.append(f'<text x="{_LEFT - 8}" y="{y(value) + 4:.1f}" text-anchor="end">{value}</text>')
     seen: dict[tuple[int, float], int] = {}
@@ -552,7 +559,7 @@ def _svg_chart(grid: _Grid) -> list[str]:
                    f"{point.number}</text></g>")
     out.append("</svg>")
     return ['<figure class="chart-picture">', *out,
-            f"<figcaption>{_h(w.report_chart_key(grid.threshold))}</figcaption>", "</figure>"]
+            f"<figcaption>{_h(w.report_chart_key(grid.mode, grid.threshold))}</figcaption>", "</figure>"]
 
 
 def html(state: Session, now: float) -> str:

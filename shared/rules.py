@@ -135,7 +135,7 @@ _AUTHOR_DOES: dict[type[p.ClientCommand], str] = {
 _STEP_NAMES: dict[Phase, str] = {
     "situation": "describing the situation",
     "why": "asking why",
-    "weigh": "weighing the causes",
+    "weigh": "weighing the answers",
     "act": "proposing actions",
     "agree": "agreeing on next steps",
     "closed": "closed",
@@ -223,7 +223,7 @@ def _place_refusal(state: Session, cause_id: str, parent: str | None) -> Refusal
     """Whether the answer `cause_id` (there: `may` looked) can go under `parent` (None: the
     situation)."""
     if parent is not None and parent not in state.causes:
-        return _missing("cause")
+        return _missing("answer")
     if parent == state.causes[cause_id].parent:
         return refuse("invalid", "It is already there: select the answer it should go under "
                                  "(or the situation).")
@@ -240,7 +240,7 @@ def _check(
     match command:
         case p.AddCause(parent=parent, text=text):
             if parent is not None and parent not in state.causes:
-                return _missing("cause")
+                return _missing("answer")
             if len(state.causes) >= p.MAX_CAUSES:
                 return refuse("full", "This tree holds as many answers as it can.")
             too_deep = depth_refusal(state, parent, None)
@@ -269,7 +269,7 @@ def _check(
 
         case p.MergeCauses(cause=cause_id, into=into):
             if cause_id not in state.causes or into not in state.causes:
-                return _missing("cause")
+                return _missing("answer")
             if state.is_descendant(into, cause_id):
                 return refuse("cycle", "An answer can't be merged into itself or an answer below it.")
             deepest_child = max((state.height(c.id) for c in state.children(cause_id)), default=0)
@@ -307,10 +307,10 @@ def _check(
 
         case p.SetDots(cause=cause_id, dots=dots):
             if cause_id not in state.causes:
-                return _missing("cause")
+                return _missing("answer")
             if dots > state.settings.dots_per_cause:
                 per = state.settings.dots_per_cause
-                return refuse("cap", f"At most {per} dot{'s' if per != 1 else ''} on one cause.")
+                return refuse("cap", f"At most {per} dot{'s' if per != 1 else ''} on one answer.")
             ballot = state.ballots.get(who.id, Ballot())
             used_elsewhere = sum(d for c, d in ballot.dots.items() if c != cause_id)
             if used_elsewhere + dots > state.settings.dots_per_person:
@@ -325,7 +325,7 @@ def _check(
 
         case p.SetChange(cause=cause_id, answer=answer):
             if cause_id not in state.causes:
-                return _missing("cause")
+                return _missing("answer")
             ballot = state.ballots.get(who.id, Ballot())
             after = Ballot(dots=ballot.dots, change=dict(ballot.change))
             if answer is None:
@@ -517,7 +517,7 @@ def _action_fields(
         return who
     unique = list(dict.fromkeys(causes))
     if any(cause_id not in state.causes for cause_id in unique):
-        return _missing("cause")
+        return _missing("answer")
     return cleaned, unique, who
 
 

@@ -24,17 +24,70 @@ STEP_TITLES: dict[Phase, str] = {
     "closed": "Closed",
 }
 
-CHANGE_LABELS: dict[Change | None, str] = {
-    "we": "we can change it",
-    "others": "only with others",
-    "no": "not for now",
-    None: "not answered",
+CHANGE_QUESTION: dict[Mode, str] = {"problem": "can it change?", "success": "can we repeat it?"}
+"""The question asked about every cause in the weigh step, in small letters (`capitalised`
+makes it a title): a cause of a problem can change; a reason for a success can be repeated."""
+
+CAN_CHANGE: dict[Mode, str] = {"problem": "can change", "success": "can repeat"}
+"""The "yes" side of `CHANGE_QUESTION` in two words: the 2×2's column, the key's name."""
+
+CHANGE_LABELS: dict[Mode, dict[Change | None, str]] = {
+    "problem": {
+        "we": "we can change it",
+        "others": "only with others",
+        "no": "not for now",
+        None: "not answered",
+    },
+    "success": {
+        "we": "we can repeat it",
+        "others": "only with others",
+        "no": "not for now",
+        None: "not answered",
+    },
 }
+"""Each answer to `CHANGE_QUESTION`, in words, by mode."""
+
+IT_CAN_CHANGE: dict[Mode, str] = {"problem": "it can change", "success": "it can be repeated"}
+"""The "yes" side of `CHANGE_QUESTION` as a clause: by us or with others."""
+
+WHETHER_IT_CAN_CHANGE: dict[Mode, str] = {"problem": "whether it can change",
+                                           "success": "whether we can repeat it"}
+WHETHER_THEY_CAN_CHANGE: dict[Mode, str] = {"problem": "whether they can change",
+                                             "success": "whether we can repeat them"}
+
+
+def weigh_question(mode: Mode) -> str:
+    """The weigh step's question, over its panel."""
+    they = "can they change" if mode == "problem" else "can we repeat them"
+    return f"Which {cause_word(mode, plural=True)} matter most, and {they}?"
+
+
+THAT_CAN_CHANGE: dict[Mode, str] = {"problem": "can change", "success": "that we can repeat"}
+"""After "the causes that matter and": the act step's causes."""
+
+MODE_NAMES: dict[Mode, str] = {"problem": "a problem", "success": "what went well"}
+"""What the session looks at, in plain words, for the header."""
+
+
+def mode_words(mode: Mode) -> dict[str, str]:
+    """The session's words by name, for a client's own sentences about its keys or buttons
+    ("Answer “{change_question}” for the selected {cause}"): `str.format_map` fills them."""
+    labels = CHANGE_LABELS[mode]
+    return {
+        "cause": cause_word(mode), "causes": cause_word(mode, plural=True),
+        "change_question": CHANGE_QUESTION[mode], "Change_question": capitalised(CHANGE_QUESTION[mode]),
+        "can_change": CAN_CHANGE[mode], "Can_change": capitalised(CAN_CHANGE[mode]),
+        "that_can_change": THAT_CAN_CHANGE[mode],
+        "we": labels["we"], "others": labels["others"], "no": labels["no"],
+    }
 
 DOER_LABELS: dict[Doer, str] = {"inside": "people in the group", "outside": "people outside the group"}
 
-CHANGE_CHOICES = "by us / only with others / not for now"
-"""The "can it change?" answers in one breath, for the help."""
+CHANGE_CHOICES: dict[Mode, str] = {
+    "problem": "by us / only with others / not for now",
+    "success": "we can repeat it / only with others / not for now",
+}
+"""The `CHANGE_QUESTION` answers in one breath, for the help."""
 
 VOTES_HIDDEN = "Nobody sees your votes until the facilitator reveals them."
 
@@ -43,7 +96,7 @@ HOW_TO: dict[str, str] = {
                   "the help goes on with “to add a reason under it”)",
     "fix_answer": "how to move or remove a misplaced answer (a sentence, or nothing)",
     "dots": "how to add a “matters” dot and take one back",
-    "change": "how to answer “can it change?” (the answers follow it)",
+    "change": "how to answer `CHANGE_QUESTION` (the answers follow it)",
     "propose": "how to propose an action for a cause",
 }
 """The doings the step help names, which each client says in its own words (its keys or its
@@ -65,14 +118,20 @@ def who_can_do(by: Doer, who: str) -> str:
 REPORT_UNTITLED = "whytree session"
 """The report's title when the session has neither a title nor a situation."""
 REPORT_NO_SITUATION = "(no situation was written)"
-REPORT_RANKING_HEADING = "What matters most, and can it change?"
 REPORT_NOBODY_VOTED = "Nobody voted."
-ANSWER_RULE = (
-    "The room's answer to “can it change?”: “not for now” if half or more said so; otherwise "
-    "“we can change it” if more said that than “only with others”, else “only with others” "
-    "(a tie plans for outside help)."
-)
-"""`ranking.room_answer`'s rule, said on screen and in the report."""
+
+
+def report_ranking_heading(mode: Mode) -> str:
+    return f"What matters most, and {CHANGE_QUESTION[mode]}"
+
+
+def answer_rule(mode: Mode) -> str:
+    """`ranking.room_answer`'s rule, said on screen and in the report."""
+    labels = CHANGE_LABELS[mode]
+    return (f"The room's answer to “{CHANGE_QUESTION[mode]}”: “{labels['no']}” if half or more "
+            f"said so; otherwise “{labels['we']}” if more said that than “{labels['others']}”, "
+            f"else “{labels['others']}” (a tie plans for outside help).")
+
 REPORT_NOT_WEIGHED_HEADING = "Not weighed yet"
 
 
@@ -86,12 +145,22 @@ REPORT_CHANGE_MARKS: dict[Change, str] = {"we": "✔", "others": "⇄", "no": "�
 """The mark before the room's answer in the report's pictures: a shape, not a colour, so
 that it reads in black and white."""
 REPORT_TREE_PICTURE_LABEL = "The tree as a picture"
-REPORT_TREE_PICTURE_KEY = ("Each box is an answer to “But why?”, under the one it answers. ● are "
-                           "the room's “matters” dots; ✔ we can change it, ⇄ only with others, "
-                           "✖ not for now. A thick border: act here first.")
+
+
+def report_tree_picture_key(mode: Mode) -> str:
+    """Under the tree's picture: what its boxes and marks mean."""
+    marks = ", ".join(f"{REPORT_CHANGE_MARKS[answer]} {CHANGE_LABELS[mode][answer]}"
+                      for answer in REPORT_CHANGE_MARKS)
+    return (f"Each box is an answer to “{why_prompt(mode)}”, under the one it answers. ● are "
+            f"the room's “matters” dots; {marks}. A thick border: act here first.")
+
+
 REPORT_CHART_LABEL = "The 2×2 as a chart"
-REPORT_CHART_AXES = ("more dots: matters more", "more answers say it can change")
-"""The chart's vertical and horizontal axes."""
+
+
+def report_chart_axes(mode: Mode) -> tuple[str, str]:
+    """The chart's vertical and horizontal axes."""
+    return ("more dots: matters more", f"more answers say {IT_CAN_CHANGE[mode]}")
 
 
 def report_level(depth: int) -> str:
@@ -99,16 +168,26 @@ def report_level(depth: int) -> str:
     return f"level {depth}"
 
 
-def report_chart_key(threshold: int) -> str:
+def report_chart_key(mode: Mode, threshold: int) -> str:
     """Under the 2×2 chart: what its lines and numbers mean."""
-    return (f"Each circle is a weighed cause, numbered as in the boxes below. The dashed lines "
-            f"are {dots_count(threshold)} (matters most from there up) and half of the answers "
-            "(can change to their left).")
+    return (f"Each circle is a weighed {cause_word(mode)}, numbered as in the boxes below. The "
+            f"dashed lines are {dots_count(threshold)} (matters most from there up) and half of "
+            f"the answers ({CAN_CHANGE[mode]} to their left).")
 
 
-REPORT_GRID_HEADING = "Matters × can change"
+
+
+def grid_heading(mode: Mode) -> str:
+    return f"Matters × {CAN_CHANGE[mode]}"
+
+
 REPORT_GRID_ROWS = ("Matters most", "Matters less")
-REPORT_GRID_COLUMNS = ("Can change", "Not for now")
+
+
+def report_grid_columns(mode: Mode) -> tuple[str, str]:
+    """The 2×2's columns: the room's answer says it can change (or be repeated), or not."""
+    return capitalised(CAN_CHANGE[mode]), capitalised(CHANGE_LABELS[mode]["no"])
+
 REPORT_EMPTY_BOX = "(none)"
 REPORT_ACTIONS_HEADING = "Actions"
 REPORT_AGREED = " (agreed)"
@@ -170,20 +249,21 @@ def report_votes_not_revealed(mode: Mode) -> str:
 def report_ranking_columns(mode: Mode) -> tuple[str, ...]:
     """The head of the ranking table: place, cause, dots, each "can it change?" answer."""
     return ("Rank", capitalised(cause_word(mode)), "Matters (dots)",
-            capitalised(CHANGE_LABELS["we"]), capitalised(CHANGE_LABELS["others"]),
-            capitalised(CHANGE_LABELS["no"]), "The room says")
+            *(capitalised(CHANGE_LABELS[mode][answer]) for answer in ("we", "others", "no")),
+            "The room says")
 
 
 def report_grid_rule(mode: Mode, threshold: int) -> str:
     """What "matters most" and "can change" mean on the 2×2, given the dots threshold."""
+    labels = CHANGE_LABELS[mode]
     return (f"“Matters most” means {dots_count(threshold)} or more: at least the average of the "
-            f"{cause_word(mode, plural=True)} that got any dot. “Can change” means more than half "
-            f"of the answers said “{CHANGE_LABELS['we']}” or “{CHANGE_LABELS['others']}”.")
+            f"{cause_word(mode, plural=True)} that got any dot. “{capitalised(CAN_CHANGE[mode])}” "
+            f"means more than half of the answers said “{labels['we']}” or “{labels['others']}”.")
 
 
-def report_grid_entry(text: str, dots: int, answer: Change | None) -> str:
+def report_grid_entry(mode: Mode, text: str, dots: int, answer: Change | None) -> str:
     """One cause in a box of the 2×2, with its dots and the room's answer."""
-    return f"{text} ({dots_count(dots)}; {CHANGE_LABELS[answer]})"
+    return f"{text} ({dots_count(dots)}; {CHANGE_LABELS[mode][answer]})"
 
 
 def report_for_causes(texts: list[str]) -> str:
@@ -235,7 +315,7 @@ def step_help(phase: Phase, mode: Mode, revealed: bool = False, *, how: Mapping[
     causes = cause_word(mode, plural=True)
     if phase == "weigh" and revealed:
         return (f"The votes are revealed. Look together at the {causes} that matter most and "
-                f"whether they can change: the 2×2 shows where to act first. Voting is closed "
+                f"{WHETHER_THEY_CAN_CHANGE[mode]}: the 2×2 shows where to act first. Voting is closed "
                 f"while the votes show; the facilitator can hide them to reopen it.")
     match phase:
         case "situation":
@@ -254,12 +334,12 @@ def step_help(phase: Phase, mode: Mode, revealed: bool = False, *, how: Mapping[
         case "weigh":
             return (
                 f"Look at all the {causes}. Put your “matters” dots on the ones that matter "
-                f"most ({how['dots']}), and for each say whether it can change "
-                f"({how['change']}: {CHANGE_CHOICES}). {VOTES_HIDDEN}"
+                f"most ({how['dots']}), and for each say {WHETHER_IT_CAN_CHANGE[mode]} "
+                f"({how['change']}: {CHANGE_CHOICES[mode]}). {VOTES_HIDDEN}"
             )
         case "act":
             return (
-                f"For the {causes} that matter and can change, propose actions: "
+                f"For the {causes} that matter and {THAT_CAN_CHANGE[mode]}, propose actions: "
                 f"{how['propose']}. {action_question(mode)} Say who can do it: people in the "
                 f"group, or named people outside it."
             )

@@ -272,7 +272,7 @@ async def test_a_success_session_speaks_of_reasons() -> None:
     app = PanelApp(WeighPanel(), session(phase="weigh", mode="success"), BEN)
     async with app.run_test(size=(120, 40)):
         text = screen_text(app)
-        assert "Which reasons matter most, and can they change?" in text
+        assert "Which reasons matter most, and can we repeat them?" in text
         assert "… and 3 reasons without votes" in text
         assert "These reasons matter most and we can repeat them" in text
         assert "cause" not in text

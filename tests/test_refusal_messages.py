@@ -1,7 +1,7 @@
 """Every refusal, in the words a person reads, compared with `tests/golden/refusals.txt`.
 
 A refusal's reason code is for programs; its message is what the person who pressed the
-key sees ("At most 2 dots on one cause."). Every command from every role in every step,
+key sees ("At most 2 dots on one answer."). Every command from every role in every step,
 and every other way a command is refused, is listed with its message, so a wrong word, a
 lost "s" or a message swapped between two cases shows up as a diff to look at. Rewrite
 the file after an intended change (and read the diff):

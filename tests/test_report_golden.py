@@ -94,7 +94,8 @@ def test_the_words_on_screen_read_as_before() -> None:
         lines.append(f"weigh, revealed: {wording.step_help('weigh', mode, revealed=True, how=HOW_TO)}")
         for box in ranking.BOXES:
             lines.append(f"{box}: {ranking.BOX_TITLES[box]} -- {ranking.box_meaning(box, mode)}")
+        lines.append(wording.CHANGE_QUESTION[mode])
+        lines += [f"{answer}: {label}" for answer, label in wording.CHANGE_LABELS[mode].items()]
     lines += [f"{phase}: {title}" for phase, title in wording.STEP_TITLES.items()]
-    lines += [f"{answer}: {label}" for answer, label in wording.CHANGE_LABELS.items()]
     lines += [f"{doer}: {label}" for doer, label in wording.DOER_LABELS.items()]
     compare("wording.txt", "\n".join(lines) + "\n")

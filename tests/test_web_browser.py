@@ -202,7 +202,7 @@ async def test_votes_stay_hidden_until_the_reveal(start: Callable[..., Any],
     await expect(ann.locator("[data-testid=budget]")).to_contain_text("2 of 3 used")
     # Over the per-cause cap: the server refuses, the page says why in a sentence.
     await ann.click(f'li[data-cause="{late.id}"] button.dot-plus')
-    await expect(ann.locator("#notice")).to_contain_text("At most 2 dots on one cause")
+    await expect(ann.locator("#notice")).to_contain_text("At most 2 dots on one answer")
 
     # Bo learns only that somebody voted: not what, not on which cause.
     await expect(bo.locator(".voters")).to_have_text("1 person has voted.")

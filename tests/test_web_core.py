@@ -80,8 +80,8 @@ def test_every_other_participant_command_needs_no_ownership() -> None:
 def test_the_words_are_the_cores_own() -> None:
     words = core_data()["words"]
     assert words["step_titles"] == wording.STEP_TITLES
-    assert words["change_labels"][""] == wording.CHANGE_LABELS[None]
     for mode in ("problem", "success"):
+        assert words["modes"][mode]["change_labels"][""] == wording.CHANGE_LABELS[mode][None]
         assert words["modes"][mode]["why_prompt"] == wording.why_prompt(mode)
         assert words["modes"][mode]["step_help"]["agree"] == wording.step_help(
             "agree", mode, how=wording.PLACEHOLDERS)

@@ -202,8 +202,8 @@ function causeItem(state, me, ui, cause, childCount, depth) {
   if (state.revealed) {
     const t = tally || { dots: 0, we: 0, others: 0, no: 0 };
     tools.append(el("p", { class: "tally",
-      text: `${t.dots} dot${t.dots === 1 ? "" : "s"} · ${core.words.change_labels.we}: ${t.we}, ` +
-            `${core.words.change_labels.others}: ${t.others}, ${core.words.change_labels.no}: ${t.no}` }));
+      text: `${t.dots} dot${t.dots === 1 ? "" : "s"} · ${w.change_labels.we}: ${t.we}, ` +
+            `${w.change_labels.others}: ${t.others}, ${w.change_labels.no}: ${t.no}` }));
   }
   const item = el("li", { class: `cause depth-${Math.min(depth, 6)}`, dataset: { cause: cause.id } }, row);
   if (tools.childNodes.length) item.append(tools);
@@ -241,15 +241,16 @@ function dotsControl(state, me, ui, cause) {
 }
 
 function changeControl(state, me, ui, cause, core) {
+  const w = words(state.mode);
   const waiting = ui.waiting("set_change", cause.id);
   const mine = (waiting ? waiting.answer : (state.ballots[me.id] || { change: {} }).change[cause.id]) || "";
   const id = `change-${cause.id}`;
   const select = el("select", { id, dataset: { key: id },
     onchange: (event) => ui.send({ type: "set_change", cause: cause.id, answer: event.target.value || null }) },
-  el("option", { value: "", text: core.words.change_labels[""] }),
-  ...core.change_answers.map((answer) => el("option", { value: answer, text: core.words.change_labels[answer] })));
+  el("option", { value: "", text: w.change_labels[""] }),
+  ...core.change_answers.map((answer) => el("option", { value: answer, text: w.change_labels[answer] })));
   select.value = mine;
-  return el("div", { class: "change" }, el("label", { for: id, text: "Can it change?" }), select);
+  return el("div", { class: "change" }, el("label", { for: id, text: w.change_question }), select);
 }
 
 export function rankingSection(state) {
@@ -258,7 +259,7 @@ export function rankingSection(state) {
   const w = words(state.mode);
   const list = el("ol", { class: "ranking" });
   for (const item of ranked(state)) {
-    const answer = core.words.change_labels[item.answer || ""];
+    const answer = w.change_labels[item.answer || ""];
     list.append(el("li", { value: item.place },
       el("span", { class: "text", text: item.cause.text }),
       el("span", { class: "meta", text: ` — ${item.tally.dots} dot${item.tally.dots === 1 ? "" : "s"}, ${answer}` })));
@@ -278,8 +279,8 @@ export function rankingSection(state) {
     el("ul", {}, ...unweighed.map((item) => el("li", { text: item.cause.text })))] : [];
   return el("section", { class: "ranking-section", "aria-labelledby": "rank-h" },
     el("h2", { id: "rank-h", text: `The room's votes: ${w.causes} by “matters”` }), list,
-    el("p", { class: "meaning", text: core.words.answer_rule }),
-    el("h2", { text: "Matters × can change" }), grid, ...rest);
+    el("p", { class: "meaning", text: w.answer_rule }),
+    el("h2", { text: w.grid_heading }), grid, ...rest);
 }
 
 export function actionsSection(state, me, ui) {
@@ -360,9 +361,9 @@ export function summaryText(state) {
     lines.push("", "Ranked by “matters”:");
     for (const item of ranked(state)) {
       lines.push(`  ${item.place}. ${item.cause.text} — ${item.tally.dots} dots, ` +
-                 `${core.words.change_labels[item.answer || ""]}`);
+                 `${w.change_labels[item.answer || ""]}`);
     }
-    lines.push("", core.words.answer_rule);
+    lines.push("", w.answer_rule);
   }
   const actions = Object.values(state.actions);
   if (actions.length) {

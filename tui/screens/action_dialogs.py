@@ -33,7 +33,7 @@ from whytree.shared import protocol as p
 from whytree.shared.model import Action, Doer, Session
 from whytree.shared.ranking import tree_order
 from whytree.shared.wording import action_question, cause_word
-from whytree.tui.widgets.toggles import Choice, Tick
+from whytree.tui.widgets.toggles import Choice, Tick, TickList
 
 from ..widgets.actions import who_line
 from ..widgets.weigh import short
@@ -103,7 +103,7 @@ class ProposeActionScreen(ModalScreen[p.AddAction | p.EditAction | None]):
                 action.text if action else "", id="action-text",
                 placeholder="What could be done?", max_length=p.MAX_ACTION_TEXT)
             yield Label(Content(f"For which {words}? (space ticks one)"), classes="field-label")
-            yield SelectionList[str](
+            yield TickList(
                 *(
                     Selection(Content("  " * (depth - 1) + short(cause.text, 70)), cause.id,
                               cause.id in self.chosen)

@@ -1,4 +1,5 @@
-"""The "can it change?" picker: every answer at once, one key each.
+"""The "can it change?" picker ("can we repeat it?" for a success): every answer at once,
+one key each.
 
 `c` on a cause opens `ChangePicker`; 1, 2, 3 or 0 (or a click, or the arrows and Enter)
 chooses, and the dialog returns `(answer,)` -- `(None,)` for "not answered" -- or None when
@@ -18,8 +19,8 @@ from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from whytree.shared.model import CHANGE_ANSWERS, Change
-from whytree.shared.wording import CHANGE_LABELS
+from whytree.shared.model import CHANGE_ANSWERS, Change, Mode
+from whytree.shared.wording import CHANGE_LABELS, CHANGE_QUESTION, capitalised
 
 from .dialogs import Dialog
 
@@ -32,35 +33,39 @@ CHOICES: tuple[tuple[str, Change | None], ...] = (
 CHOSEN_MARK = "▶"
 
 
-def choice_line(key: str, answer: Change | None, current: Change | None) -> Content:
-    """One answer of the picker: its key, its words, and whether it is this person's now."""
+def choice_line(key: str, answer: Change | None, current: Change | None,
+                mode: Mode) -> Content:
+    """One answer of the picker: its key, its words (in the session's `mode`), and whether it
+    is this person's now."""
     chosen = answer == current
     return Content.assemble(
         (f"{CHOSEN_MARK if chosen else ' '} ", "bold"),
         (f"{key}", "bold reverse"),
-        f"  {CHANGE_LABELS[answer]}",
+        f"  {CHANGE_LABELS[mode][answer]}",
         ("   (your answer now)" if chosen else "", "bold"),
     )
 
 
 class ChangePicker(Dialog):
-    """Can the selected cause change? Every answer on screen, one key each."""
+    """Can the selected cause change (can we repeat it, in a success)? Every answer on
+    screen, one key each."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        *(Binding(key, f"choose({index})", CHANGE_LABELS[answer], show=False)
-          for index, (key, answer) in enumerate(CHOICES)),
+        *(Binding(key, f"choose({index})", f"Answer {key}", show=False)
+          for index, (key, _) in enumerate(CHOICES)),
     ]
 
-    def __init__(self, cause_text: str, current: Change | None) -> None:
+    def __init__(self, cause_text: str, current: Change | None, mode: Mode) -> None:
         super().__init__()
-        self.cause_text, self.current = cause_text, current
+        self.cause_text, self.current, self.mode = cause_text, current, mode
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static("Can it change?", classes="dialog-title")
+            yield Static(capitalised(CHANGE_QUESTION[self.mode]), classes="dialog-title")
             yield Static(Content(self.cause_text), id="change-cause", classes="dialog-text")
             yield OptionList(
-                *(Option(choice_line(key, answer, self.current), id=key) for key, answer in CHOICES),
+                *(Option(choice_line(key, answer, self.current, self.mode), id=key)
+                  for key, answer in CHOICES),
                 id="change-choices",
             )
             yield Static("Press 1, 2, 3 or 0   ·   Escape: keep it as it is", classes="dialog-hint")

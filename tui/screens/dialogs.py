@@ -15,13 +15,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, OptionList, RadioSet, Static, Switch
+from textual.widgets import Button, Input, Label, OptionList, RadioSet, Static
 from textual.widgets.option_list import Option
 
 from whytree.shared import protocol as p
 from whytree.shared import wording
 from whytree.shared.model import Mode, Person, Phase, Session
-from whytree.tui.widgets.toggles import Choice
+from whytree.tui.widgets.toggles import Choice, Tick
 
 
 class Dialog(ModalScreen[object]):
@@ -45,14 +45,15 @@ FACILITATOR_NOW: dict[Phase, str] = {
            "say under the selected one. m merges two answers that say the same, del removes one. "
            "When the reasons run out, ] moves on to weighing.",
     "weigh": "You: give people time to vote (o sets the dots, t starts a timer), then v reveals "
-             "the votes and ] moves on to actions. v again hides them so people can change them.",
-    "act": "You: help the room propose actions for what matters and can change (select a cause, "
-           "press n). Then ] moves on to agreeing.",
+             "the votes and ] moves on to actions. v again hides them so people can vote again.",
+    "act": "You: help the room propose actions for the {causes} that matter and {that_can_change} "
+           "(select one, press n). Then ] moves on to agreeing.",
     "agree": "You: Tab to the list of actions; a on an action records that the group starts with "
              "it, its first step, who takes it and by when. Then ] closes and saves the session.",
     "closed": "You: x reopens the session if it was closed by mistake.",
 }
-"""What the facilitator does in each step, and with which keys (the help adds it)."""
+"""What the facilitator does in each step, and with which keys (the help adds it); the
+session's words are named as in `wording.mode_words`."""
 
 
 class HelpScreen(Dialog):
@@ -61,10 +62,10 @@ class HelpScreen(Dialog):
     The whole dialog scrolls (arrows, Page Up/Down) when the terminal is short."""
 
     def __init__(self, phase: Phase, help_text: str, keys: list[tuple[str, str]], *,
-                 facilitator: bool = False) -> None:
+                 mode: Mode, facilitator: bool = False) -> None:
         super().__init__()
         self.phase, self.help_text, self.keys = phase, help_text, keys
-        self.facilitator = facilitator
+        self.facilitator, self.mode = facilitator, mode
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog", id="help"):
@@ -72,7 +73,8 @@ class HelpScreen(Dialog):
                          classes="dialog-title")
             yield Static(Content(self.help_text), classes="dialog-text")
             if self.facilitator:
-                yield Static(Content(FACILITATOR_NOW[self.phase]), classes="dialog-text")
+                now = FACILITATOR_NOW[self.phase].format_map(wording.mode_words(self.mode))
+                yield Static(Content(now), classes="dialog-text")
             lines = "\n".join(f"{key:>10}  {what}" for key, what in self.keys)
             yield Static(Content("Keys you can use now:\n" + lines), classes="dialog-keys")
             yield Button("Close (Escape)", id="close", variant="primary")
@@ -183,17 +185,18 @@ class SettingsScreen(Dialog):
     def __init__(self, state: Session) -> None:
         super().__init__()
         self.settings = state.settings
+        self.mode = state.mode
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static("Voting settings", classes="dialog-title")
             yield Label("“Matters” dots each person has:")
             yield Input(str(self.settings.dots_per_person), type="integer", id="per-person")
-            yield Label("Most dots one person may put on one cause:")
+            yield Label(f"Most dots one person may put on one {wording.cause_word(self.mode)}:")
             yield Input(str(self.settings.dots_per_cause), type="integer", id="per-cause")
-            with Horizontal(classes="dialog-row"):
-                yield Switch(self.settings.anonymous, id="anonymous")
-                yield Label("Anonymous: nobody sees who wrote what (choose before any answers)")
+            # A box that shows its tick, not a switch told apart by the colour of its knob.
+            yield Tick(Content("Anonymous: nobody sees who wrote what (choose before any answers)"),
+                       self.settings.anonymous, id="anonymous")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save", id="save", variant="primary")
                 yield Button("Cancel", id="cancel")
@@ -214,7 +217,7 @@ class SettingsScreen(Dialog):
         if not (1 <= per_person <= p.MAX_DOTS and 1 <= per_cause <= p.MAX_DOTS):
             self.notify(f"Use numbers from 1 to {p.MAX_DOTS}.", severity="warning", markup=False)
             return
-        anonymous = self.query_one("#anonymous", Switch).value
+        anonymous = self.query_one("#anonymous", Tick).value
         self.dismiss((per_person, per_cause, anonymous))
 
 

@@ -22,7 +22,7 @@ palette):
 | w          | participants | "But why?": add an answer under the selected node   |
 | e          | author/facil.| edit the selected answer (the situation: facil.)    |
 | + / -      | participants | add / take back a "matters" dot                     |
-| c          | participants | cycle "can it change?"                              |
+| c          | participants | "can it change?" (success: "can we repeat it?")     |
 | n          | participants | propose an action for the selected cause            |
 | d          | participants | "I'm done" with this step (again: not done)         |
 | h          | everyone     | closed: save the summary on this laptop             |
@@ -64,7 +64,7 @@ from textual.widgets import Footer, Input, Static, Tree
 from whytree.shared import protocol as p
 from whytree.shared import wording
 from whytree.shared.mirror import Mirror, Received
-from whytree.shared.model import PHASES, Change, Person, Phase, Session
+from whytree.shared.model import PHASES, Change, Mode, Person, Phase, Session
 from whytree.shared.rules import Refusal, decide, depth_refusal, may
 from whytree.tui.handout import save_handout
 from whytree.tui.messages import NewJoinCode, SendCommand
@@ -127,7 +127,10 @@ weigh step this person's "can it change?" answer on it."""
 
 @dataclass(frozen=True)
 class Key:
-    """One key of the session screen, for the bindings, the help and the palette."""
+    """One key of the session screen, for the bindings, the help and the palette.
+
+    `description` and `help` may name the session's words as `{cause}`, `{change_question}`
+    and the other names of `wording.mode_words`: `describe` and `explain` fill them in."""
 
     key: str
     action: str
@@ -148,6 +151,14 @@ class Key:
     def parameters(self) -> tuple[object, ...]:
         return parse_action(self.action)[2]
 
+    def describe(self, mode: Mode) -> str:
+        """The key's name in the footer and the palette, in the session's words."""
+        return self.description.format_map(wording.mode_words(mode))
+
+    def explain(self, mode: Mode) -> str:
+        """What the key does, for the help and the palette, in the session's words."""
+        return self.help.format_map(wording.mode_words(mode))
+
 
 def _in(*steps: Phase) -> frozenset[Phase]:
     return frozenset(steps)
@@ -161,14 +172,14 @@ KEYS: tuple[Key, ...] = (
         "Save the summary on this laptop: a text file and a page to print", steps=_in("closed")),
     Key("u", "undo", "Undo removal", "Bring back the answer removed last"),
     Key("e", "edit", "Edit", "Edit the selected answer", show=False),
-    Key("plus,equals_sign", "dot(1)", "Dot", "Put a “matters” dot on the selected cause", display="+"),
+    Key("plus,equals_sign", "dot(1)", "Dot", "Put a “matters” dot on the selected {cause}", display="+"),
     Key("minus", "dot(-1)", "Undo dot", "Take back a “matters” dot", display="-"),
-    Key("c", "change", "Can change?",
-        "Answer “can it change?” for the selected cause: 1 by us, 2 only with others, "
-        "3 not for now, 0 not answered"),
-    Key("n", "propose", "Action", "Propose an action for the selected cause"),
+    Key("c", "change", "{Can_change}?",
+        "Answer “{change_question}” for the selected {cause}: 1 {we}, 2 {others}, 3 {no}, "
+        "0 not answered"),
+    Key("n", "propose", "Action", "Propose an action for the selected {cause}"),
     Key("v", "reveal(True)", "Reveal votes", "Reveal the votes to everyone", steps=_in("weigh")),
-    Key("v", "reveal(False)", "Hide votes", "Hide the votes again (people can change them)",
+    Key("v", "reveal(False)", "Hide votes", "Hide the votes again (people can vote again)",
         steps=_in("weigh")),
     Key("m", "merge", "Merge", "Merge the selected answer into another one", steps=_in("why")),
     Key("g", "move", "Move", "Move the selected answer under another one (or the situation)",
@@ -190,7 +201,7 @@ KEYS: tuple[Key, ...] = (
     Key("left_square_bracket", "step(-1)", "Prev step", "Go back to the previous step", display="[",
         show=False),
     Key("o", "settings", "Settings",
-        "How many dots each person has, how many on one cause, whether names are hidden", show=False),
+        "How many dots each person has, how many on one {cause}, whether names are hidden", show=False),
     Key("t", "timer", "Timer", "Start or stop a timer for this step", show=False),
     Key("l", "lock", "Lock", "Lock or unlock the room (nobody new gets in)", show=False),
     Key("p", "people", "People", "Remove a participant", show=False),
@@ -199,6 +210,7 @@ KEYS: tuple[Key, ...] = (
 )
 
 FOOTER_STEPS: dict[str, frozenset[Phase]] = {k.action: k.steps for k in KEYS if k.steps is not None}
+KEY_OF_ACTION: dict[str, Key] = {k.action: k for k in KEYS}
 KEY_ACTIONS = frozenset(k.name for k in KEYS)
 KEY_SENDS: dict[str, type[p.ClientCommand]] = {
     "why": p.AddCause, "edit": p.EditCause, "dot": p.SetDots, "change": p.SetChange,
@@ -402,8 +414,9 @@ class SessionScreen(Screen[None]):
                 # This person's "can it change?" answer, where they look when they choose it.
                 answer = self.mirror.my_ballot().change.get(cause.id)
                 line = Content("\n").join([line, Content.assemble(
-                    ("Can it change? Your answer: ", "bold"),
-                    wording.CHANGE_LABELS[answer] if answer is not None else "not answered yet: press c",
+                    (f"{wording.capitalised(wording.CHANGE_QUESTION[state.mode])} Your answer: ", "bold"),
+                    wording.CHANGE_LABELS[state.mode][answer] if answer is not None
+                    else "not answered yet: press c",
                 )])
             self._selected_full.update(line)
 
@@ -454,11 +467,17 @@ class SessionScreen(Screen[None]):
 
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:
-        """The keys that work now; the footer shows those that matter in this step."""
+        """The keys that work now, named in the session's words; the footer shows those
+        that matter in this step."""
         bindings = super().active_bindings
         state = self.mirror.state
         phase = state.phase if state is not None else None
+        mode = self._mode()
         for key, active in bindings.items():
+            own = KEY_OF_ACTION.get(active.binding.action)
+            if active.node is self and own is not None:
+                active = bindings[key] = active._replace(
+                    binding=replace(active.binding, description=own.describe(mode)))
             steps = FOOTER_STEPS.get(active.binding.action)
             if self.merging is not None and active.binding.action == "merge":
                 continue  # half-way through a merge: m finishes it, whatever the step
@@ -468,18 +487,23 @@ class SessionScreen(Screen[None]):
                 bindings[key] = active._replace(binding=replace(active.binding, show=False))
         return bindings
 
+    def _mode(self) -> Mode:
+        """The session's mode, for the words of the keys (a problem until the state comes)."""
+        state = self.mirror.state
+        return state.mode if state is not None else "problem"
+
     def keys_now(self) -> list[tuple[str, str]]:
         """(key, what it does) for every key that applies now, for the help."""
         keys = [("arrows", "move in the tree; ← → fold and unfold")]
         for k in KEYS:
             if k.name != "cancel" and self.allowed(k.name, k.parameters):
-                keys.append((k.display or k.key, k.help))
+                keys.append((k.display or k.key, k.explain(self._mode())))
         return keys
 
     def palette_commands(self) -> list[tuple[str, str, str]]:
         """(title, help, action) for the command palette: the keys that apply now."""
         return [
-            (k.description, f"{k.help} (key: {k.display or k.key})", k.action)
+            (k.describe(self._mode()), f"{k.explain(self._mode())} (key: {k.display or k.key})", k.action)
             for k in KEYS
             if k.name != "cancel" and self.allowed(k.name, k.parameters)
         ]
@@ -619,7 +643,7 @@ class SessionScreen(Screen[None]):
         """Open the "can it change?" picker for the selected cause; the answer chosen there
         is sent at once. It opens on this person's answer as it will be once the votes
         still on their way arrive, so `c 2 c 3` pressed at once ends on "not for now"."""
-        cause_id = self._selected_cause("answer “can it change?”")
+        cause_id = self._selected_cause(f"answer “{wording.CHANGE_QUESTION[self._mode()]}”")
         state = self.mirror.state
         if cause_id is None or self.mirror.me is None or state is None:
             return
@@ -636,7 +660,8 @@ class SessionScreen(Screen[None]):
             self.send(command)
             self._show_selected()
 
-        self.app.push_screen(ChangePicker(cause.text if cause is not None else "", current), chosen)
+        text = cause.text if cause is not None else ""
+        self.app.push_screen(ChangePicker(text, current, state.mode), chosen)
 
     def action_done(self, done: bool | None = None) -> None:
         me = self.mirror.me_ahead()
@@ -948,7 +973,7 @@ class SessionScreen(Screen[None]):
         me = self.mirror.me
         facilitator = me is not None and me.role == "facilitator" and not self.viewer
         self.app.push_screen(HelpScreen(state.phase, step_help(state), self.keys_now(),
-                                        facilitator=facilitator))
+                                        facilitator=facilitator, mode=state.mode))
 
     def action_facilitator_key(self) -> None:
         if self.facilitator_key is not None:

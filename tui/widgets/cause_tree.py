@@ -79,7 +79,7 @@ def cause_label(cause: Cause, state: Session, me: Person | None, *, merging: boo
             label.append(f"  {DOT * min(tally.dots, MAX_DOTS_SHOWN)} {tally.dots}", style="bold yellow")
         if tally is not None and tally.votes_on_change():
             # The room's answer, decided as everywhere else (`ranking.room_answer`).
-            label.append(f"  [{wording.CHANGE_LABELS[room_answer(tally)]}]", style="bold cyan")
+            label.append(f"  [{wording.CHANGE_LABELS[state.mode][room_answer(tally)]}]", style="bold cyan")
     elif me is not None:
         ballot = state.ballots.get(me.id)
         if ballot is not None:
@@ -88,7 +88,7 @@ def cause_label(cause: Cause, state: Session, me: Person | None, *, merging: boo
                 label.append(f"  {DOT * dots} mine", style="bold yellow")
             answer = ballot.change.get(cause.id)
             if answer is not None:
-                label.append(f"  [{wording.CHANGE_LABELS[answer]}]", style="cyan")
+                label.append(f"  [{wording.CHANGE_LABELS[state.mode][answer]}]", style="cyan")
     return label
 
 

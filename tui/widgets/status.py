@@ -43,6 +43,8 @@ def people_line(state: Session, me: Person | None) -> Content:
     if len(names) > 12:
         shown = shown.append(f" and {len(names) - 12} more")
     line = Content.assemble("Here: ", shown if names else "nobody yet", f"  ·  {len(online)} online")
+    if state.phase == "closed":
+        return line  # no step is under way: nobody is done with it
     if me is not None and me.role == "facilitator":
         done = sum(1 for p in online if p.done and p.role != "facilitator")
         others = sum(1 for p in online if p.role != "facilitator")
@@ -119,8 +121,8 @@ class SessionHeader(Vertical):
 
     def _title_line(self, state: Session) -> None:
         step = wording.STEP_TITLES[state.phase]
-        mode = "problem" if state.mode == "problem" else "success"
-        parts = [state.title or "whytree", f"Step {step}", f"({mode})"]
+        parts = [state.title or "whytree", step if state.phase == "closed" else f"Step {step}",
+                 wording.MODE_NAMES[state.mode]]
         if state.locked:
             parts.append("🔒 room locked")
         timer = timer_text(self._ends_at, self._offset)

@@ -21,7 +21,7 @@ from textual.widgets import Static
 
 from whytree.shared.model import Person, Session
 from whytree.shared.report import Document, document
-from whytree.shared.wording import cause_word
+from whytree.shared.wording import cause_word, grid_heading
 
 from .actions import next_step_line, who_line
 from .weigh import MattersGrid, RankingTable
@@ -88,7 +88,7 @@ class SummaryPanel(VerticalScroll):
             f"The {words} that matter most" if state.revealed
             else f"The {words} that matter most (the votes were not revealed)"))
         self.query_one(RankingTable).show_state(state)
-        self._show("summary-grid-heading", Content("Where to act: matters × can change"))
+        self._show("summary-grid-heading", Content(f"Where to act: {grid_heading(state.mode).lower()}"))
         self.query_one(MattersGrid).show_state(state)
         self._show("summary-steps-heading", Content("Agreed next steps"))
         self._show("summary-steps", self._steps(report))

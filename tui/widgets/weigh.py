@@ -27,7 +27,7 @@ from textual.message import Message
 from textual.widgets import Button, Static
 
 from whytree.shared import protocol as p
-from whytree.shared.model import Change, Person, Session
+from whytree.shared.model import Change, Mode, Person, Session
 from whytree.shared.ranking import (
     BOX_TITLES,
     BOXES,
@@ -39,7 +39,15 @@ from whytree.shared.ranking import (
     two_by_two,
 )
 from whytree.shared.rules import may
-from whytree.shared.wording import ANSWER_RULE, CHANGE_LABELS, VOTES_HIDDEN, cause_word
+from whytree.shared.wording import (
+    CAN_CHANGE,
+    CHANGE_LABELS,
+    CHANGE_QUESTION,
+    VOTES_HIDDEN,
+    answer_rule,
+    cause_word,
+    weigh_question,
+)
 
 DOT = "●"
 BAR_WIDTH = 10
@@ -60,14 +68,14 @@ def dot_bar(dots: int, most: int) -> str:
     return DOT * max(1, round(dots * BAR_WIDTH / most))
 
 
-def change_counts(item: RankedCause) -> str:
+def change_counts(item: RankedCause, mode: Mode) -> str:
     """The "can it change?" answers on one cause in words, the answers nobody gave left
     out: e.g. "we can change it: 3 · only with others: 1"."""
     tally = item.tally
     if not tally.votes_on_change():
-        return "nobody answered “can it change?”"
+        return f"nobody answered “{CHANGE_QUESTION[mode]}”"
     counts: tuple[tuple[Change, int], ...] = (("we", tally.we), ("others", tally.others), ("no", tally.no))
-    return " · ".join(f"{CHANGE_LABELS[answer]}: {count}" for answer, count in counts if count)
+    return " · ".join(f"{CHANGE_LABELS[mode][answer]}: {count}" for answer, count in counts if count)
 
 
 class _Text(Static):
@@ -124,7 +132,7 @@ class RankingTable(_Text):
                 (bar, "$accent"),
                 (f" {item.dots:>2}  ", "bold"),
                 short(item.cause.text, 60),
-                (f"  — {change_counts(item)}", "dim"),
+                (f"  — {change_counts(item, state.mode)}", "dim"),
             ))
         if self.limit is None:
             rest = len(causes) - len(shown)
@@ -204,8 +212,9 @@ class MattersGrid(Grid):
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="axis")
-        yield Static("can change", classes="axis column-axis")
-        yield Static("not for now", classes="axis column-axis")
+        # The columns' words follow the session's mode (`show_state`).
+        yield Static("", id="grid-can", classes="axis column-axis")
+        yield Static("", id="grid-cannot", classes="axis column-axis")
         yield Static("matters\nmost", classes="axis row-axis")
         yield self.boxes["act_first"]
         yield self.boxes["keep_in_mind"]
@@ -218,6 +227,8 @@ class MattersGrid(Grid):
         self.set_class(event.size.width < self.NARROW, "-narrow")
 
     def show_state(self, state: Session) -> None:
+        self.query_one("#grid-can", Static).update(Content(CAN_CHANGE[state.mode]))
+        self.query_one("#grid-cannot", Static).update(Content(CHANGE_LABELS[state.mode]["no"]))
         boxes = two_by_two(state)
         most = max((item.dots for items in boxes.values() for item in items), default=0)
         for box, items in boxes.items():
@@ -298,9 +309,7 @@ class WeighPanel(VerticalScroll):
         facilitator = me.role == "facilitator"
         self.set_class(facilitator, "-facilitator")
         self.set_class(state.revealed, "-revealed")
-        words = cause_word(state.mode, plural=True)
-        self._text("weigh-title").show(Content(
-            f"Which {words} matter most, and can they change?"))
+        self._text("weigh-title").show(Content(weigh_question(state.mode)))
         if state.revealed:
             self._show_results(state)
         else:
@@ -332,10 +341,11 @@ class WeighPanel(VerticalScroll):
         self._text("weigh-voters").show(Content(
             f"{state.voters} of {here} {'person has' if here == 1 else 'people have'} voted"))
         if state.phase == "weigh":
+            labels = CHANGE_LABELS[state.mode]
             howto = (
                 f"Select a {word} in the tree, then: + adds a “matters” dot, - takes one back, "
-                f"c answers “can it change?” (then 1 {CHANGE_LABELS['we']}, 2 {CHANGE_LABELS['others']}, "
-                f"3 {CHANGE_LABELS['no']}). {VOTES_HIDDEN}"
+                f"c answers “{CHANGE_QUESTION[state.mode]}” (then 1 {labels['we']}, 2 {labels['others']}, "
+                f"3 {labels['no']}). {VOTES_HIDDEN}"
             )
         elif state.phase in ("situation", "why"):
             howto = "Voting opens in the weigh step."
@@ -359,7 +369,7 @@ class WeighPanel(VerticalScroll):
             line = Content.assemble(
                 "  ", (DOT * dots if dots else "·", "$accent"), " ", short(cause.text, 50))
             if answer is not None:
-                line = line + Content.styled(f" — {CHANGE_LABELS[answer]}", "dim")
+                line = line + Content.styled(f" — {CHANGE_LABELS[state.mode][answer]}", "dim")
             parts.append(line)
         return Content("\n").join(parts)
 
@@ -367,7 +377,7 @@ class WeighPanel(VerticalScroll):
         title = Content(f"The room's votes: {state.voters} "
                         f"{'person' if state.voters == 1 else 'people'} voted")
         unweighed = len(not_weighed(state))
-        notes = [ANSWER_RULE]
+        notes = [answer_rule(state.mode)]
         if unweighed:
             notes.append(f"{unweighed} {cause_word(state.mode, plural=unweighed != 1)} not weighed yet "
                          "(no dot, no answer): not on the 2×2.")
