@@ -47,6 +47,7 @@ from websockets.asyncio.server import Server as WebsocketServer
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
+from websockets.protocol import State
 
 from whytree.shared import protocol as p
 from whytree.shared.joincode import chosen_code
@@ -438,35 +439,64 @@ class Server:
             await self._committer
 
     def _deliver(self, outputs: list[Output], records: list[Record]) -> None:
-        """Send a committed batch's frames, in order, and act on what it holds."""
+        """Send a committed batch's frames, in order, and act on what it holds. Each
+        connection gets all its frames of the batch in one write (one system call, not one
+        per event); a close or a notice waits for the frames before it."""
+        frames: dict[ConnId, list[bytes]] = {}
         for output in outputs:
             if isinstance(output, Send):
-                self._send(output)
-            elif isinstance(output, Notice):
+                for conn in output.to:
+                    frames.setdefault(conn, []).append(output.data)
+                continue
+            self._write_all(frames)
+            if isinstance(output, Notice):
                 self._notice(output.message)
             else:
                 ws = self._sockets.get(output.conn)
                 if ws is not None:
                     self._spawn(ws.close(output.code, output.reason))
+        self._write_all(frames)
         self._after_commit(records)
 
-    def _send(self, output: Send) -> None:
-        sockets = []
-        for conn in output.to:
+    def _write_all(self, frames: dict[ConnId, list[bytes]]) -> None:
+        """Write each connection's frames (already encoded, the same bytes for everyone
+        who sees the same view), as text frames, in order; then forget them."""
+        for conn, datas in frames.items():
             ws = self._sockets.get(conn)
-            if ws is None:
-                continue
-            transport = ws.transport
-            if transport is not None and transport.get_write_buffer_size() > self.config.limits.max_backlog:
-                log.info("dropping connection %d: it is not reading (it will resume)", conn)
-                # Cut it at once: a close frame would wait behind everything it is not
-                # reading (`ws.close()` waits for the buffer to drain, so it never ends),
-                # and every frame until then would come back here.
-                del self._sockets[conn]
-                transport.abort()
-                continue
-            sockets.append(ws)
-        websockets.broadcast(sockets, output.data, text=True)
+            if ws is not None:
+                self._write(conn, ws, datas)
+        frames.clear()
+
+    def _write(self, conn: ConnId, ws: ServerConnection, datas: list[bytes]) -> None:
+        """What `websockets.broadcast` does for one frame, for several: the protocol frames
+        each one, and the transport gets them together, up to WRITE_CHUNK bytes a write.
+        Before each write, a connection that is not reading is dropped."""
+        transport = ws.transport
+        if transport is None or ws.protocol.state is not State.OPEN:
+            return  # closing: the frames would be refused (broadcast skips it too)
+        chunk: list[bytes] = []
+        size = 0
+        try:
+            for index, data in enumerate(datas):
+                ws.protocol.send_text(data)
+                for piece in ws.protocol.data_to_send():
+                    chunk.append(piece)
+                    size += len(piece)
+                last = index == len(datas) - 1
+                if not last and size + len(datas[index + 1]) + 16 <= WRITE_CHUNK:
+                    continue
+                if transport.get_write_buffer_size() > self.config.limits.max_backlog:
+                    log.info("dropping connection %d: it is not reading (it will resume)", conn)
+                    # Cut it at once: a close frame would wait behind everything it is not
+                    # reading (`ws.close()` waits for the buffer to drain, so it never ends),
+                    # and every frame until then would come back here.
+                    self._sockets.pop(conn, None)
+                    transport.abort()
+                    return
+                transport.write(b"".join(chunk))
+                chunk, size = [], 0
+        except Exception as exc:  # noqa: BLE001 - as broadcast: one link's failure stays its own
+            log.warning("could not write to connection %d: %s", conn, exc)
 
     def _after_commit(self, records: list[Record]) -> None:
         for record in records:
@@ -582,6 +612,11 @@ class Server:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
+
+WRITE_CHUNK = 4096
+"""Bytes of frames written to one connection at once, at most (unless one frame is larger):
+one system call for a batch of events, while a connection that stops reading is still
+cut within a few KB of its `max_backlog`."""
 
 FLOOD_LOGGERS = ("websockets.server", "asyncio", __name__)
 """Loggers a flood can make talk (a bad handshake, an accept error, a dropped client):
