@@ -20,6 +20,14 @@ deadline, and the server child exits when its parent goes away (its stdin closes
 
 The server's per-person flood limit (20 commands a second) is lifted in the child unless
 `--keep-flood-limit` is given; otherwise the limiter, not the server, sets the rate.
+
+Next to it, with the same clients: the floor (a bare websockets fan-out) and "floor+fsync"
+(the floor with one fdatasync per batch before broadcast: what durability costs by itself).
+
+    .venv/bin/python benchmarks/bench_server.py --room 30 [--room-with serve]
+
+runs a room of 30 people at a person's pace against a real `whytree host` (or `serve`) for
+a minute, and prints the host process's CPU and memory (from /proc) and round trips.
 """
 
 from __future__ import annotations
@@ -97,23 +105,66 @@ def serve_child(data_dir: Path, keep_flood_limit: bool) -> None:
         finally:
             await server.stop()
 
-    asyncio.run(main())
+    profile_dir = os.environ.get("WHYTREE_BENCH_PROFILE")
+    if not profile_dir:
+        asyncio.run(main())
+        return
+    import cProfile
+
+    profiler = cProfile.Profile()  # the event loop's thread only (the writer thread waits on the disk)
+    profiler.enable()
+    try:
+        asyncio.run(main())
+    finally:
+        profiler.disable()
+        profiler.dump_stats(Path(profile_dir) / f"server-{os.getpid()}.prof")
 
 
-def floor_child() -> None:
+def floor_child(sync_dir: Path | None = None) -> None:
     """The floor: a bare websockets server that only fans out. It answers `join` with a
     `welcome`, and every other frame with an `event` carrying it, encoded once and
     broadcast to every connection -- no rules, no journal, no views. Same stdin protocol
-    as `serve_child` (`stats`, `reset`)."""
+    as `serve_child` (`stats`, `reset`).
+
+    With `sync_dir` ("floor+fsync"), the floor plus durability and nothing else: the events
+    are appended to a file in `sync_dir` by one thread, everything queued in one write and
+    one `fdatasync` (a group commit, as the server does), and broadcast when it returns.
+    What it costs over the floor is what an fsync before broadcast costs by itself."""
+    import concurrent.futures
+
     from websockets.asyncio.server import ServerConnection, broadcast, serve
     from websockets.exceptions import ConnectionClosed
+
+    batches: list[int] = []
+    commit_ms: list[float] = []
+
+    def write_and_sync(fd: int, frames: list[str]) -> None:
+        started = time.perf_counter()
+        os.write(fd, "\n".join(frames).encode() + b"\n")
+        os.fdatasync(fd)
+        batches.append(len(frames))
+        commit_ms.append((time.perf_counter() - started) * 1000)
 
     async def main() -> None:
         peers: set[ServerConnection] = set()
         seq = 0
+        queued: list[str] = []
+        committer: asyncio.Task[None] | None = None
+        writer = concurrent.futures.ThreadPoolExecutor(1)
+        log_fd = (os.open(sync_dir / "floor.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+                  if sync_dir is not None else -1)
+
+        async def commit_while_queued() -> None:
+            loop = asyncio.get_running_loop()
+            while queued:
+                batch = queued[:]
+                queued.clear()
+                await loop.run_in_executor(writer, write_and_sync, log_fd, batch)
+                for frame in batch:
+                    broadcast(peers, frame)
 
         async def handler(ws: ServerConnection) -> None:
-            nonlocal seq
+            nonlocal seq, committer
             try:
                 async for data in ws:
                     frame = json.loads(data)
@@ -123,7 +174,12 @@ def floor_child() -> None:
                         continue
                     seq += 1
                     event = {"type": "event", "seq": seq, "by": "p0", "op": frame.get("op"), "command": frame}
-                    broadcast(peers, json.dumps(event))
+                    if sync_dir is None:
+                        broadcast(peers, json.dumps(event))
+                        continue
+                    queued.append(json.dumps(event))
+                    if committer is None or committer.done():
+                        committer = asyncio.get_running_loop().create_task(commit_while_queued())
             except ConnectionClosed:
                 pass
             finally:
@@ -136,10 +192,12 @@ def floor_child() -> None:
             cpu_at_reset = time.process_time()
             while line := await loop.run_in_executor(None, sys.stdin.readline):
                 if line.strip() == "stats":
-                    stats = {"batches": [], "commit_ms": [], "cpu_s": time.process_time() - cpu_at_reset,
-                             **memory()}
+                    stats = {"batches": batches, "commit_ms": commit_ms,
+                             "cpu_s": time.process_time() - cpu_at_reset, **memory()}
                     print(json.dumps(stats), flush=True)
                 elif line.strip() == "reset":
+                    batches.clear()
+                    commit_ms.clear()
                     cpu_at_reset = time.process_time()
 
     asyncio.run(main())
@@ -162,10 +220,12 @@ def memory() -> dict[str, float]:
 class ServerChild:
     """The parent's handle on the server child."""
 
-    def __init__(self, data_dir: Path, keep_flood_limit: bool, floor: bool = False) -> None:
+    def __init__(self, data_dir: Path, keep_flood_limit: bool, kind: str = "whytree") -> None:
         command = [sys.executable, __file__, "--serve-child", str(data_dir)]
-        if floor:
+        if kind == "floor":
             command = [sys.executable, __file__, "--floor-child"]
+        elif kind == "floor+fsync":
+            command = [sys.executable, __file__, "--floor-child", "--floor-sync", str(data_dir)]
         if keep_flood_limit:
             command.append("--keep-flood-limit")
         self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -347,7 +407,8 @@ def worker_process(conn: Connection, url: str, names: list[str], window: int, ra
 @dataclass
 class Row:
     server: str
-    """"whytree" (rules, journal, views) or "floor" (a bare websockets fan-out)."""
+    """"whytree" (rules, journal, views), "floor" (a bare websockets fan-out) or "floor+fsync"
+    (the floor with a group commit to a file, one fdatasync per batch, before broadcast)."""
     clients: int
     stage: str
     accepted_per_s: float
@@ -409,8 +470,10 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-async def run_one(count: int, args: argparse.Namespace, floor: bool = False) -> list[Row]:
-    """One fresh server (or the bare floor), `count` clients, both stages."""
+async def run_one(count: int, args: argparse.Namespace, kind: str = "whytree") -> list[Row]:
+    """One fresh server (`kind`: "whytree", or the bare "floor", or "floor+fsync"), `count`
+    clients, both stages."""
+    floor = kind != "whytree"
     from whytree.shared.protocol import MAX_CAUSES
 
     loop = asyncio.get_running_loop()
@@ -422,7 +485,7 @@ async def run_one(count: int, args: argparse.Namespace, floor: bool = False) -> 
 
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="whytree-bench-") as folder:
-        server = await loop.run_in_executor(None, ServerChild, Path(folder), args.keep_flood_limit, floor)
+        server = await loop.run_in_executor(None, ServerChild, Path(folder), args.keep_flood_limit, kind)
         workers: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
         fac: Facilitator | None = None
         tuis: list[Any] = []
@@ -465,7 +528,7 @@ async def run_one(count: int, args: argparse.Namespace, floor: bool = False) -> 
                            for _, pipe in workers]
                 stats = server.ask("stats")
                 assert stats is not None
-                rows.append(_row("floor" if floor else "whytree", count, stage, start_at, results, stats))
+                rows.append(_row(kind, count, stage, start_at, results, stats))
         finally:
             for terminal in tuis:
                 terminal.close()
@@ -483,7 +546,7 @@ async def run_one(count: int, args: argparse.Namespace, floor: bool = False) -> 
     return rows
 
 
-def _start_tuis(url: str, count: int) -> list[Any]:
+def _start_tuis(url: str, count: int, wait_text: str = "The cause everyone votes on") -> list[Any]:
     """`count` real `whytree join` processes, each on its own pseudo-terminal, in the room
     for the whole run (what the host serves them is part of its load)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -496,7 +559,7 @@ def _start_tuis(url: str, count: int) -> list[Any]:
     terminals = [Terminal([WHYTREE, "join", url, "--name", f"Screen {i + 1}", "--code", CODE], env)
                  for i in range(count)]
     for terminal in terminals:
-        terminal.wait_for("The cause everyone votes on")
+        terminal.wait_for(wait_text)
     return terminals
 
 
@@ -534,16 +597,17 @@ def print_table(rows: list[Row]) -> None:
                       f"{r.peak_mb:.1f}"))
     _print_aligned(lines, left={0, 2})
     floors = {(r.clients, r.stage): r for r in rows if r.server == "floor"}
-    ratios = [("clients", "stage", "events/s ×", "p50 ×", "p99 ×")]
+    ratios = [("server", "clients", "stage", "events/s ×", "p50 ×", "p99 ×")]
     for r in rows:
         floor = floors.get((r.clients, r.stage))
-        if r.server == "whytree" and floor is not None:
-            ratios.append((str(r.clients), r.stage, f"{r.accepted_per_s / floor.accepted_per_s:.2f}",
+        if r.server != "floor" and floor is not None:
+            ratios.append((r.server, str(r.clients), r.stage,
+                           f"{r.accepted_per_s / floor.accepted_per_s:.2f}",
                            f"{r.p50_ms / floor.p50_ms:.2f}", f"{r.p99_ms / floor.p99_ms:.2f}"))
     if len(ratios) > 1:
         print()
-        print("whytree next to the floor (whytree ÷ floor):")
-        _print_aligned(ratios, left={1})
+        print("next to the floor (÷ floor):")
+        _print_aligned(ratios, left={0, 2})
 
 
 def _print_aligned(lines: list[tuple[str, ...]], left: set[int]) -> None:
@@ -553,6 +617,207 @@ def _print_aligned(lines: list[tuple[str, ...]], left: set[int]) -> None:
                         for i, (cell, width) in enumerate(zip(line, widths, strict=True))))
         if index == 0:
             print("  ".join("-" * width for width in widths))
+
+
+# --- a room of N at a person's pace, against a real `whytree host` ------------------------------
+
+ROOM_SITUATION = "Our fifth graders get into trouble after school"
+
+
+@dataclass
+class RoomStage:
+    name: str
+    seconds: float
+    events: int
+    rejected: int
+    cpu_percent: float
+    """Share of one CPU the host process used (from /proc/<pid>/stat)."""
+    rss_mean_mb: float
+    rss_max_mb: float
+    """The host's resident memory (VmRSS in /proc/<pid>/status), sampled twice a second."""
+    p50_ms: float
+    p99_ms: float
+    """From a participant's send to its own event coming back."""
+
+
+class RoomPerson:
+    """A participant at a person's pace: reads everything, acts every few seconds."""
+
+    def __init__(self, ws: Any, name: str, causes: list[str]) -> None:
+        self.ws, self.name, self.causes = ws, name, causes
+        self.inflight: dict[str, float] = {}
+        self.round_trips: list[float] = []
+        self.rejected = 0
+        self.events = 0
+        self.sent = 0
+        self.dots: dict[str, int] = {}
+        self.reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        async for data in self.ws:
+            frame = json.loads(data)
+            if frame["type"] == "event":
+                self.events += 1
+                command = frame["command"]
+                if command.get("type") == "add_cause" and command.get("id"):
+                    if command["id"] not in self.causes:
+                        self.causes.append(command["id"])
+                sent = self.inflight.pop(command.get("op") or "", None)
+                if sent is not None:
+                    self.round_trips.append((time.monotonic() - sent) * 1000)
+            elif frame["type"] == "rejected":
+                self.inflight.pop(frame.get("op") or "", None)
+                self.rejected += 1
+
+    async def act(self, stage: str, rng: Any) -> None:
+        self.sent += 1
+        op = f"{self.name}-{self.sent}"
+        if stage == "why" or not self.causes:
+            parent = rng.choice(self.causes) if self.causes and rng.random() < 0.7 else None
+            frame: dict[str, Any] = {"type": "add_cause", "op": op, "parent": parent,
+                                     "text": f"Because of something {self.name} noticed ({self.sent})"}
+        elif rng.random() < 0.6:  # a dot on or off, within the budget of 3
+            cause = rng.choice(self.causes)
+            dots = 1 - self.dots.get(cause, 0)
+            if dots and sum(self.dots.values()) >= 3:
+                cause, dots = next(c for c, d in self.dots.items() if d), 0
+            self.dots[cause] = dots
+            frame = {"type": "set_dots", "op": op, "cause": cause, "dots": dots}
+        else:
+            frame = {"type": "set_change", "op": op, "cause": rng.choice(self.causes),
+                     "answer": rng.choice(["we", "others", "no"])}
+        self.inflight[op] = time.monotonic()
+        await self.ws.send(json.dumps(frame))
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of `pid` so far (fields 14 and 15 of /proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def run_room(count: int, args: argparse.Namespace) -> list[RoomStage]:
+    """A room of `count` people on `count` screens against a real `whytree host` (the
+    facilitator's own screen, on a pseudo-terminal, with the server in the same process;
+    or `whytree serve` with `--room-with serve`, and the facilitator's screen left out):
+    `--tuis` real `whytree join` screens and protocol clients for everyone else, each acting
+    every 2-8 s (an answer in "why"; a dot or a "can it change?" in "weigh")."""
+    import random
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_tui import WHYTREE, Terminal
+
+    loop = asyncio.get_running_loop()
+    rng = random.Random(30)
+    folder = tempfile.mkdtemp(prefix="whytree-bench-room-")
+    env = dict(os.environ, TERM="xterm-256color", LANG="C.UTF-8", XDG_DATA_HOME=folder,
+               XDG_CONFIG_HOME=folder, HOME=folder)
+    port = _free_port()
+    url = f"ws://127.0.0.1:{port}"
+    host = Terminal([WHYTREE, args.room_with, "--port", str(port), "--bind", "127.0.0.1", "--data-dir",
+                     str(Path(folder) / "data"), "--no-discovery", "--code", CODE,
+                     "--facilitator-key", KEY, "--title", f"A room of {count}"], env)
+    pid = host.process.pid
+    people: list[RoomPerson] = []
+    tuis: list[Any] = []
+    fac: Facilitator | None = None
+    try:
+        deadline = time.monotonic() + 60
+        while fac is None:
+            try:
+                fac = await Facilitator.join(url)
+            except OSError:
+                if time.monotonic() > deadline or host.process.poll() is not None:
+                    raise SystemExit("`whytree host` did not start") from None
+                await asyncio.sleep(0.2)
+        await fac.do(type="set_situation", op="situation", text=ROOM_SITUATION, mode="problem")
+        await fac.do(type="set_phase", op="phase-why", phase="why")
+        tuis = await loop.run_in_executor(None, _start_tuis, url, args.tuis, ROOM_SITUATION)
+        from websockets.asyncio.client import connect
+
+        causes: list[str] = []
+        for index in range(count - 1 - len(tuis)):  # the host's own screen is one of the room
+            ws = await connect(url, compression=None, max_size=2**24, open_timeout=20)
+            await ws.send(json.dumps({"type": "join", "code": CODE, "name": f"Person {index + 1}"}))
+            await ws.recv()
+            people.append(RoomPerson(ws, f"p{index}", causes))
+
+        stages: list[RoomStage] = []
+        plan = [("idle", args.room_seconds / 6), ("why", args.room_seconds / 2),
+                ("weigh", args.room_seconds / 3)]
+        for stage, seconds in plan:
+            if stage == "weigh":
+                await fac.do(type="set_phase", op="phase-weigh", phase="weigh")
+            for person in people:
+                person.round_trips.clear()
+                person.rejected = 0
+            events_before = people[0].events if people else 0
+            cpu_before, started = _cpu_seconds(pid), time.monotonic()
+            rss: list[float] = []
+            stop_at = started + seconds
+
+            async def pace(person: RoomPerson, stage: str = stage, stop_at: float = stop_at) -> None:
+                while True:
+                    wait = rng.uniform(2, 8)
+                    if time.monotonic() + wait >= stop_at:
+                        return
+                    await asyncio.sleep(wait)
+                    await person.act(stage, rng)
+
+            actors = [asyncio.create_task(pace(person)) for person in people] if stage != "idle" else []
+            while time.monotonic() < stop_at:
+                rss.append(_rss_mb(pid))
+                await asyncio.sleep(0.5)
+            await asyncio.gather(*actors)
+            elapsed = time.monotonic() - started
+            cpu = _cpu_seconds(pid) - cpu_before
+            trips = [trip for person in people for trip in person.round_trips]
+            stages.append(RoomStage(
+                name=stage, seconds=elapsed,
+                events=(people[0].events - events_before) if people else 0,
+                rejected=sum(person.rejected for person in people),
+                cpu_percent=100 * cpu / elapsed, rss_mean_mb=statistics.fmean(rss),
+                rss_max_mb=max(rss), p50_ms=percentile(trips, 0.5), p99_ms=percentile(trips, 0.99)))
+        return stages
+    finally:
+        for person in people:
+            await person.ws.close()
+            person.reader.cancel()
+        await asyncio.gather(*(person.reader for person in people), return_exceptions=True)
+        if fac is not None:
+            await fac.close()
+        for terminal in tuis:
+            terminal.close()
+        host.close()
+
+
+def print_room(count: int, tuis: int, with_: str, stages: list[RoomStage]) -> None:
+    what = ("`whytree host` (the facilitator's screen and the server, one process)" if with_ == "host"
+            else "`whytree serve` (the server alone)")
+    print(f"A room of {count} against {what}: {tuis} `whytree join` screens, "
+          f"{count - 1 - tuis} protocol clients, each acting every 2-8 s")
+    lines: list[tuple[str, ...]] = [("stage", "seconds", "events", "events/s", "rejected", "host CPU",
+                                     "RSS MB", "RSS max", "p50 ms", "p99 ms")]
+    for st in stages:
+        lines.append((st.name, f"{st.seconds:.0f}", str(st.events), f"{st.events / st.seconds:.1f}",
+                      str(st.rejected), f"{st.cpu_percent:.1f} %", f"{st.rss_mean_mb:.1f}",
+                      f"{st.rss_max_mb:.1f}", f"{st.p50_ms:.1f}", f"{st.p99_ms:.1f}"))
+    _print_aligned(lines, left={0})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -570,14 +835,33 @@ def main(argv: list[str] | None = None) -> int:
                         help="skip the floor (a bare websockets fan-out with the same clients)")
     parser.add_argument("--tuis", type=int, default=2,
                         help="real `whytree join` screens in the room, on pseudo-terminals (default 2)")
+    parser.add_argument("--room", type=int, default=0,
+                        help="instead: a room of this many people at a person's pace against a real "
+                             "`whytree host`, measuring the host's CPU and memory")
+    parser.add_argument("--room-with", choices=("host", "serve"), default="host",
+                        help="what the room runs against: `whytree host` (the server and the "
+                             "facilitator's screen, the default) or `whytree serve` (the server alone)")
+    parser.add_argument("--room-seconds", type=float, default=60.0,
+                        help="how long the room lasts (1/6 idle, 1/2 answering, 1/3 weighing)")
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="write a cProfile of each whytree server child into this folder")
     parser.add_argument("--serve-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--floor-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--floor-sync", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--no-fsync-floor", action="store_true",
+                        help="skip the floor with one fsync per batch before broadcast")
     args = parser.parse_args(argv)
     if args.serve_child is not None:
         serve_child(args.serve_child, args.keep_flood_limit)
         return 0
     if args.floor_child:
-        floor_child()
+        floor_child(args.floor_sync)
+        return 0
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
+        os.environ["WHYTREE_BENCH_PROFILE"] = str(args.profile.resolve())
+    if args.room:
+        print_room(args.room, args.tuis, args.room_with, asyncio.run(run_room(args.room, args)))
         return 0
     counts = [int(part) for part in args.clients.split(",") if part.strip()]
     load = f"{args.rate:g} commands/s per client" if args.rate > 0 else f"{args.window} in flight per client"
@@ -588,7 +872,9 @@ def main(argv: list[str] | None = None) -> int:
     for count in counts:
         rows += asyncio.run(run_one(count, args))
         if not args.no_floor:
-            rows += asyncio.run(run_one(count, args, floor=True))
+            rows += asyncio.run(run_one(count, args, "floor"))
+            if not args.no_fsync_floor:
+                rows += asyncio.run(run_one(count, args, "floor+fsync"))
     print()
     print_table(rows)
     return 0

@@ -2,8 +2,18 @@
 
 This is the thin asyncio adapter around `hub.Hub` (which decides everything): it accepts
 connections, feeds their frames to the hub, makes the hub's journal records durable and
-only then sends the frames the hub produced. Everything received in one turn of the event
-loop is committed together (`_flush`), so a burst of votes costs one disk sync.
+only then sends the frames the hub produced.
+
+**Group commit.** The journal's commit waits for the disk (an fsync, milliseconds on a
+laptop, far more on an SD card), so it runs in a thread of its own, one commit at a time
+(`_commit_while_queued`), while the event loop goes on receiving, deciding and applying.
+Each commit takes everything accepted since the one before, in one transaction (one disk
+sync for the whole batch); when it is durable, the loop sends that batch's frames, in the
+order the hub produced them, and starts the next commit with whatever queued meanwhile.
+So no frame leaves before every record produced before it is on disk (a retry's answer,
+a welcome or a refusal that comes after an unsaved event waits for it too), nothing is
+reordered, and a failed commit drops its batch and everything queued behind it
+(`_storage_failed`). `stop` waits until everything queued is committed.
 
 It also: serves the browser client on the same port and refuses websockets from other
 sites' pages (`web.WebFront`), caps the connections that have not joined yet (per address,
@@ -18,6 +28,7 @@ closes, and resumes the latest open session from the journal on start.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import itertools
 import logging
@@ -36,6 +47,7 @@ from websockets.asyncio.server import Server as WebsocketServer
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
+from websockets.protocol import State
 
 from whytree.shared import protocol as p
 from whytree.shared.joincode import chosen_code
@@ -99,7 +111,12 @@ class Server:
         self._sockets: dict[ConnId, ServerConnection] = {}
         self._ids = itertools.count(1)
         self._pending: list[Output] = []
+        """Frames and closes waiting for the records produced before them to be durable."""
         self._flush_handle: asyncio.Handle | None = None
+        self._committer: asyncio.Task[None] | None = None
+        """Commits what is queued, a batch at a time, while there is something queued."""
+        self._writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="whytree-journal")
+        """The one thread that commits to the journal (its disk syncs never stop the loop)."""
         self._probe_task: asyncio.Task[None] | None = None
         self._presence_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
@@ -256,7 +273,8 @@ class Server:
             self._flush_handle.cancel()
         if self.hub is not None and self._journal is not None and not self.hub.storage_error:
             self.hub.all_away()  # everyone is disconnected now: say so in the journal
-        self._flush()
+        await self._drain()
+        self._writer.shutdown(wait=True)
         if self._probe_task is not None:
             self._probe_task.cancel()
         for task in list(self._background):
@@ -379,46 +397,106 @@ class Server:
             self._flush_handle = asyncio.get_running_loop().call_soon(self._flush)
 
     def _flush(self) -> None:
-        """Make this turn's records durable, then send this turn's frames."""
+        """Start committing what is queued, unless a commit is running (when it ends, the
+        next one takes everything queued meanwhile)."""
         self._flush_handle = None
+        if self.hub is None or self._journal is None:
+            return
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.get_running_loop().create_task(self._commit_while_queued())
+
+    async def _commit_while_queued(self) -> None:
+        """Commit the queued records in one transaction, in the writer thread; then send the
+        frames queued with them; again while more was queued meanwhile."""
         hub, journal = self.hub, self._journal
-        if hub is None or journal is None:
-            return
-        records = hub.take_unsaved()
-        outputs, self._pending = self._pending, []
-        try:
-            journal.write(self._session_id, records)
-        except JournalError as exc:
-            self._storage_failed(str(exc))
-            return
+        assert hub is not None and journal is not None
+        loop = asyncio.get_running_loop()
+        while self._pending or hub.unsaved:
+            records = hub.take_unsaved()
+            outputs, self._pending = self._pending, []
+            if records:
+                try:
+                    await loop.run_in_executor(self._writer, journal.write, self._session_id, records)
+                except JournalError as exc:
+                    self._storage_failed(str(exc))
+                    return
+                except Exception as exc:  # noqa: BLE001 - a bug must not leave frames unsent forever
+                    log.exception("journal write failed")
+                    self._storage_failed(f"The host cannot save changes ({_describe(exc)}): changes "
+                                         "are paused.")
+                    return
+            self._deliver(outputs, records)
+
+    async def _drain(self) -> None:
+        """Wait until everything queued is committed and sent (or dropped by a failure)."""
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+        hub = self.hub
+        while self._committer is not None and not self._committer.done() or (
+                hub is not None and self._journal is not None and (self._pending or hub.unsaved)):
+            self._flush()
+            assert self._committer is not None
+            await self._committer
+
+    def _deliver(self, outputs: list[Output], records: list[Record]) -> None:
+        """Send a committed batch's frames, in order, and act on what it holds. Each
+        connection gets all its frames of the batch in one write (one system call, not one
+        per event); a close or a notice waits for the frames before it."""
+        frames: dict[ConnId, list[bytes]] = {}
         for output in outputs:
             if isinstance(output, Send):
-                self._send(output)
-            elif isinstance(output, Notice):
+                for conn in output.to:
+                    frames.setdefault(conn, []).append(output.data)
+                continue
+            self._write_all(frames)
+            if isinstance(output, Notice):
                 self._notice(output.message)
             else:
                 ws = self._sockets.get(output.conn)
                 if ws is not None:
                     self._spawn(ws.close(output.code, output.reason))
+        self._write_all(frames)
         self._after_commit(records)
 
-    def _send(self, output: Send) -> None:
-        sockets = []
-        for conn in output.to:
+    def _write_all(self, frames: dict[ConnId, list[bytes]]) -> None:
+        """Write each connection's frames (already encoded, the same bytes for everyone
+        who sees the same view), as text frames, in order; then forget them."""
+        for conn, datas in frames.items():
             ws = self._sockets.get(conn)
-            if ws is None:
-                continue
-            transport = ws.transport
-            if transport is not None and transport.get_write_buffer_size() > self.config.limits.max_backlog:
-                log.info("dropping connection %d: it is not reading (it will resume)", conn)
-                # Cut it at once: a close frame would wait behind everything it is not
-                # reading (`ws.close()` waits for the buffer to drain, so it never ends),
-                # and every frame until then would come back here.
-                del self._sockets[conn]
-                transport.abort()
-                continue
-            sockets.append(ws)
-        websockets.broadcast(sockets, output.data, text=True)
+            if ws is not None:
+                self._write(conn, ws, datas)
+        frames.clear()
+
+    def _write(self, conn: ConnId, ws: ServerConnection, datas: list[bytes]) -> None:
+        """What `websockets.broadcast` does for one frame, for several: the protocol frames
+        each one, and the transport gets them together, up to WRITE_CHUNK bytes a write.
+        Before each write, a connection that is not reading is dropped."""
+        transport = ws.transport
+        if transport is None or ws.protocol.state is not State.OPEN:
+            return  # closing: the frames would be refused (broadcast skips it too)
+        chunk: list[bytes] = []
+        size = 0
+        try:
+            for index, data in enumerate(datas):
+                ws.protocol.send_text(data)
+                for piece in ws.protocol.data_to_send():
+                    chunk.append(piece)
+                    size += len(piece)
+                last = index == len(datas) - 1
+                if not last and size + len(datas[index + 1]) + 16 <= WRITE_CHUNK:
+                    continue
+                if transport.get_write_buffer_size() > self.config.limits.max_backlog:
+                    log.info("dropping connection %d: it is not reading (it will resume)", conn)
+                    # Cut it at once: a close frame would wait behind everything it is not
+                    # reading (`ws.close()` waits for the buffer to drain, so it never ends),
+                    # and every frame until then would come back here.
+                    self._sockets.pop(conn, None)
+                    transport.abort()
+                    return
+                transport.write(b"".join(chunk))
+                chunk, size = [], 0
+        except Exception as exc:  # noqa: BLE001 - as broadcast: one link's failure stays its own
+            log.warning("could not write to connection %d: %s", conn, exc)
 
     def _after_commit(self, records: list[Record]) -> None:
         for record in records:
@@ -490,11 +568,13 @@ class Server:
     # --- storage trouble ---------------------------------------------------------------
 
     def _storage_failed(self, message: str) -> None:
-        """Nothing of this turn was saved: forget it, tell everyone, pause changes."""
+        """Nothing of this batch, nor of what queued behind it, was saved: forget it, tell
+        everyone, pause changes."""
         hub, journal = self.hub, self._journal
         assert hub is not None and journal is not None
         log.error("journal write failed: %s", message)
         assert self._session_row is not None
+        self._pending = []  # frames of changes that are not saved: never sent
         hub.roll_back(_replayed(journal, self._session_row), message)
         error = p.encode(p.Error(code="storage", message=message))
         websockets.broadcast(list(self._sockets.values()), error, text=True)
@@ -532,6 +612,11 @@ class Server:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
+
+WRITE_CHUNK = 4096
+"""Bytes of frames written to one connection at once, at most (unless one frame is larger):
+one system call for a batch of events, while a connection that stops reading is still
+cut within a few KB of its `max_backlog`."""
 
 FLOOD_LOGGERS = ("websockets.server", "asyncio", __name__)
 """Loggers a flood can make talk (a bad handshake, an accept error, a dropped client):

@@ -3,9 +3,11 @@
 One SQLite file (`journal.sqlite3` in the data directory, WAL mode, `synchronous=FULL`)
 holds every session this host has run: a row per session (title, join code, facilitator
 key, open or closed) and a row per journal record (an event, or a token that lets a person
-come back). The server writes the records of one turn of its event loop in one
-transaction (`write`), then sends the frames; so an event is durable before it is
-broadcast or acknowledged, and a burst of votes costs one commit, not one per vote.
+come back). The server writes everything it accepted since its last commit in one
+transaction (`write`, from a thread of its own), then sends the frames; so an event is
+durable before it is broadcast or acknowledged, and a burst of votes costs one commit, not
+one per vote. The methods take a lock, so the server's event loop may also use the
+journal (a new code, the closed flag) while a commit runs.
 
 Start-up reads the records back (`records`). SQLite's own journal makes a transaction all
 or nothing, so a power cut loses at most the batch that was being committed, which nobody
@@ -37,10 +39,13 @@ import logging
 import os
 import secrets
 import sqlite3
+import threading
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import wraps
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
 import msgspec
 
@@ -87,6 +92,23 @@ _record_decoder: msgspec.json.Decoder[Record] = msgspec.json.Decoder(Record)
 _encoder = msgspec.json.Encoder()
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _one_at_a_time(method: Callable[Concatenate[Journal, _P], _R]) -> Callable[Concatenate[Journal, _P], _R]:
+    """Run `method` holding the journal's lock: the server commits from a thread of its
+    own while its event loop may set a flag or a code, and one SQLite connection must not
+    mix the two into one transaction."""
+
+    @wraps(method)
+    def guarded(self: Journal, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with self._guard:
+            return method(self, *args, **kwargs)
+
+    return guarded
+
+
 class JournalError(Exception):
     """The journal could not be written; the message says what to do."""
 
@@ -110,10 +132,14 @@ class SessionRow(msgspec.Struct):
 
 
 class Journal:
-    """The SQLite journal in `data_dir`."""
+    """The SQLite journal in `data_dir`.
+
+    Its methods may be called from more than one thread (the server writes from a thread
+    of its own): one at a time, each in its own transaction."""
 
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / FILE_NAME
+        self._guard = threading.RLock()
         self._lock_fd: int | None = None
         self._mark_fd: int | None = None
         try:
@@ -238,6 +264,7 @@ class Journal:
                 "Nothing was changed; keep the files for recovery, or start with --new."
             )
 
+    @_one_at_a_time
     def close(self) -> None:
         self._release()
 
@@ -246,6 +273,7 @@ class Journal:
 
     # --- sessions ------------------------------------------------------------------------
 
+    @_one_at_a_time
     def latest_open_session(self) -> SessionRow | None:
         row = self._db.execute(
             "SELECT id, title, code, facilitator_key, created_at, closed FROM sessions "
@@ -255,6 +283,7 @@ class Journal:
             return None
         return SessionRow(row[0], row[1], row[2], row[3], row[4], bool(row[5]))
 
+    @_one_at_a_time
     def create_session(self, session_id: str, title: str, code: str, facilitator_key: str) -> SessionRow:
         row = SessionRow(session_id, title, code, facilitator_key, time.time(), False)
         self._transaction(
@@ -264,6 +293,7 @@ class Journal:
         )
         return row
 
+    @_one_at_a_time
     def last_port(self, session_id: str) -> int:
         """The port the session last listened on (0: not known)."""
         if not self._has_port():
@@ -271,15 +301,18 @@ class Journal:
         row = self._db.execute("SELECT port FROM sessions WHERE id = ?", (session_id,)).fetchone()
         return int(row[0]) if row is not None and row[0] else 0
 
+    @_one_at_a_time
     def set_port(self, session_id: str, port: int) -> None:
         if not self._has_port():
             self._transaction(_ADD_PORT, ())
         self._transaction("UPDATE sessions SET port = ? WHERE id = ?", (port, session_id))
 
+    @_one_at_a_time
     def set_code(self, session_id: str, code: str) -> None:
         """A new join code for the session: a restarted host resumes with it."""
         self._transaction("UPDATE sessions SET code = ? WHERE id = ?", (code, session_id))
 
+    @_one_at_a_time
     def set_closed(self, session_id: str, closed: bool) -> None:
         self._transaction("UPDATE sessions SET closed = ? WHERE id = ?", (int(closed), session_id))
 
@@ -288,9 +321,10 @@ class Journal:
     def records(self, session_id: str) -> Iterator[Record]:
         """The session's records in order. A last record that does not decode is dropped
         (and deleted) with a log line; damage anywhere else raises `JournalDamaged`."""
-        rows = self._db.execute(
-            "SELECT n, body FROM records WHERE session = ? ORDER BY n", (session_id,)
-        ).fetchall()
+        with self._guard:
+            rows = self._db.execute(
+                "SELECT n, body FROM records WHERE session = ? ORDER BY n", (session_id,)
+            ).fetchall()
         last_seq = 0
         for index, (n, body) in enumerate(rows):
             try:
@@ -300,8 +334,9 @@ class Journal:
             except (msgspec.DecodeError, ValueError) as exc:
                 if index == len(rows) - 1:
                     log.warning("journal: dropping a torn last record (%s) of session %s", exc, session_id)
-                    self._transaction("DELETE FROM records WHERE session = ? AND n = ?", (session_id, n))
-                    self._write_mark(session_id, n - 1)
+                    with self._guard:
+                        self._transaction("DELETE FROM records WHERE session = ? AND n = ?", (session_id, n))
+                        self._write_mark(session_id, n - 1)
                     break
                 raise JournalDamaged(
                     f"The journal {self.path} is damaged at record {n} of session {session_id} "
@@ -312,6 +347,7 @@ class Journal:
             self._next_n[session_id] = n + 1
             yield record
 
+    @_one_at_a_time
     def write(self, session_id: str, records: list[Record]) -> None:
         """Append `records` in one transaction: all are durable, or none (and JournalError)."""
         if not records:
@@ -340,6 +376,7 @@ class Journal:
             raise JournalError(f"The host cannot save changes ({exc.strerror or exc}): changes "
                                "are paused.") from exc
 
+    @_one_at_a_time
     def probe(self) -> None:
         """Try a small real write (and delete it): raises JournalError while writes fail.
 
@@ -362,6 +399,7 @@ class Journal:
             with contextlib.suppress(sqlite3.Error):
                 self._db.execute("ROLLBACK")
 
+    @_one_at_a_time
     def _transaction(self, sql: str, args: tuple[object, ...]) -> None:
         try:
             self._db.execute(sql, args)
