@@ -85,15 +85,14 @@ class _Text(Static):
 
 class RankingTable(_Text):
     """The causes ranked by revealed "matters" dots: place, text, dot bar, count and the
-    "can it change?" answers. Causes nobody voted on are counted on one line at the end.
+    "can it change?" answers, each cause whole (a long one wraps). Causes nobody voted on
+    are counted on one line at the end.
 
     `limit` keeps only the first few causes that got any dot (the summary's top causes)."""
 
     DEFAULT_CSS = """
     RankingTable {
         height: auto;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
     }
     """
 
@@ -123,7 +122,7 @@ class RankingTable(_Text):
                 (f"{item.place:>2}. ", "bold"),
                 (bar, "$accent"),
                 (f" {item.dots:>2}  ", "bold"),
-                short(item.cause.text, 60),
+                item.cause.text,
                 (f"  — {change_counts(item)}", "dim"),
             ))
         if self.limit is None:
@@ -149,7 +148,6 @@ class MattersBox(Vertical):
     }
     MattersBox.-act-first { border: heavy $success; }
     MattersBox .meaning { color: $text-muted; text-style: italic; }
-    MattersBox .causes { text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     def __init__(self, box: Box) -> None:
@@ -357,7 +355,7 @@ class WeighPanel(VerticalScroll):
             dots = ballot.dots.get(cause_id, 0)
             answer = ballot.change.get(cause_id)
             line = Content.assemble(
-                "  ", (DOT * dots if dots else "·", "$accent"), " ", short(cause.text, 50))
+                "  ", (DOT * dots if dots else "·", "$accent"), " ", cause.text)
             if answer is not None:
                 line = line + Content.styled(f" — {CHANGE_LABELS[answer]}", "dim")
             parts.append(line)
