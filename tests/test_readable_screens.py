@@ -178,3 +178,17 @@ async def test_a_message_does_not_cover_the_panel(server: Server, wait_until: Wa
         }
         assert not covered, "a message covers the weigh panel"
     await ana.close()
+
+
+async def test_the_facilitators_keys_for_the_weigh_step_fit_an_old_laptop(
+        server: Server, wait_until: WaitUntil) -> None:
+    ana = await weighed_session(server)
+    host = WhytreeApp(url=server.local_url, name="Ana", facilitator_key=FACILITATOR_KEY, discover=False)
+    async with host.run_test(size=OLD_LAPTOP):
+        await wait_until(lambda: "v Reveal votes" in screen_text(host), what="the weigh step's keys")
+        footer = screen_text(host).splitlines()[-1]
+        for key in ("r Votes", "+ Dot", "c Can change?", "v Reveal votes", "] Next step", "? Help"):
+            assert key in footer, footer
+        assert host.session_screen is not None  # the palette's key is in the help instead
+        assert "ctrl+p" in dict(host.session_screen.keys_now())
+    await ana.close()

@@ -331,8 +331,11 @@ class SessionScreen(Screen[None]):
 
     def on_resize(self, event: events.Resize) -> None:
         # The width may have crossed `WIDE`: `r` applies only on a narrow screen, whose
-        # footer keeps to less space between its keys so that they fit.
-        self.query_one(Footer).compact = event.size.width < WIDE
+        # footer keeps to less space between its keys, and leaves the palette's key to the
+        # help, so that this step's keys fit.
+        footer = self.query_one(Footer)
+        footer.compact = event.size.width < WIDE
+        footer.show_command_palette = event.size.width >= WIDE
         self.call_after_refresh(self.refresh_bindings)
 
     @property
@@ -551,6 +554,7 @@ class SessionScreen(Screen[None]):
         for k in KEYS:
             if k.name != "cancel" and self.allowed(k.name, k.parameters):
                 keys.append((k.display or k.key, k.help))
+        keys.append(("ctrl+p", "Every action that applies now, by name"))
         return keys
 
     def palette_commands(self) -> list[tuple[str, str, str]]:
