@@ -12,6 +12,8 @@ tree up instead of covering the panel a person is reading, as a toast would.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -203,47 +205,49 @@ class NoteLine(Static):
     MOST = 3
     """Messages shown at once (the newest); older ones still showing give way."""
 
+    MARKS: ClassVar[dict[SeverityLevel, str]] = {"information": "• ", "warning": "⚠ ", "error": "✖ "}
+
+    @dataclass(eq=False)
+    class _Note:
+        message: Content
+        severity: SeverityLevel
+        timer: Timer | None = None
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(Content(""), id=id, markup=False)
-        self._notes: list[tuple[Content, SeverityLevel, Timer | None]] = []
+        self._notes: list[NoteLine._Note] = []
 
     def add(self, message: Content, severity: SeverityLevel = "information",
             timeout: float | None = 5.0) -> None:
         """Show `message` for `timeout` seconds (None: until `clear`)."""
-        note: list[tuple[Content, SeverityLevel, Timer | None]] = []
+        note = self._Note(message, severity)
 
         def expire() -> None:
-            if note and note[0] in self._notes:
-                self._notes.remove(note[0])
+            if note in self._notes:
+                self._notes.remove(note)
                 self._show()
 
-        timer = self.set_timer(max(0.1, timeout), expire) if timeout is not None else None
-        note.append((message, severity, timer))
-        self._notes.append(note[0])
-        for _, _, old in self._notes[: -self.MOST]:
-            if old is not None:
-                old.stop()
+        if timeout is not None:
+            note.timer = self.set_timer(max(0.1, timeout), expire)
+        self._notes.append(note)
+        for old in self._notes[: -self.MOST]:
+            if old.timer is not None:
+                old.timer.stop()
         del self._notes[: -self.MOST]
         self._show()
 
     def clear(self) -> None:
         """Take every message away."""
-        for _, _, timer in self._notes:
-            if timer is not None:
-                timer.stop()
+        for note in self._notes:
+            if note.timer is not None:
+                note.timer.stop()
         self._notes.clear()
         self._show()
 
-    @property
-    def messages(self) -> list[str]:
-        """The messages showing now, as plain text (oldest first)."""
-        return [message.plain for message, _, _ in self._notes]
-
     def _show(self) -> None:
         self.display = bool(self._notes)
-        worst = {severity for _, severity, _ in self._notes}
-        self.set_class("error" in worst, "-error")
-        self.set_class("warning" in worst and "error" not in worst, "-warning")
-        marks = {"information": "• ", "warning": "⚠ ", "error": "✖ "}
+        severities = {note.severity for note in self._notes}
+        self.set_class("error" in severities, "-error")
+        self.set_class("warning" in severities and "error" not in severities, "-warning")
         self.update(Content("\n").join(
-            Content.assemble((marks[severity], "bold"), message) for message, severity, _ in self._notes))
+            Content.assemble((self.MARKS[note.severity], "bold"), note.message) for note in self._notes))
