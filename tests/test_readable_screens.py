@@ -192,3 +192,17 @@ async def test_the_facilitators_keys_for_the_weigh_step_fit_an_old_laptop(
         assert host.session_screen is not None  # the palette's key is in the help instead
         assert "ctrl+p" in dict(host.session_screen.keys_now())
     await ana.close()
+
+
+async def test_the_selected_answer_shows_the_rooms_votes_its_tree_line_cuts_off(
+        server: Server, wait_until: WaitUntil) -> None:
+    ana = await weighed_session(server, phase="act", revealed=True)
+    ben = participant(server)
+    async with ben.run_test(size=PROJECTOR) as pilot:
+        await wait_until(lambda: ben.session_screen is not None and ben.mirror.state is not None
+                         and ben.mirror.state.phase == "act", what="the act step")
+        await pilot.press("down")
+        selected = ben.screen.query_one("#selected-full")
+        await wait_until(lambda: reads(HOME, ben, selected), what="the answer in full")
+        assert reads("The room's votes: 2 “matters” dots · we can change it", ben, selected)
+    await ana.close()

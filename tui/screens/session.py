@@ -73,6 +73,7 @@ from whytree.shared import protocol as p
 from whytree.shared import wording
 from whytree.shared.mirror import Mirror, Received
 from whytree.shared.model import PHASES, Change, Person, Phase, Session
+from whytree.shared.ranking import room_answer
 from whytree.shared.rules import Refusal, decide, depth_refusal, may
 from whytree.tui.handout import save_handout
 from whytree.tui.messages import NewJoinCode, SendCommand
@@ -142,9 +143,10 @@ PANEL_UNCHANGED_BY: dict[type[StepPanel], Kinds] = {
     WeighedPanel: ACTION_EVENTS | PEOPLE_EVENTS | ROOM_EVENTS,
     SummaryPanel: PEOPLE_EVENTS | ROOM_EVENTS,
 }
-SELECTED_CHANGED_BY: Kinds = CAUSE_EVENTS | {p.SetSituation, p.SetChange, p.SetPhase}
+SELECTED_CHANGED_BY: Kinds = CAUSE_EVENTS | {p.SetSituation, p.SetChange, p.SetPhase, p.RevealVotes}
 """The selected answer in full under the tree shows its text and its parent's (or, on the
-situation, the situation), and in the weigh step this person's "can it change?" answer."""
+situation, the situation), in the weigh step this person's "can it change?" answer, and
+once the votes are revealed the room's (the tree line cuts them off a long answer)."""
 
 
 @dataclass(frozen=True)
@@ -469,6 +471,14 @@ class SessionScreen(Screen[None]):
                 line = Content("\n").join([line, Content.assemble(
                     ("Can it change? Your answer: ", "bold"),
                     wording.CHANGE_LABELS[answer] if answer is not None else "not answered yet: press c",
+                )])
+            tally = state.tally.get(cause.id) if state.revealed else None
+            if tally is not None and (tally.dots or tally.votes_on_change()):
+                room = room_answer(tally)
+                line = Content("\n").join([line, Content.assemble(
+                    ("The room's votes: ", "bold"),
+                    f"{tally.dots} “matters” dot{'s' if tally.dots != 1 else ''}",
+                    f" · {wording.CHANGE_LABELS[room]}" if room is not None else "",
                 )])
             self._selected_full.update(line)
 
