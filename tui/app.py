@@ -14,7 +14,9 @@ The app is the one place where the three parts meet ("attributes down, messages 
   in the mirror's outbox as the key is pressed (so that the next key press builds on it);
   it posts `SendCommand` and the app hands the frame to the link (while offline the outbox
   keeps it, and the link sends it again after the rejoin);
-* link changes (down, reconnecting, refused) go to the status line or the join screen.
+* link changes (down, reconnecting, refused) go to the status line or the join screen;
+* its short messages (`notify`) show on the session screen's own note line, not as toasts
+  over the step panel a person is reading (other screens keep Textual's toasts).
 
 A participant comes back as the same person: the token of each session is kept on this
 laptop (`Identities`, when the app is given one) and shown again at the next join, unless
@@ -42,6 +44,8 @@ from rich.text import Text
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.notifications import Notification, Notify
 from textual.screen import Screen
 
 from whytree.shared import protocol as p
@@ -131,6 +135,22 @@ class WhytreeApp(App[None]):
         self._quit_question: ConfirmScreen | None = None
         self._unshown: Received | None = None
         """What the frames taken since the screen was last updated did (see `_show_later`)."""
+
+    # --- short messages -----------------------------------------------------------------
+
+    @on(Notify)
+    def _noted(self, event: Notify) -> None:
+        """A short message (`notify`): on the session screen's note line, where it covers
+        nothing; Textual shows it as a toast on the other screens (the session screen hides
+        its toasts)."""
+        screen, notification = self.session_screen, event.notification
+        if screen is not None and screen.is_attached:
+            screen.note_line.add(_note(notification), notification.severity, notification.timeout)
+
+    def clear_notifications(self) -> None:
+        super().clear_notifications()
+        if self.session_screen is not None and self.session_screen.is_attached:
+            self.session_screen.note_line.clear()
 
     # --- start ---------------------------------------------------------------------------
 
@@ -405,6 +425,9 @@ class WhytreeApp(App[None]):
         # Only a mounted screen is followed: frames are handled one at a time, so nothing
         # arrives between the push and this line. It shows the whole state as it mounts.
         self.session_screen = screen
+        for notification in self._notifications:  # said before the screen was there
+            if not notification.has_expired:
+                screen.note_line.add(_note(notification), notification.severity, notification.time_left)
         self._unshown = None
         self.join_screen = None
         screen.status_line.connected()
@@ -563,3 +586,11 @@ def _runner(screen: SessionScreen, action: str) -> Callable[[], Awaitable[None]]
         await screen.run_action(action)
 
     return run
+
+
+def _note(notification: Notification) -> Content:
+    """A notification for the note line: its title in bold, then its message (plain text
+    unless it was given as markup: people's words never are)."""
+    message, title = notification.message, notification.title
+    text = Content.from_markup(message) if notification.markup else Content(message)
+    return Content.assemble((f"{title}: ", "bold"), text) if title else text

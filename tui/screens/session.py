@@ -2,8 +2,15 @@
 
 Layout, top to bottom: the join banner (host only, `j` hides it), the header (title,
 step, what to do now, who is here, timer), the cause tree beside the panel of the current
-step (weigh, actions, summary), the "But why?" bar that opens under the tree, the link
-status and the footer with the keys that apply now.
+step (weigh; actions with what the room weighed; summary), the selected answer in full and
+the "But why?" bar under the tree, the app's short messages, the link status and the
+footer with the keys that apply now.
+
+Narrower than `WIDE` columns (an old laptop's 80), the tree and the panel take turns at the
+full width (class `-narrow` from `HORIZONTAL_BREAKPOINTS`): `r` shows the panel and `r`
+again the tree (in the act and agree steps: the actions, then what the room weighed, then
+the tree), and the footer says which. Tree lines cannot wrap, so whatever they cut is
+shown whole under the tree: the situation, or the selected answer.
 
 The screen never talks to the network: it puts each command in the mirror's outbox at
 once (so the next key press already counts it: `+ +` is two dots however slow the link)
@@ -27,6 +34,7 @@ palette):
 | d          | participants | "I'm done" with this step (again: not done)         |
 | h          | everyone     | closed: save the summary on this laptop             |
 | ?          | everyone     | help for this step                                  |
+| r          | everyone     | narrow screen: show the step's panel / the tree     |
 | j          | host         | show / hide the join address and code               |
 | k          | host         | the facilitator key, behind a warning (never on the |
 |            |              | banner: the room reads the projector)               |
@@ -65,6 +73,7 @@ from whytree.shared import protocol as p
 from whytree.shared import wording
 from whytree.shared.mirror import Mirror, Received
 from whytree.shared.model import PHASES, Change, Mode, Person, Phase, Session
+from whytree.shared.ranking import room_answer
 from whytree.shared.rules import Refusal, decide, depth_refusal, may
 from whytree.tui.handout import save_handout
 from whytree.tui.messages import NewJoinCode, SendCommand
@@ -80,25 +89,38 @@ from whytree.tui.screens.dialogs import (
     SituationScreen,
     TextScreen,
 )
-from whytree.tui.widgets.actions import ActionsPanel
+from whytree.tui.widgets.actions import ActionList, ActionsPanel
 from whytree.tui.widgets.banner import JoinBanner
 from whytree.tui.widgets.cause_tree import CauseTree, cause_label
-from whytree.tui.widgets.status import LinkStatus, SessionHeader, step_help
+from whytree.tui.widgets.status import LinkStatus, NoteLine, SessionHeader, step_help
 from whytree.tui.widgets.summary import SummaryPanel
-from whytree.tui.widgets.weigh import WeighPanel
+from whytree.tui.widgets.weigh import WeighedPanel, WeighPanel, short
 
-StepPanel = WeighPanel | ActionsPanel | SummaryPanel
+StepPanel = WeighPanel | ActionsPanel | WeighedPanel | SummaryPanel
 
-SHORT_TERMINAL = 30
-"""Rows below which the screen saves space (class `-short`)."""
+WIDE = 100
+"""Columns from which the panel stands beside the tree; below, they take turns (`r`)."""
+
+PARENT_WIDTH = 60
+"""Cells of the parent's text shown after the selected answer (the cursor reads it whole)."""
 
 
 PANEL_PHASES: dict[type[StepPanel], frozenset[Phase]] = {
     WeighPanel: frozenset({"weigh"}),
     ActionsPanel: frozenset({"act", "agree"}),
+    WeighedPanel: frozenset({"act", "agree"}),
     SummaryPanel: frozenset({"closed"}),
 }
-"""Which step panel is shown beside the tree in which steps."""
+"""Which step panels are shown beside the tree in which steps (one above the other)."""
+
+PANEL_NAMES: dict[str, frozenset[Phase]] = {
+    "weigh": frozenset({"weigh"}),
+    "act": frozenset({"act", "agree"}),
+    "closed": frozenset({"closed"}),
+}
+"""The `r` key's parameter -> the steps whose panel it shows from the tree (the footer
+names it). In the act and agree steps, `r` goes on from the actions to what the room
+weighed ("weighed"), then back to the tree."""
 
 Kinds = frozenset[type[p.EventBody]]
 """Kinds of event (or of this person's own command): what a batch can have changed."""
@@ -118,11 +140,13 @@ KEYS_UNCHANGED_BY: Kinds = PEOPLE_EVENTS | VOTE_EVENTS | {p.LockRoom, p.SetTimer
 PANEL_UNCHANGED_BY: dict[type[StepPanel], Kinds] = {
     WeighPanel: ACTION_EVENTS | ROOM_EVENTS,  # ("N of M people have voted": presence counts)
     ActionsPanel: PEOPLE_EVENTS | VOTE_EVENTS | ROOM_EVENTS,
+    WeighedPanel: ACTION_EVENTS | PEOPLE_EVENTS | ROOM_EVENTS,
     SummaryPanel: PEOPLE_EVENTS | ROOM_EVENTS,
 }
-SELECTED_CHANGED_BY: Kinds = CAUSE_EVENTS | {p.SetSituation, p.SetChange, p.SetPhase}
-"""The selected answer in full under the tree shows its text and its parent's, and in the
-weigh step this person's "can it change?" answer on it."""
+SELECTED_CHANGED_BY: Kinds = CAUSE_EVENTS | {p.SetSituation, p.SetChange, p.SetPhase, p.RevealVotes}
+"""The selected answer in full under the tree shows its text and its parent's (or, on the
+situation, the situation), in the weigh step this person's "can it change?" answer, and
+once the votes are revealed the room's (the tree line cuts them off a long answer)."""
 
 
 @dataclass(frozen=True)
@@ -164,8 +188,19 @@ def _in(*steps: Phase) -> frozenset[Phase]:
     return frozenset(steps)
 
 
-# The footer shows the keys in this order: what this step is about first.
+# The footer shows the keys in this order: what this step is about first (on a narrow screen, the
+# key that shows the other half of it).
 KEYS: tuple[Key, ...] = (
+    Key("r", "view('weigh')", "Votes", "Show the votes (a narrow screen shows the tree or the votes)",
+        steps=_in("weigh")),
+    Key("r", "view('act')", "Actions", "Show the actions (a narrow screen shows the tree or them)",
+        steps=_in("act", "agree")),
+    Key("r", "view('weighed')", "Votes",
+        "Show what the room weighed: the ranking and the 2×2 (a narrow screen shows one at a time)",
+        steps=_in("act", "agree")),
+    Key("r", "view('closed')", "Summary", "Show the summary (a narrow screen shows the tree or it)",
+        steps=_in("closed")),
+    Key("r", "view('tree')", "Tree", "Show the tree again"),
     Key("w", "why", "But why?", "Add an answer under the selected answer (or the situation)",
         steps=_in("why")),
     Key("h", "save_summary", "Save summary",
@@ -227,6 +262,8 @@ person may send it now (`rules.may`). Keys not listed here send nothing."""
 class SessionScreen(Screen[None]):
     """The whole session for one person: participant, facilitator or read-only viewer."""
 
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(k.key, k.action, k.description, show=k.show, key_display=k.display) for k in KEYS
     ]
@@ -261,9 +298,13 @@ class SessionScreen(Screen[None]):
         self._header_offset = 0.0
         """The host's clock offset the header's timer was last shown with."""
         self._status_line = LinkStatus(id="link")
+        self._notes = NoteLine(id="notes")
+        self._notes.display = False
+        self._phase_seen: Phase | None = None
+        """The step the narrow view was last set for (a new step starts on the tree)."""
         self._panels_box = Vertical(id="panels")
         self._selected_full = Static(id="selected-full")
-        """The selected answer in full: tree lines are cut at the panel's edge."""
+        """The selected answer (or the situation) in full: tree lines are cut at the edge."""
         self._why_bar = Vertical(id="why-bar")
         self._why_bar.display = False
         self._why_prompt = Static(id="why-prompt")
@@ -284,6 +325,7 @@ class SessionScreen(Screen[None]):
                     yield self._why_input
             with self._panels_box:
                 yield from self._panels.values()
+        yield self._notes
         yield self._status_line
         yield Footer()
 
@@ -302,8 +344,13 @@ class SessionScreen(Screen[None]):
         self._ready = False
 
     def on_resize(self, event: events.Resize) -> None:
-        # An old laptop's 80×24: the step's explanation keeps to one line (? shows it all).
-        self.set_class(event.size.height < SHORT_TERMINAL, "-short")
+        # The width may have crossed `WIDE`: `r` applies only on a narrow screen, whose
+        # footer keeps to less space between its keys, and leaves the palette's key to the
+        # help, so that this step's keys fit.
+        footer = self.query_one(Footer)
+        footer.compact = event.size.width < WIDE
+        footer.show_command_palette = event.size.width >= WIDE
+        self.call_after_refresh(self.refresh_bindings)
 
     @property
     def cause_tree(self) -> CauseTree:
@@ -313,6 +360,11 @@ class SessionScreen(Screen[None]):
     def status_line(self) -> LinkStatus:
         """The line that says whether the link to the host is up (the app keeps it current)."""
         return self._status_line
+
+    @property
+    def note_line(self) -> NoteLine:
+        """The app's short messages (the app puts them here instead of toasts)."""
+        return self._notes
 
     # --- following the session -------------------------------------------------------------
 
@@ -386,29 +438,44 @@ class SessionScreen(Screen[None]):
         shown_any = False
         for kind, panel in self._panels.items():
             shown = state.phase in PANEL_PHASES[kind]
-            appears = shown and not panel.display
-            panel.display = shown
+            appears = shown and not panel.has_class("-shown")
+            panel.set_class(shown, "-shown")
             if shown and me is not None:
                 shown_any = True
                 if appears or touches(PANEL_UNCHANGED_BY[kind]):
                     panel.show_state(state, me)
-        self._panels_box.display = shown_any
+        self.set_class(not shown_any, "-no-panel")
         self.set_class(state.phase == "closed", "-closed")
+        if state.phase != self._phase_seen:
+            # A new step starts on the tree, where people answer and vote; a closed session
+            # on its summary, which is all there is left to do.
+            self._phase_seen = state.phase
+            view = "closed" if state.phase == "closed" else "tree"
+            self._show_view(view)
+            if self.has_class("-narrow"):  # not on what was just hidden
+                self.call_after_refresh(self._focus_view, view)
+        elif not shown_any and self.has_class("-panel-view"):
+            self._show_view("tree")
         if changed is None or changed & SELECTED_CHANGED_BY:
             self._show_selected()
         if touches(KEYS_UNCHANGED_BY):
             self.refresh_bindings()
 
     def _show_selected(self) -> None:
-        """Under the tree, the whole text of the selected answer and where it sits."""
+        """Under the tree, the whole text of the selected answer and where it sits; on the
+        situation, the whole situation (tree lines are cut at the edge, these lines wrap)."""
         state, cause_id = self.mirror.state, self.cause_tree.selected_cause
         cause = state.causes.get(cause_id) if state is not None and cause_id is not None else None
-        self._selected_full.display = cause is not None
+        situation = state.situation if state is not None and cause_id is None else ""
+        self._selected_full.display = cause is not None or bool(situation)
+        if situation:
+            self._selected_full.update(Content.assemble(("Situation: ", "bold"), situation))
         if state is not None and cause is not None:
             parent = state.causes.get(cause.parent) if cause.parent is not None else None
             under = parent.text if parent is not None else state.situation or "the situation"
             line = Content.assemble(
-                ("Selected: ", "bold"), cause.text, ("   ← a reason for: ", "dim"), (under, "dim"),
+                ("Selected: ", "bold"), cause.text,
+                ("   ← a reason for: ", "dim"), (short(under, PARENT_WIDTH), "dim"),
             )
             if state.phase == "weigh" and self.mirror.me is not None and self.mirror.me.role != "viewer":
                 # This person's "can it change?" answer, where they look when they choose it.
@@ -417,6 +484,14 @@ class SessionScreen(Screen[None]):
                     (f"{wording.capitalised(wording.CHANGE_QUESTION[state.mode])} Your answer: ", "bold"),
                     wording.CHANGE_LABELS[state.mode][answer] if answer is not None
                     else "not answered yet: press c",
+                )])
+            tally = state.tally.get(cause.id) if state.revealed else None
+            if tally is not None and (tally.dots or tally.votes_on_change()):
+                room = room_answer(tally)
+                line = Content("\n").join([line, Content.assemble(
+                    ("The room's votes: ", "bold"),
+                    f"{tally.dots} “matters” dot{'s' if tally.dots != 1 else ''}",
+                    f" · {wording.CHANGE_LABELS[state.mode][room]}" if room is not None else "",
                 )])
             self._selected_full.update(line)
 
@@ -427,6 +502,8 @@ class SessionScreen(Screen[None]):
         `reveal`, `parameters` says which way (True: reveal, False: hide). Commands still
         on their way count: `d d` pressed at once says "done", then "not done"."""
         state, me = self._ahead()
+        if action == "view":  # everyone's, viewers too, while nobody is typing an answer
+            return self._bar_mode is None and self._view_applies(str(parameters[0]) if parameters else "")
         if action in ("help", "toggle_banner", "facilitator_key", "new_code"):
             if action == "facilitator_key":
                 return self.facilitator_key is not None
@@ -459,6 +536,19 @@ class SessionScreen(Screen[None]):
                 wanted = bool(parameters[0]) if parameters else not me.done
                 return me.role != "facilitator" and wanted != me.done
         return True
+
+    def _view_applies(self, view: str) -> bool:
+        """Whether `r` with `view` applies now: on a narrow screen with a step panel, "tree"
+        while the panel shows, the step's own panel name while the tree shows."""
+        state = self.mirror.state
+        if state is None or not self.has_class("-narrow") or self.has_class("-no-panel"):
+            return False
+        two = state.phase in PANEL_NAMES["act"]  # the actions, then what the room weighed
+        if view == "tree":
+            return self.has_class("-panel-view") and (not two or self.has_class("-weighed-view"))
+        if view == "weighed":
+            return two and self.has_class("-panel-view") and not self.has_class("-weighed-view")
+        return not self.has_class("-panel-view") and state.phase in PANEL_NAMES.get(view, ())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in KEY_ACTIONS:
@@ -498,6 +588,7 @@ class SessionScreen(Screen[None]):
         for k in KEYS:
             if k.name != "cancel" and self.allowed(k.name, k.parameters):
                 keys.append((k.display or k.key, k.explain(self._mode())))
+        keys.append(("ctrl+p", "Every action that applies now, by name"))
         return keys
 
     def palette_commands(self) -> list[tuple[str, str, str]]:
@@ -979,6 +1070,31 @@ class SessionScreen(Screen[None]):
         if self.facilitator_key is not None:
             address = self.banner.urls[0] if self.banner is not None and self.banner.urls else None
             self.app.push_screen(FacilitatorKeyScreen(self.facilitator_key, address))
+
+    def action_view(self, view: str) -> None:
+        """On a narrow screen: show the step's panel ("weigh", "act", "closed"), what the
+        room weighed ("weighed", in the act and agree steps) or the tree."""
+        self._show_view(view)
+        self.call_after_refresh(self._focus_view, view)
+
+    def _focus_view(self, view: str) -> None:
+        """Focus what `view` shows, once it shows: the arrows then move in the tree, or
+        scroll the panel (move in the actions), as they do beside the tree."""
+        if view == "tree":
+            self.cause_tree.focus()
+            return
+        for panel in self._panels.values():
+            if panel.display and panel.has_class("-shown"):
+                target = panel.query_one(ActionList) if isinstance(panel, ActionsPanel) else panel
+                if target.focusable:
+                    target.focus()
+                    return
+
+    def _show_view(self, view: str) -> None:
+        """Which of the tree and the panel a narrow screen shows (a wide one shows both)."""
+        self.set_class(view != "tree", "-panel-view")
+        self.set_class(view == "weighed", "-weighed-view")
+        self.refresh_bindings()
 
     def action_toggle_banner(self) -> None:
         if self.banner is not None:

@@ -29,11 +29,6 @@ from whytree.shared.report import ActionLine
 from whytree.shared.rules import may
 from whytree.shared.wording import action_question, cause_word, who_can_do
 
-from .weigh import short
-
-CAUSE_WIDTH = 40
-"""Cells of a cause's text shown in an action's "for:" line."""
-
 
 def who_line(action: Action | ActionLine) -> Content:
     """Who can do `action`, e.g. "people outside the group: the school board"."""
@@ -61,9 +56,9 @@ def action_prompt(state: Session, action: Action, me: Person) -> Content:
         title = title + Content.styled("  (yours)", "dim")
     causes = [state.causes[c].text for c in action.causes if c in state.causes]
     lines = [title]
-    if causes:
-        lines.append(Content.assemble(
-            ("    for: ", "dim"), Content(" · ").join(short(text, CAUSE_WIDTH) for text in causes)))
+    if causes:  # each whole: a long one wraps
+        lines.append(Content.assemble(("    for: ", "dim"),
+                                      Content(" · ").join(Content(text) for text in causes)))
     lines.append(Content.assemble(("    who: ", "dim"), who_line(action)))
     if action.agreed:
         lines.append(Content("    ") + next_step_line(action))

@@ -3,16 +3,23 @@
 `SessionHeader` shows the title, the current step and, in plain words, what to do now;
 who is here; and the step timer when one runs. `LinkStatus` says whether this laptop is
 connected, in one short unobtrusive line: "● connected", "reconnecting… (attempt 3)",
-"offline since 14:02 — changes are kept and sent when back".
+"offline since 14:02 — changes are kept and sent when back" (it wraps on a narrow
+screen rather than losing its end). `NoteLine` shows the app's short messages ("You have
+no dot on this one to take back") on a line of their own above it, where they push the
+tree up instead of covering the panel a person is reading, as a toast would.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
+from textual.notifications import SeverityLevel
+from textual.timer import Timer
 from textual.widgets import Static
 
 from whytree.shared import wording
@@ -188,3 +195,61 @@ class LinkStatus(Static):
             text = f"{text.split('  ·  ')[0]}  ·  {self.hint}  ·  {text.split('  ·  ')[-1]}"
         self.set_class(True, "-down")
         self.update(text)
+
+
+class NoteLine(Static):
+    """The app's short messages, newest last, each for its own time; hidden when none.
+
+    It takes the place of Textual's toasts on the session screen: a toast floats over the
+    bottom right, which is the step panel a person is reading; this line takes its own rows
+    above the link state, so nothing is covered (the tree gives up the rows meanwhile)."""
+
+    MOST = 3
+    """Messages shown at once (the newest); older ones still showing give way."""
+
+    MARKS: ClassVar[dict[SeverityLevel, str]] = {"information": "• ", "warning": "⚠ ", "error": "✖ "}
+
+    @dataclass(eq=False)
+    class _Note:
+        message: Content
+        severity: SeverityLevel
+        timer: Timer | None = None
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(Content(""), id=id, markup=False)
+        self._notes: list[NoteLine._Note] = []
+
+    def add(self, message: Content, severity: SeverityLevel = "information",
+            timeout: float | None = 5.0) -> None:
+        """Show `message` for `timeout` seconds (None: until `clear`)."""
+        note = self._Note(message, severity)
+
+        def expire() -> None:
+            if note in self._notes:
+                self._notes.remove(note)
+                self._show()
+
+        if timeout is not None:
+            note.timer = self.set_timer(max(0.1, timeout), expire)
+        self._notes.append(note)
+        for old in self._notes[: -self.MOST]:
+            if old.timer is not None:
+                old.timer.stop()
+        del self._notes[: -self.MOST]
+        self._show()
+
+    def clear(self) -> None:
+        """Take every message away."""
+        for note in self._notes:
+            if note.timer is not None:
+                note.timer.stop()
+        self._notes.clear()
+        self._show()
+
+    def _show(self) -> None:
+        self.display = bool(self._notes)
+        severities = {note.severity for note in self._notes}
+        self.set_class("error" in severities, "-error")
+        self.set_class("warning" in severities and "error" not in severities, "-warning")
+        self.update(Content("\n").join(
+            Content.assemble((self.MARKS[note.severity], "bold"), note.message) for note in self._notes))

@@ -6,7 +6,9 @@ far, and how to vote (the keys act on the cause selected in the tree; the app ha
 them). After the facilitator reveals the votes, it shows the causes ranked by dots
 (`RankingTable`) and the 2×2 of "matters" × "can change" (`MattersGrid`), so the group sees
 where to act. The ranking and the 2×2 come from `shared.ranking`, the same rules the saved
-report uses; `SummaryPanel` reuses both widgets.
+report uses; `WeighedPanel` shows both again under the actions in the act and agree steps
+(what the room weighed is what the actions answer), and `SummaryPanel` reuses them too.
+Every cause is shown whole: long ones wrap, none is cut.
 
 The panel follows "attributes down, messages up": the screen calls `show_state` after each
 batch of events, and the panel asks for a change by posting a message (`Reveal`), which
@@ -93,15 +95,14 @@ class _Text(Static):
 
 class RankingTable(_Text):
     """The causes ranked by revealed "matters" dots: place, text, dot bar, count and the
-    "can it change?" answers. Causes nobody voted on are counted on one line at the end.
+    "can it change?" answers, each cause whole (a long one wraps). Causes nobody voted on
+    are counted on one line at the end.
 
     `limit` keeps only the first few causes that got any dot (the summary's top causes)."""
 
     DEFAULT_CSS = """
     RankingTable {
         height: auto;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
     }
     """
 
@@ -131,7 +132,7 @@ class RankingTable(_Text):
                 (f"{item.place:>2}. ", "bold"),
                 (bar, "$accent"),
                 (f" {item.dots:>2}  ", "bold"),
-                short(item.cause.text, 60),
+                item.cause.text,
                 (f"  — {change_counts(item, state.mode)}", "dim"),
             ))
         if self.limit is None:
@@ -157,7 +158,6 @@ class MattersBox(Vertical):
     }
     MattersBox.-act-first { border: heavy $success; }
     MattersBox .meaning { color: $text-muted; text-style: italic; }
-    MattersBox .causes { text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     def __init__(self, box: Box) -> None:
@@ -367,7 +367,7 @@ class WeighPanel(VerticalScroll):
             dots = ballot.dots.get(cause_id, 0)
             answer = ballot.change.get(cause_id)
             line = Content.assemble(
-                "  ", (DOT * dots if dots else "·", "$accent"), " ", short(cause.text, 50))
+                "  ", (DOT * dots if dots else "·", "$accent"), " ", cause.text)
             if answer is not None:
                 line = line + Content.styled(f" — {CHANGE_LABELS[state.mode][answer]}", "dim")
             parts.append(line)
@@ -413,3 +413,41 @@ class WeighPanel(VerticalScroll):
             self.action_reveal(True)
         elif event.button.id == "weigh-hide":
             self.action_reveal(False)
+
+
+class WeighedPanel(VerticalScroll):
+    """What the room weighed, under the actions in the act and agree steps: the ranking
+    and the 2×2, the same as at the end of the weigh step, so that people propose and agree
+    on actions for the causes that matter and can change while they see which those are.
+
+    Call `show_state(state, me)` after each batch of events; `me` is accepted for the
+    panels' common contract (everyone sees the same). It is read-only: it posts nothing."""
+
+    DEFAULT_CSS = """
+    WeighedPanel {
+        height: 1fr;
+        padding: 0 1;
+        border-top: solid $primary;
+    }
+    WeighedPanel #weighed-title { text-style: bold; }
+    WeighedPanel #weighed-ranking { margin-bottom: 1; }
+    WeighedPanel.-hidden-votes MattersGrid { display: none; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield _Text(id="weighed-title")
+        yield RankingTable(id="weighed-ranking")
+        yield MattersGrid(id="weighed-grid")
+
+    def show_state(self, state: Session, me: Person) -> None:
+        """Show what the room weighed in `state` (the same for every `me`)."""
+        words = cause_word(state.mode, plural=True)
+        self.set_class(not state.revealed, "-hidden-votes")
+        if state.revealed:
+            title = f"What the room weighed: the {words} that matter most, and where to act"
+        else:
+            title = (f"The votes were not revealed, so the ranking of the {words} and the 2×2 "
+                     "are not shown (the facilitator can reveal them in the weigh step).")
+        self.query_one("#weighed-title", _Text).show(Content(title))
+        self.query_one(RankingTable).show_state(state)
+        self.query_one(MattersGrid).show_state(state)
