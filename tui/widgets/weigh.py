@@ -432,6 +432,7 @@ class WeighedPanel(VerticalScroll):
     WeighedPanel #weighed-title { text-style: bold; }
     WeighedPanel #weighed-ranking { margin-bottom: 1; }
     WeighedPanel.-hidden-votes MattersGrid { display: none; }
+    WeighedPanel.-hidden-votes RankingTable { display: none; }
     """
 
     def compose(self) -> ComposeResult:
