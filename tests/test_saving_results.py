@@ -16,6 +16,7 @@ import signal
 import stat
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import msgspec
@@ -335,9 +336,12 @@ def test_a_host_that_dies_halfway_through_a_save_leaves_only_a_hidden_leftover(t
     import resource  # (POSIX only)
 
     first = save_results(make_session(id="s1", title="First"), tmp_path)
-    pid = os.fork()
+    with warnings.catch_warnings():  # (newer Pythons warn about forking a threaded process)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
     if pid == 0:  # the host, killed by the system in the middle of writing the files
         try:
+            signal.alarm(30)  # should it hang instead, the test fails rather than waits forever
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
             hard = resource.getrlimit(resource.RLIMIT_FSIZE)[1]
             resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_LIMIT, hard))
