@@ -44,7 +44,7 @@ MEASURED: dict[str, list[str]] = {
     "shared/model.py": ["test_rules.py", "test_results.py", "test_apply_fields.py"],
     "shared/protocol.py": ["test_bounds.py", "test_protocol_contract.py", "test_protocol_doc.py"],
     "shared/report.py": ["test_report.py", "test_results.py", "test_report_escaping.py",
-                         "test_report_golden.py"],
+                         "test_report_golden.py", "test_report_chart.py"],
     "shared/ranking.py": ["test_results.py", "test_report_golden.py", "test_ranking_saved_states.py"],
     "shared/rules.py": ["test_rules.py", "test_rule_tables.py", "test_bounds.py", "test_apply_fields.py",
                         "test_refusal_messages.py", "test_text_escapes.py", "test_views.py"],
@@ -54,7 +54,8 @@ MEASURED: dict[str, list[str]] = {
     "server/hub.py": ["test_bounds.py", "test_apply_fields.py", "test_text_escapes.py",
                       "test_journal_properties.py"],
     "server/journal.py": ["test_journal_properties.py"],
-    "server/results.py": ["test_results.py", "test_report_escaping.py", "test_report_golden.py"],
+    "server/results.py": ["test_results.py", "test_report_escaping.py", "test_report_golden.py",
+                          "test_report.py", "test_saving_results.py"],
     "tui/widgets/cause_tree.py": ["test_tui_session.py"],
     "tui/widgets/summary.py": ["test_panels.py"],
 }

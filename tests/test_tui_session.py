@@ -471,10 +471,13 @@ async def footer_shows(app: WhytreeApp, wait_until: WaitUntil, *keys: str) -> st
     """Wait until the footer on screen shows `keys`, and return it.
 
     A change of step reaches the footer in several turns of the app's loop: the screen
-    asks for new bindings, the footer recomposes itself after the next refresh, and the
-    new keys reach the screen at the refresh after that. `pilot.pause()` waits for the
-    app to be idle, which can come between those turns, so the test waits for what a
-    person would see instead; what must be gone is checked on that same, settled line."""
+    asks for new bindings, the footer recomposes itself after the next refresh (removing
+    its keys -- for a moment the line is blank -- and mounting the new ones), and the new
+    keys reach the screen at the refresh after that. `pilot.pause()` and `pilot.press()`
+    wait for the app to be idle, which can come between those turns (on a busy machine
+    the app looks idle while it waits for the processor), so every footer check waits for
+    what a person would see instead; what must be gone is checked on that same, settled
+    line, or waited for."""
     await wait_until(lambda: all(key in footer(app) for key in keys), what=f"the footer shows {keys}")
     return footer(app)
 
@@ -661,16 +664,15 @@ async def test_merging_with_m_shows_which_answer_is_being_merged(
         tree.select_cause(park)
         await wait_until(lambda: tree.selected_cause == park)
         await keys.press("m")
-        await keys.pause()
+        await footer_shows(ana, wait_until, "m Merge")  # ...but while merging it is
         assert "◆ merging" in tree.node_for(park).label.plain
-        assert "m Merge" in footer(ana)  # ...but while merging it is
         assert any("Merging “No park”" in str(n.message) for n in ana._notifications)
         tree.select_cause(parks)
         await wait_until(lambda: tree.selected_cause == parks)
         await keys.press("m")
         await wait_until(lambda: ana.mirror.state is not None and park not in ana.mirror.state.causes)
         assert "merging" not in tree.node_for(parks).label.plain
-        assert "m Merge" not in footer(ana)
+        await wait_until(lambda: "m Merge" not in footer(ana), what="m gone from the footer")
 
 
 async def test_the_join_code_is_never_cut_off_on_a_narrow_screen() -> None:
