@@ -544,19 +544,22 @@ async def test_an_old_laptop_80_by_24_keeps_what_matters_in_view(
                          what="the weigh panel and its button")
 
         await keys.press("question_mark")
-        await keys.pause()
+        # Read the help once it is painted: a pause can return before the refresh.
+        await wait_until(lambda: "You: give people time to vote" in "\n".join(
+            strip.text for strip in ana.screen._compositor.render_strips()), what="the help")
         shown_help = "\n".join(strip.text for strip in ana.screen._compositor.render_strips())
         assert "Step 3 Weigh" in shown_help  # the help opens at its top
         assert "You: give people time to vote" in shown_help
 
 
-async def test_the_join_screen_fits_80_columns() -> None:
+async def test_the_join_screen_fits_80_columns(wait_until: WaitUntil) -> None:
     ben = WhytreeApp(discover=False)
-    async with ben.run_test(size=(80, 24)) as keys:
+    async with ben.run_test(size=(80, 24)):
         screen = ben.screen
         assert isinstance(screen, JoinScreen)
         screen.show_found([])
-        await keys.pause()
+        await wait_until(lambda: "the main Wi-Fi." in "\n".join(  # painted, not only idle
+            strip.text for strip in screen._compositor.render_strips()), what="the advice")
         text = "\n".join(strip.text for strip in screen._compositor.render_strips())
         assert "the main Wi-Fi." in text  # the advice wraps inside its box instead of being cut
         assert "(shown on the host's screen), e.g." in text
@@ -704,14 +707,16 @@ async def test_a_long_answer_cut_in_the_tree_is_shown_whole_under_it(
     ana = facilitator(server)
     long_text = ("They have nowhere to go because the youth centre on Mill Street closed last spring "
                  "and the library shuts at four [bold]on weekdays[/bold]")
-    async with ana.run_test(size=(80, 24)) as keys:
+    async with ana.run_test(size=(80, 24)):
         await wait_until(lambda: ana.session_screen is not None, what="joined")
         await to_why_step(ana, wait_until)
         cause = await add(ana, long_text, None, wait_until)
         tree = tree_of(ana)
         tree.select_cause(cause)
         await wait_until(lambda: tree.selected_cause == cause)
-        await keys.pause()
+        await wait_until(lambda: f"Selected: {long_text}" in " ".join(" ".join(  # painted, not only idle
+            strip.text for strip in ana.screen._compositor.render_strips()).split()),
+            what="the selected answer whole under the tree")
         screen = "\n".join(strip.text for strip in ana.screen._compositor.render_strips())
         tree_line = next(line for line in screen.splitlines() if "They have nowhere" in line)
         assert "on weekdays" not in tree_line  # cut at the tree's edge...
