@@ -22,6 +22,12 @@ What crosses between the two threads, and how:
 * the journal is opened, written and closed by the server's thread (and the writer thread
   the server starts for its commits), never by the caller's.
 
+One process still has one GIL: the server's thread runs Python between the screen's steps,
+not beside them. While the screen draws, the server gets the interpreter back within
+`SWITCH_INTERVAL` of asking (not the default 5 ms, at every socket read and write of a
+round trip); what the screen costs the room then is a share of the processor, no longer
+every redraw in full.
+
 `stop()` stops the server on its loop, waits for the results being written, and returns
 once the thread is over. `stop_now()` does the same from a thread with no loop (the
 process is ending without the screen having stopped it: an interrupt). The thread is a
@@ -36,6 +42,7 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import logging
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -62,6 +69,15 @@ def _uncancellable() -> concurrent.futures.Future[None]:
     return future
 
 
+SWITCH_INTERVAL = 0.0005
+"""Seconds a thread waits for the GIL before it asks the thread holding it to let go (the
+default is 5 ms), while a server thread runs. The server lets go of the GIL at every
+socket read and write; while the screen's thread is busy drawing, it takes the GIL each
+time, and the server waited up to the whole interval to get it back, time after time in
+one round trip. Shorter, the server is back within half a millisecond; switching more
+often costs the drawing next to nothing."""
+
+
 class ServerStopped(RuntimeError):
     """The server is not running (not started yet, or stopped): nothing was changed."""
 
@@ -77,6 +93,8 @@ class ServerThread:
         """The loop that started the server: notices are handed to it."""
         self._loop: asyncio.AbstractEventLoop | None = None
         """The server's own loop, while it runs."""
+        self._switch_back: float | None = None
+        """The process's GIL switch interval before the start (put back at the stop)."""
         self._stop_wanted = False
         self._wake: asyncio.Event | None = None
         self._over = _uncancellable()
@@ -140,6 +158,8 @@ class ServerThread:
         if self._thread is not None:
             raise RuntimeError("the server was started already")
         self._home = asyncio.get_running_loop()
+        self._switch_back = sys.getswitchinterval()
+        sys.setswitchinterval(min(SWITCH_INTERVAL, self._switch_back))
         listening = _uncancellable()
         self._thread = threading.Thread(target=self._run, args=(listening,), name="whytree-server",
                                         daemon=True)
@@ -148,6 +168,7 @@ class ServerThread:
             await asyncio.wrap_future(listening)
         except BaseException:
             self._want_stop()
+            self._restore_switch_interval()
             raise
 
     async def stop(self) -> None:
@@ -155,7 +176,10 @@ class ServerThread:
         if self._thread is None:
             return
         self._want_stop()
-        await asyncio.wrap_future(self._over)
+        try:
+            await asyncio.wrap_future(self._over)
+        finally:
+            self._restore_switch_interval()
         self._thread.join()  # its last step is done: the join does not wait
 
     def stop_now(self, timeout: float = STOP_NOW_TIMEOUT) -> None:
@@ -167,6 +191,12 @@ class ServerThread:
         thread.join(timeout)
         if thread.is_alive():
             log.error("the server did not stop within %g s", timeout)
+        self._restore_switch_interval()
+
+    def _restore_switch_interval(self) -> None:
+        switch_back, self._switch_back = self._switch_back, None
+        if switch_back is not None and sys.getswitchinterval() == min(SWITCH_INTERVAL, switch_back):
+            sys.setswitchinterval(switch_back)
 
     # --- asking the server -----------------------------------------------------------
 
