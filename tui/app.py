@@ -2,8 +2,15 @@
 
 One app for every role. A participant joins a session (the join screen asks for what is
 missing); the facilitator's screen is the same with more keys; `viewer=True` is the
-read-only projector view; with `host=` the app first starts the server in its own event
-loop, joins it as the facilitator and shows the join address and code in large letters.
+read-only projector view; with `host=` the app first starts the server, joins it as the
+facilitator and shows the join address and code in large letters.
+
+The hosted server runs on an event loop of its own, in a thread of its own
+(`whytree.server.thread.ServerThread`), and this screen joins it over the websocket like
+every other: redrawing the tree here never holds up the room's round trips. The app reads
+only the server's fixed facts (addresses, code, fingerprint) directly; a new code and the
+stop run on the server's loop and are awaited here, the server's notices come back on
+this app's loop, and the quit question reads the session from this screen's own mirror.
 
 The app is the one place where the three parts meet ("attributes down, messages up"):
 
@@ -64,7 +71,8 @@ from whytree.tui.trust import KnownHosts, host_port
 from whytree.tui.widgets.banner import JoinBanner
 
 if TYPE_CHECKING:
-    from whytree.server.app import Server, ServerConfig
+    from whytree.server.app import ServerConfig
+    from whytree.server.thread import ServerThread
 
 REFUSALS: dict[str, str] = {
     "wrong_code": "That code is not right. Check the code on the host's screen and try again.",
@@ -123,7 +131,10 @@ class WhytreeApp(App[None]):
         self.viewer = viewer
         self.host_config = host
         self.discover = discover
-        self.server: Server | None = None
+        self.server: ServerThread | None = None
+        """The server this app hosts (host mode), on its own loop and thread, once it listens."""
+        self._hosted: ServerThread | None = None
+        """The server this app started, until it has been stopped (even one still starting)."""
         self.mirror = Mirror()
         self.link: Link | None = None
         self.session_screen: SessionScreen | None = None
@@ -176,12 +187,14 @@ class WhytreeApp(App[None]):
             self._connect(url)
 
     async def _start_server(self, config: ServerConfig) -> None:
-        from whytree.server.app import Server
         from whytree.server.journal import JournalDamaged, JournalError
+        from whytree.server.thread import ServerThread
 
         if config.on_notice is None:
             config = dataclasses.replace(config, on_notice=self._server_notice)
-        server = Server(config)
+        # Its own loop in its own thread: the room's round trips never wait for this
+        # screen to redraw. Its notices come back on this app's loop.
+        server = self._hosted = ServerThread(config)
         try:
             await server.start()
         except OSError as problem:
@@ -197,7 +210,7 @@ class WhytreeApp(App[None]):
         self.facilitator_key = server.facilitator_key
         self.code = server.code
         if server.resumed:
-            state = server.state
+            state = await server.snapshot()
             self.notify(f"Resumed the open session{': ' + state.title if state.title else ''} "
                         f"with everything saved so far ({len(state.causes)} answers, "
                         f"{len(state.actions)} actions). The join code is the same. "
@@ -215,10 +228,25 @@ class WhytreeApp(App[None]):
         self.notify(message, title="Host", timeout=10, markup=False)
 
     async def on_unmount(self) -> None:
-        if self.server is not None:
-            server, self.server = self.server, None
-            await server.stop()  # (waits for the results being written, if any)
-            self.farewell = _farewell(server)
+        hosted, listening = self._hosted, self.server is not None
+        if hosted is not None:
+            self.server = None
+            await hosted.stop()  # (waits for the results being written, if any)
+            self._hosted = None
+            if listening:
+                self.farewell = _farewell(hosted)
+
+    def stop_hosting(self) -> None:
+        """Stop the hosted server, if the app has not: for the command line once the app
+        has ended (an interrupt can end it before its unmount stopped the server). Blocks
+        until the server has stopped and written what it had to write."""
+        hosted, self._hosted = self._hosted, None
+        if hosted is None:
+            return
+        listening, self.server = self.server is not None, None
+        hosted.stop_now()
+        if listening and self.farewell is None:
+            self.farewell = _farewell(hosted)
 
     # --- leaving ----------------------------------------------------------------------------
 
@@ -227,8 +255,9 @@ class WhytreeApp(App[None]):
         if self.server is None or self.session_screen is None or self._quit_question is not None:
             self.exit()
             return
-        state = self.server.state
-        if state.phase == "closed":
+        # As the facilitator's screen shows it (the server's own copy lives on its thread).
+        state = self.mirror.state
+        if state is not None and state.phase == "closed":
             where = f" in {self.server.results_dir}" if self.server.results_dir else ""
             question = (f"Quit whytree? The session is closed and its results are saved{where}. "
                         "Participants' screens lose the connection to this laptop.")
@@ -526,17 +555,20 @@ class WhytreeApp(App[None]):
             self.link.send(frame)
 
     @on(NewJoinCode)
-    def _new_join_code(self, event: NewJoinCode) -> None:
+    async def _new_join_code(self, event: NewJoinCode) -> None:
         event.stop()
         if self.server is None:
             return
         from whytree.server.journal import JournalError
+        from whytree.server.thread import ServerStopped
 
         try:
-            code = self.server.new_code()
+            code = await self.server.new_code()  # on the server's loop (and in its journal)
         except JournalError as problem:
             self.notify(f"The code was not changed: {problem}", severity="error", timeout=15,
                         markup=False)
+            return
+        except ServerStopped:  # quitting
             return
         banner = self.session_screen.banner if self.session_screen is not None else None
         if banner is not None:
@@ -557,8 +589,9 @@ class WhytreeApp(App[None]):
                 yield SystemCommand(title, help_text, _runner(screen, action))
 
 
-def _farewell(server: Server) -> str:
-    """What the host's terminal says once the session's screen has gone."""
+def _farewell(server: ServerThread) -> str:
+    """What the host's terminal says once the session's screen has gone (and the server
+    has stopped: its state is read as it left it)."""
     state = server.state
     if state.phase == "closed" and server.results_dir is not None:
         return (f"The session is closed. Its results are in {server.results_dir}\n"

@@ -184,7 +184,12 @@ def _host(args: argparse.Namespace, data_dir: Path) -> int:
     config = _config(args, data_dir)
     logging.basicConfig(level=logging.WARNING, filename=str(_log_file(data_dir)))
     app = WhytreeApp(host=config)
-    app.run()
+    try:
+        app.run()
+    finally:
+        # The server runs in a thread of its own: stopped by the app as it ends, and here
+        # if something (an interrupt) ended the app first, so the session is left saved.
+        app.stop_hosting()
     if app.farewell:  # how to resume, or where the results are
         print(app.farewell)
     return 0
