@@ -9,6 +9,7 @@ line that wraps at a space reads the same; a line cut at the edge does not).
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from conftest import CODE, FACILITATOR_KEY, MakeServer, WaitUntil
@@ -17,7 +18,7 @@ from textual.app import App
 from textual.widget import Widget
 from textual.widgets._toast import Toast
 
-from whytree.server.app import Server
+from whytree.server.app import Server, ServerConfig
 from whytree.shared import protocol as p
 from whytree.tui.app import WhytreeApp
 from whytree.tui.widgets.status import step_help
@@ -206,3 +207,37 @@ async def test_the_selected_answer_shows_the_rooms_votes_its_tree_line_cuts_off(
         await wait_until(lambda: reads(HOME, ben, selected), what="the answer in full")
         assert reads("The room's votes: 2 “matters” dots · we can change it", ben, selected)
     await ana.close()
+
+
+def footer(app: App[None]) -> str:
+    """The footer's keys: the screen's last line with something on it."""
+    return [line for line in screen_text(app).splitlines() if line.strip()][-1].strip()
+
+
+async def test_the_hosts_keys_for_every_step_fit_an_old_laptop(tmp_path: Path,
+                                                               wait_until: WaitUntil) -> None:
+    """The host's footer has one key more than a facilitator's elsewhere ("j Join info"): in
+    every step, what it shows fits 80 columns, down to "? Help" (nothing cut mid-word)."""
+    host = WhytreeApp(name="Ana", host=ServerConfig(
+        data_dir=tmp_path / "data", port=0, bind="127.0.0.1", title="Tuesday group", code=CODE,
+        facilitator_key=FACILITATOR_KEY, advertise=False))
+    async with host.run_test(size=OLD_LAPTOP) as keys:
+        await wait_until(lambda: host.session_screen is not None and host.server is not None,
+                         what="the hosted session")
+        assert host.server is not None
+        fran = NetClient(host.server.local_url)
+        await fran.join(facilitator_key=FACILITATOR_KEY, name="Fran")
+        await fran.ok(p.SetSituation(op="x", text="Our fifth graders get into trouble", mode="problem"))
+        for phase in ("situation", "why", "weigh", "act", "agree"):
+            if phase != "situation":
+                await fran.ok(p.SetPhase(op="x", phase=phase))  # type: ignore[arg-type]
+            if phase == "why":
+                await fran.ok(p.AddCause(op="x", parent=None, text="Nobody is at home"))
+            await wait_until(lambda step=phase: host.mirror.state is not None  # type: ignore[misc]
+                             and host.mirror.state.phase == step, what=f"the {phase} step")
+            for view in ("tree", "panel"):
+                await wait_until(lambda: footer(host).endswith(("? Help", "j Join info")),
+                                 what=f"the {phase} step's keys, whole, in the {view} view")
+                if phase != "situation":
+                    await keys.press("r")
+        await fran.close()

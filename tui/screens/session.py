@@ -228,7 +228,8 @@ KEYS: tuple[Key, ...] = (
     Key("d", "done(True)", "I'm done", "Say you are done with this step"),
     Key("d", "done(False)", "Not done", "Take back “I'm done”"),
     Key("question_mark", "help", "Help", "What this step is for and what to do now", display="?"),
-    Key("j", "toggle_banner", "Join info", "Show or hide the join address and code"),
+    Key("j", "toggle_banner", "Join info", "Show or hide the join address and code",
+        steps=_in("situation", "why")),  # (when people join; it works in every step)
     Key("k", "facilitator_key", "Facilitator key",
         "Show the facilitator key, for a co-facilitator's laptop (not for the projector)", show=False),
     Key("J", "new_code", "New code", "Give the session a new join code (people already in stay in)",
