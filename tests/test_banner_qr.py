@@ -53,6 +53,7 @@ async def test_the_projected_banner_shows_the_browser_address_and_its_qr_code(
         assert app.server is not None
         address = f"http://127.0.0.1:{app.server.port}/"
         assert address in readable(app)
+        assert "scanthesquarecode" in readable(app)  # (read without spaces)
         banner = app.screen.query_one(JoinBanner)
         qr = banner.query_one(".banner-qr", Static)
         assert qr.display and qr.region.width > 0, "the QR code is on screen"
@@ -75,3 +76,6 @@ async def test_an_old_laptop_keeps_the_address_and_leaves_out_the_qr_code(
         assert f"http://127.0.0.1:{app.server.port}/" in readable(app)
         qr = app.screen.query_one(JoinBanner).query_one(".banner-qr", Static)
         assert qr.region.height == 0, "no room for the QR code: the session keeps its space"
+        # ...and the banner does not ask people to scan a code that is not there.
+        await wait_until(lambda: "openhttp" in readable(app), what="the browser line")
+        assert "scan" not in readable(app)

@@ -110,6 +110,14 @@ class JoinBanner(Vertical):
             stacked, with_qr = address + ADDRESS_CODE_GAP + code > width, False
         self.set_class(stacked, "-stacked")
         self.set_class(not with_qr, "-no-qr")
+        if self.browser_url is not None:  # speak of the square code only when it shows
+            for line in self.query(".banner-browser").results(Static):
+                line.update(self._browser_words(with_qr))
+
+    def _browser_words(self, with_qr: bool) -> Content:
+        scan = "scan the square code, or " if with_qr else ""
+        return Content(f"On a phone or any laptop, nothing to install: {scan}open {self.browser_url} "
+                       "in the browser.")
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="banner-outer"):
@@ -129,8 +137,7 @@ class JoinBanner(Vertical):
                 yield Static("and this code:", classes="banner-caption")
                 yield _big(spaced_code(self.code), classes="banner-big")
         if self.browser_url is not None:
-            yield Static(Content(f"On a phone or any laptop, nothing to install: scan the square "
-                                 f"code, or open {self.browser_url} in the browser."),
+            yield Static(self._browser_words(not self.has_class("-no-qr")),
                          classes="banner-small banner-browser")
         if len(self.urls) > 1:
             others = ", ".join(address_for_people(url) for url in self.urls[1:])
