@@ -66,7 +66,6 @@ from whytree.shared import wording
 from whytree.shared.mirror import Mirror, Received
 from whytree.shared.model import PHASES, Change, Person, Phase, Session
 from whytree.shared.rules import Refusal, decide, depth_refusal, may
-from whytree.tui.handout import save_handout
 from whytree.tui.messages import NewJoinCode, SendCommand
 from whytree.tui.screens.action_dialogs import AgreementScreen, ProposeActionScreen, RemoveActionScreen
 from whytree.tui.screens.change_picker import ChangePicker
@@ -252,10 +251,14 @@ class SessionScreen(Screen[None]):
         self._panels_box = Vertical(id="panels")
         self._selected_full = Static(id="selected-full")
         """The selected answer in full: tree lines are cut at the panel's edge."""
+        self._selected_shown: Content | None = None
         self._why_bar = Vertical(id="why-bar")
         self._why_bar.display = False
         self._why_prompt = Static(id="why-prompt")
         self._why_input = Input(max_length=p.MAX_CAUSE_TEXT, id="why-input")
+        self._footer = Footer()
+        self._keys_shown: tuple[object, ...] | None = None
+        """The keys the footer was last told about (see `refresh_bindings`)."""
 
     # --- layout --------------------------------------------------------------------------
 
@@ -273,7 +276,7 @@ class SessionScreen(Screen[None]):
             with self._panels_box:
                 yield from self._panels.values()
         yield self._status_line
-        yield Footer()
+        yield self._footer
 
     def on_mount(self) -> None:
         if not self._tree.is_mounted:
@@ -405,7 +408,9 @@ class SessionScreen(Screen[None]):
                     ("Can it change? Your answer: ", "bold"),
                     wording.CHANGE_LABELS[answer] if answer is not None else "not answered yet: press c",
                 )])
-            self._selected_full.update(line)
+            if line != self._selected_shown:  # (an update lays the screen out again)
+                self._selected_shown = line
+                self._selected_full.update(line)
 
     # --- which keys apply now ------------------------------------------------------------
 
@@ -451,6 +456,25 @@ class SessionScreen(Screen[None]):
         if action in KEY_ACTIONS:
             return self.allowed(action, parameters)
         return True
+
+    def refresh_bindings(self) -> None:
+        """Tell the footer the keys changed -- only when they did. The footer builds all its
+        keys again each time it is told, and the session asks after every event and every
+        move of the cursor, where the keys that apply mostly stay the same."""
+        keys = self._footer_keys()
+        if keys is not None and keys == self._keys_shown:
+            return
+        self._keys_shown = keys
+        super().refresh_bindings()
+
+    def _footer_keys(self) -> tuple[object, ...] | None:
+        """What the footer shows now; None when it may not be listening (not mounted yet,
+        another screen on top, the terminal without focus): then it is told every time."""
+        if not (self._footer.is_mounted and self.is_active and self.app.app_focus):
+            return None
+        return tuple((key, active.binding.action, active.binding.description, active.binding.show,
+                      active.binding.key_display, active.enabled, active.tooltip)
+                     for key, active in self.active_bindings.items())
 
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:
@@ -931,6 +955,8 @@ class SessionScreen(Screen[None]):
         state = self.mirror.state
         if state is None or state.phase != "closed":
             return
+        from whytree.tui.handout import save_handout  # (the report's code: only once closed)
+
         try:
             markdown, page = save_handout(state, time.time())
         except OSError as exc:
