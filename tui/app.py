@@ -131,6 +131,10 @@ class WhytreeApp(App[None]):
         self._quit_question: ConfirmScreen | None = None
         self._unshown: Received | None = None
         """What the frames taken since the screen was last updated did (see `_show_later`)."""
+        self._show_pending = False
+        """`_show_unshown` is on its way."""
+        self._back = False
+        """A `welcome` came back on a dropped link: the status line says so with the rest."""
 
     # --- start ---------------------------------------------------------------------------
 
@@ -352,23 +356,31 @@ class WhytreeApp(App[None]):
                 await self._welcomed()  # the new screen shows the whole state as it mounts
             return
         if isinstance(frame, p.Welcome):
-            self.session_screen.status_line.connected()
+            self._back = True  # "connected" shows with what was missed, not before it
         self._show_later(received)
 
     def _show_later(self, received: Received) -> None:
         """Show what `received` did together with the frames queued right behind it: the
         link posts every frame already waiting on the socket at once, and the screen is
-        updated once for all of them (a resume of hundreds of events, a burst of votes)."""
-        if self._unshown is None:
-            self._unshown = received
+        updated once for all of them (a burst of votes). Back from a drop, the screen
+        waits until every missed event is in (`Mirror.catching_up`) and shows them in one
+        go: no frame shows a state half-way through the catch-up."""
+        self._unshown = received if self._unshown is None else self._unshown.then(received)
+        if not self._show_pending and not self.mirror.catching_up:
+            self._show_pending = True
             self.call_later(self._show_unshown)
-        else:
-            self._unshown = self._unshown.then(received)
 
     def _show_unshown(self) -> None:
+        self._show_pending = False
         received, self._unshown = self._unshown, None
-        if received is not None and self.session_screen is not None:
-            self.session_screen.follow(received)
+        screen = self.session_screen
+        if screen is None:
+            return
+        if received is not None:
+            screen.follow(received)
+        if self._back:
+            self._back = False
+            screen.status_line.connected()
 
     def _remember(self) -> None:
         """Keep this person's token on this laptop, to come back as them next time."""
@@ -411,6 +423,11 @@ class WhytreeApp(App[None]):
 
     @on(Link.Down)
     def _down(self, event: Link.Down) -> None:
+        if self._unshown is not None and not self._show_pending:
+            # Dropped again half-way through a catch-up: show what did arrive.
+            self._show_pending = True
+            self.call_later(self._show_unshown)
+        self._back = False
         if self.session_screen is not None and not self._elsewhere:
             self.session_screen.status_line.down(event.since)
         self._show_new_address_key()
