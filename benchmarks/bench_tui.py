@@ -11,7 +11,12 @@ script reads what each program writes to its terminal, as the terminal would, an
 * **start**: from starting `whytree join URL --name .. --code ..` to the session (its
   situation) painted on the terminal;
 * **key**: from the Enter that sends an answer in one participant's screen to that answer
-  painted on another participant's screen.
+  painted on another participant's screen;
+* **resume**: a participant whose host went away (the server stopped) while the room made
+  500 changes: from the screen's connection coming back (seen by a relay in front of the
+  server) to the last change painted, and whether any state half-way was painted;
+* **idle**: the share of one CPU an idle `whytree join`, an idle `whytree host` and the
+  minimal Textual app use over a minute in which nothing happens.
 
 In the same run it measures the **floor** for each: a minimal Textual app with a `Tree` of
 the same shape (start), and two minimal Textual apps joined by a bare websockets relay, a
@@ -33,7 +38,9 @@ import os
 import pty
 import random
 import re
+import shutil
 import signal
+import socket
 import statistics
 import struct
 import subprocess
@@ -291,6 +298,7 @@ class Children:
     def __init__(self) -> None:
         self.terminals: list[Terminal] = []
         self.processes: list[subprocess.Popen[str]] = []
+        self.folders: list[str] = []
 
     def terminal(self, argv: list[str], env: dict[str, str]) -> Terminal:
         terminal = Terminal(argv, env)
@@ -305,12 +313,15 @@ class Children:
                 process.kill()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(5)
+        for folder in self.folders:
+            shutil.rmtree(folder, ignore_errors=True)
         self.terminals.clear()
         self.processes.clear()
+        self.folders.clear()
 
 
-def _server(children: Children, data_dir: Path, env: dict[str, str]) -> str:
-    argv = [WHYTREE, "serve", "--data-dir", str(data_dir), "--port", "0", "--bind", "127.0.0.1",
+def _server(children: Children, data_dir: Path, env: dict[str, str], port: int = 0) -> str:
+    argv = [WHYTREE, "serve", "--data-dir", str(data_dir), "--port", str(port), "--bind", "127.0.0.1",
             "--code", CODE, "--facilitator-key", KEY, "--no-discovery"]
     process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                stderr=subprocess.DEVNULL, text=True, env=env)
@@ -328,7 +339,12 @@ def _server(children: Children, data_dir: Path, env: dict[str, str]) -> str:
 
 
 def _join(children: Children, url: str, name: str, env: dict[str, str]) -> Terminal:
-    return children.terminal([WHYTREE, "join", url, "--name", name, "--code", CODE], env)
+    """`whytree join` as a laptop of its own: a data folder of its own, so that it is not
+    taken for the person who joined before it from the same folder (who it was is kept)."""
+    home = tempfile.mkdtemp(prefix="whytree-bench-laptop-")
+    children.folders.append(home)
+    own = dict(env, XDG_DATA_HOME=home, XDG_CONFIG_HOME=home, HOME=home)
+    return children.terminal([WHYTREE, "join", url, "--name", name, "--code", CODE], own)
 
 
 Times = tuple[list[float], list[float]]
@@ -362,6 +378,7 @@ def measure_whytree(answers: int, starts: int, keys: int, env: dict[str, str]) -
                 marker = f"zq{answers}r{rep}x"
                 author.type("\x1b[A" * (ANCHORS + 3))  # up to the situation
                 author.type("\x1b[B" * max(anchor, 0))  # down to the anchor
+                time.sleep(0.05)  # (a key right behind a burst of arrows can be lost)
                 mark = author.position
                 author.type("w")
                 author.wait_for("Escape cancels", after=mark)
@@ -417,6 +434,160 @@ def measure_floor(answers: int, starts: int, keys: int, env: dict[str, str]) -> 
         children.close()
 
 
+MISSED = 500
+"""Events a participant misses while away, for the `resume` row."""
+
+
+class Relay:
+    """A TCP relay on 127.0.0.1 in front of the server, in a thread of its own: it notes
+    when each connection arrives (a screen coming back), and passes bytes both ways."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.accepted: list[float] = []
+        """When each connection arrived (`time.perf_counter`)."""
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            self.accepted.append(time.perf_counter())
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=2)
+            except OSError:
+                client.close()  # the server is down: the screen tries again later
+                continue
+            upstream.settimeout(None)
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while chunk := source.recv(65536):
+                sink.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+def append_missed(data_dir: Path, first: str, last: str) -> int:
+    """Write `MISSED` events into the journal of a stopped server, as the room would while
+    a participant was away: `first`, an answer under the first anchor (in view), then
+    answers under the situation (below the view), then `first` edited to read `last`.
+    Returns the number of events written."""
+    from whytree.server.app import _replayed
+    from whytree.server.journal import Journal
+    from whytree.shared import protocol as p
+
+    journal = Journal(data_dir)
+    row = journal.latest_open_session()
+    assert row is not None
+    hub = _replayed(journal, row)
+    seq = hub.state.seq
+    now = time.time()
+    hub.connect(1, "127.0.0.1", now)
+    hub.receive(1, p.encode(p.Join(facilitator_key=KEY, name="Facilitator")), now)
+    ops = iter(range(1, 10**6))
+
+    def send(command: p.ClientCommand) -> None:
+        nonlocal now
+        now += 0.06  # under the flood limit of 20 a second
+        hub.receive(1, p.encode(command), now)
+
+    anchor = next((c.id for c in hub.state.causes.values() if c.text == answer_text(0)), None)
+    send(p.AddCause(op=f"m{next(ops)}", parent=anchor, text=first))
+    (added,) = [c.id for c in hub.state.causes.values() if c.text == first]
+    while hub.state.seq < seq + MISSED - 1:
+        send(p.AddCause(op=f"m{next(ops)}", parent=None, text=f"Missed answer {next(ops)}"))
+    send(p.EditCause(op=f"m{next(ops)}", cause=added, text=last))
+    hub.disconnect(1)
+    journal.write(row.id, hub.take_unsaved())
+    journal.close()
+    return hub.state.seq - seq
+
+
+def measure_resume(answers: int, env: dict[str, str]) -> tuple[float, int, bool]:
+    """A participant whose host went away (the server stopped) while the room went on by
+    `MISSED` events: milliseconds from the screen's connection coming back to the last
+    missed event painted, the events missed, and whether a state half-way was painted."""
+    children = Children()
+    relay: Relay | None = None
+    try:
+        with tempfile.TemporaryDirectory(prefix="whytree-bench-") as folder:
+            data_dir = Path(folder) / "host"
+            seed_journal(data_dir, answers)
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                port = probe.getsockname()[1]
+            _server(children, data_dir, env, port)
+            server = children.processes[-1]
+            relay = Relay(port)
+            watcher = _join(children, f"ws://127.0.0.1:{relay.port}", "Ben", env)
+            watcher.wait_for(SITUATION)
+            time.sleep(0.5)
+            server.kill()
+            server.wait(5)
+            watcher.wait_for("reconnecting")
+            first, last = f"zq{answers}firstmissed", f"zq{answers}lastmissed"
+            missed = append_missed(data_dir, first, last)
+            mark = watcher.position
+            _server(children, data_dir, env, port)
+            painted = watcher.wait_for(last, after=mark, timeout=DEADLINE * 2)
+            back = max(t for t in relay.accepted if t <= painted)
+            with watcher._lock:
+                half_way = watcher._text.find(first, mark) != -1
+            return (painted - back) * 1000, missed, half_way
+    finally:
+        if relay is not None:
+            relay.close()
+        children.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, in seconds) process `pid` has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure_idle(seconds: float, env: dict[str, str]) -> list[tuple[str, float]]:
+    """Share of one CPU an idle `whytree join` and an idle `whytree host` use over `seconds`
+    (nothing happens in the session meanwhile), and the floor's minimal `Tree` app."""
+    children = Children()
+    try:
+        with tempfile.TemporaryDirectory(prefix="whytree-bench-") as folder:
+            data_dir = Path(folder) / "host"
+            seed_journal(data_dir, 50)
+            url = _server(children, data_dir, env)
+            join = _join(children, url, "Idle", env)
+            host = children.terminal([WHYTREE, "host", "--data-dir", str(Path(folder) / "h2"),
+                                      "--port", "0", "--bind", "127.0.0.1", "--no-discovery",
+                                      "--code", CODE], env)
+            floor = children.terminal([PYTHON, str(HERE), "--floor-tree", "50"], env)
+            join.wait_for(SITUATION)
+            host.wait_for("no situation yet")
+            floor.wait_for(SITUATION)
+            time.sleep(3)  # past the first paint and the welcome's presence settling
+            watched = {"join": join, "host": host, "floor": floor}
+            before = {name: cpu_seconds(t.process.pid) for name, t in watched.items()}
+            time.sleep(seconds)
+            return [(name, (cpu_seconds(t.process.pid) - before[name]) / seconds * 100)
+                    for name, t in watched.items()]
+    finally:
+        children.close()
+
+
 def _stats(values: list[float]) -> tuple[float, float, float]:
     ordered = sorted(values)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
@@ -436,6 +607,10 @@ def main() -> None:
     parser.add_argument("--starts", type=int, default=5, help="starts timed per size")
     parser.add_argument("--keys", type=int, default=ANCHORS,
                         help=f"answers timed per size (at most {ANCHORS})")
+    parser.add_argument("--resumes", type=int, default=3,
+                        help=f"resumes timed per size (a screen back after {MISSED} missed events)")
+    parser.add_argument("--idle", type=float, default=60.0,
+                        help="seconds to measure idle screens' CPU (0: skip)")
     parser.add_argument("--floor-tree", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--relay-url", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--floor-input", default=None, help=argparse.SUPPRESS)
@@ -460,11 +635,32 @@ def main() -> None:
     print(f"terminal {COLS}×{ROWS}; times in ms; floor = minimal Textual apps (+ bare websockets relay)")
     print(f"{'what':<6} {'answers':>7} {'n':>3}  {'p50':>8} {'p95':>8} {'max':>8}   "
           f"{'floor50':>8} {'floor95':>8} {'floormax':>8}   {'×p50':>7} {'×p95':>7}")
+    resumes: list[str] = []
     for answers in sizes:
         floor_start, floor_key = measure_floor(answers, args.starts, keys, env)
         start, key = measure_whytree(answers, args.starts, keys, env)
         for line in (*_rows(answers, "start", start, floor_start), *_rows(answers, "key", key, floor_key)):
             print(line, flush=True)
+        if args.resumes:
+            # The session holds at most MAX_CAUSES answers, the missed ones too.
+            base = max(0, min(answers, MAX_CAUSES - MISSED - keys))
+            runs = [measure_resume(base, env) for _ in range(args.resumes)]
+            times = [ms for ms, _, _ in runs]
+            o50, o95, omax = _stats(times)
+            half_way = sum(1 for _, _, seen in runs if seen)
+            resumes.append(f"{'resume':<6} {base:>7} {len(runs):>3}  {o50:>8.1f} {o95:>8.1f} {omax:>8.1f}   "
+                           f"{runs[0][1]} events missed; a state half-way painted in {half_way} of "
+                           f"{len(runs)}")
+    if resumes:
+        print(f"\nresume: from the screen's connection back (after the host was away while the room "
+              f"made {MISSED} changes) to the last change painted; target 300 ms, nothing half-way")
+        for line in resumes:
+            print(line, flush=True)
+    if args.idle:
+        print(f"\nidle: share of one CPU over {args.idle:.0f} s with nothing happening "
+              f"(resolution {100 / os.sysconf('SC_CLK_TCK') / args.idle:.2f} %)")
+        for name, share in measure_idle(args.idle, env):
+            print(f"idle   {name:<6} {share:>6.2f} %", flush=True)
 
 
 if __name__ == "__main__":
