@@ -200,6 +200,8 @@ async def test_folds_and_selection_survive_someone_else_adding(
 async def test_a_wrong_code_is_said_on_the_join_screen(server: Server, wait_until: WaitUntil) -> None:
     ben = WhytreeApp(url=server.local_url, name="Ben", code="000000", discover=False)
     async with ben.run_test(size=SIZE):
+        # (Everything was given: the join form comes up when there is something to fix.)
+        await wait_until(lambda: isinstance(ben.screen, JoinScreen), what="the join screen")
         screen = ben.screen
         assert isinstance(screen, JoinScreen)
         await wait_until(lambda: "code is not right" in screen.problem_shown(), what="the message")

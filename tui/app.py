@@ -52,6 +52,7 @@ from whytree.tui.connection import Link, normalize_url
 from whytree.tui.datadir import default_data_dir
 from whytree.tui.identities import Identities, Seat
 from whytree.tui.messages import NewJoinCode, SendCommand
+from whytree.tui.screens.connecting import ConnectingScreen
 from whytree.tui.screens.dialogs import ConfirmScreen
 from whytree.tui.screens.join import JoinScreen
 from whytree.tui.screens.relink import AddressScreen, ElsewhereScreen
@@ -146,18 +147,31 @@ class WhytreeApp(App[None]):
             self.person_name is not None or self.facilitator_key or self.viewer
             or (not self.new_person and self._saved_name(self.url) is not None)
         )
-        self.join_screen = self._new_join_screen(self.url, self.person_name, self.code,
-                                                 discover=self.discover and not straight_in)
-        await self.push_screen(self.join_screen)
         if straight_in:
+            # Everything is given: say where it connects, and build the join form only if
+            # there is something to fix on it (it is most of what a start costs).
             assert self.url is not None
             try:
                 url = normalize_url(self.url)
             except ValueError as problem:
-                self.join_screen.show_problem(str(problem), "address")
+                await self._show_join_problem(str(problem), "address")
                 return
-            self.join_screen.show_busy(f"Connecting to {url} …")
+            await self.push_screen(ConnectingScreen(url))
             self._connect(url)
+            return
+        self.join_screen = self._new_join_screen(self.url, self.person_name, self.code,
+                                                 discover=self.discover)
+        await self.push_screen(self.join_screen)
+
+    async def _show_join_problem(self, message: str, field: str | None) -> None:
+        """Put up the join form (in place of the connecting line) with `message` on it."""
+        self.join_screen = self._new_join_screen(self.url, self.person_name, self.code, discover=False)
+        if isinstance(self.screen, ConnectingScreen):
+            await self.switch_screen(self.join_screen)
+        else:
+            await self.push_screen(self.join_screen)
+        # Once the form has put the focus where it starts: the problem's field takes it.
+        self.join_screen.call_after_refresh(self.join_screen.show_problem, message, field)
 
     async def _start_server(self, config: ServerConfig) -> None:
         from whytree.server.app import Server
@@ -410,7 +424,8 @@ class WhytreeApp(App[None]):
                                 browser_url=browser, qr_rows=qr_rows, id="banner")
         screen = SessionScreen(self.mirror, viewer=self.viewer, banner=banner,
                                facilitator_key=self.server.facilitator_key if self.server else None)
-        if self.join_screen is not None and self.screen is self.join_screen:
+        if (self.join_screen is not None and self.screen is self.join_screen) or isinstance(
+                self.screen, ConnectingScreen):
             await self.switch_screen(screen)
         else:
             await self.push_screen(screen)
@@ -481,6 +496,9 @@ class WhytreeApp(App[None]):
         if self.session_screen is None and self.join_screen is not None:
             self.join_screen.show_problem(message, REFUSAL_FIELDS.get(event.code))
             return
+        if self.session_screen is None and isinstance(self.screen, ConnectingScreen):
+            await self._show_join_problem(message, REFUSAL_FIELDS.get(event.code))
+            return
         if self.server is not None:
             self.notify(message, severity="error", timeout=30, markup=False)
             return
@@ -494,9 +512,11 @@ class WhytreeApp(App[None]):
         self.join_screen.show_problem(message, REFUSAL_FIELDS.get(event.code))
 
     @on(Link.Failed)
-    def _failed(self, event: Link.Failed) -> None:
+    async def _failed(self, event: Link.Failed) -> None:
         if self.join_screen is not None:
             self.join_screen.show_problem(event.message, "address")
+        elif self.session_screen is None and isinstance(self.screen, ConnectingScreen):
+            await self._show_join_problem(event.message, "address")
         else:
             self.notify(event.message, severity="error", timeout=30, markup=False)
 
