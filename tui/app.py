@@ -12,8 +12,9 @@ The app is the one place where the three parts meet ("attributes down, messages 
   once for all the frames that arrived together (a resume of many events redraws once);
 * the session screen builds each command once, with an `op` from the mirror, and puts it
   in the mirror's outbox as the key is pressed (so that the next key press builds on it);
-  it posts `SendCommand` and the app hands the frame to the link (while offline the outbox
-  keeps it, and the link sends it again after the rejoin);
+  it calls `send_command` (or posts `SendCommand`) and the app hands the frame to the
+  link, which writes it before the key's repaint (while offline the outbox keeps it, and
+  the link sends it again after the rejoin);
 * link changes (down, reconnecting, refused) go to the status line or the join screen.
 
 A participant comes back as the same person: the token of each session is kept on this
@@ -423,7 +424,8 @@ class WhytreeApp(App[None]):
             banner = JoinBanner(self.server.urls, self.server.code, fingerprint=self.server.fingerprint,
                                 browser_url=browser, qr_rows=qr_rows, id="banner")
         screen = SessionScreen(self.mirror, viewer=self.viewer, banner=banner,
-                               facilitator_key=self.server.facilitator_key if self.server else None)
+                               facilitator_key=self.server.facilitator_key if self.server else None,
+                               send_command=self.send_command)
         if (self.join_screen is not None and self.screen is self.join_screen) or isinstance(
                 self.screen, ConnectingScreen):
             await self.switch_screen(screen)
@@ -525,17 +527,21 @@ class WhytreeApp(App[None]):
     @on(SendCommand)
     def _send(self, event: SendCommand) -> None:
         event.stop()
+        self.send_command(event.command)
+
+    def send_command(self, command: p.ClientCommand) -> None:
+        """Send `command` to the host now (the mirror's outbox keeps it until answered)."""
         if self.viewer:
             self.notify("This screen is a read-only view.", severity="warning", markup=False)
             return
         frame: bytes | None
-        if event.command.op in self.mirror.outbox:
+        if command.op in self.mirror.outbox:
             # Queued by the session screen as the key was pressed (so the next key counts
             # it); sent now unless the link already sent it again after a rejoin and the
             # server answered.
-            frame = self.mirror.retry_frame(event.command.op)
+            frame = self.mirror.retry_frame(command.op)
         else:
-            frame = self.mirror.command(event.command)
+            frame = self.mirror.command(command)
         if frame is not None and self.link is not None:
             self.link.send(frame)
 

@@ -7,7 +7,8 @@ status and the footer with the keys that apply now.
 
 The screen never talks to the network: it puts each command in the mirror's outbox at
 once (so the next key press already counts it: `+ +` is two dots however slow the link)
-and posts `SendCommand` for the app to send it. It shows the state as the mirror says it
+and hands it to the app to send at once (`send_command`; without one, it posts
+`SendCommand`). It shows the state as the mirror says it
 will be (`Mirror.ahead`), with its own commands still on their way counted; a refused one
 drops out and the screen shows the state the server holds. The app calls `follow` once
 for the frames the mirror took together, with what they changed; the screen refreshes only
@@ -49,6 +50,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
@@ -225,9 +227,12 @@ class SessionScreen(Screen[None]):
         viewer: bool = False,
         banner: JoinBanner | None = None,
         facilitator_key: str | None = None,
+        send_command: Callable[[p.ClientCommand], None] | None = None,
     ) -> None:
         super().__init__()
         self.mirror = mirror
+        self._send_command = send_command
+        """The app's way to send a command at once (None: post `SendCommand` to it)."""
         self.viewer = viewer
         self.banner = banner
         self.facilitator_key = None if viewer else facilitator_key
@@ -517,7 +522,11 @@ class SessionScreen(Screen[None]):
             self.notify("This screen is a read-only view.", severity="warning", markup=False)
             return
         self.mirror.command(command)
-        self.post_message(SendCommand(command))
+        if self._send_command is not None:
+            # At once: a message would reach the app only after the repaint this key causes.
+            self._send_command(command)
+        else:
+            self.post_message(SendCommand(command))
         self._refresh_around(frozenset({type(command)}))
 
     def _refused_now(self, command: p.ClientCommand, *, timeout: float | None = 4) -> bool:
