@@ -20,8 +20,10 @@ script reads what each program writes to its terminal, as the terminal would, an
 
 In the same run it measures the **floor** for each: a minimal Textual app with a `Tree` of
 the same shape (start), and two minimal Textual apps joined by a bare websockets relay, a
-key in one adding a `Tree` node in the other (key). The table puts each whytree number
-next to its floor, with the ratio; it asserts nothing and is not part of the test suite.
+key in one adding a `Tree` node in the other (key), each timed in turn with whytree's (a
+floor start, a whytree start, ...) so that both meet the same load. The table puts each
+whytree number next to its floor, with the ratio; it asserts nothing and is not part of
+the test suite.
 
 Bounded and local: only loopback, every wait has a deadline, every child is killed at the
 end (and when the script is interrupted).
@@ -351,87 +353,86 @@ Times = tuple[list[float], list[float]]
 """Start times and key times, in milliseconds."""
 
 
-def measure_whytree(answers: int, starts: int, keys: int, env: dict[str, str]) -> Times:
-    """Start and key times (ms) for whytree with a tree of `answers` answers."""
+def measure(answers: int, starts: int, keys: int, env: dict[str, str]) -> tuple[Times, Times]:
+    """Start and key times (ms) for whytree with a tree of `answers` answers, and for the
+    floor with a tree of the same shape. The two are timed in turn -- a floor start, a
+    whytree start, a floor key, a whytree key... -- so that both meet the same load on a
+    busy machine, and their ratio means something."""
     children = Children()
     try:
         with tempfile.TemporaryDirectory(prefix="whytree-bench-") as folder:
             data_dir = Path(folder) / "host"
             seed_journal(data_dir, answers)  # `main` leaves room for the timed answers
             url = _server(children, data_dir, env)
-            start_times = []
+            relay = subprocess.Popen([PYTHON, str(HERE), "--relay"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+            children.processes.append(relay)
+            assert relay.stdout is not None
+            relay_url = f"ws://127.0.0.1:{relay.stdout.readline().strip()}"
+
+            ours_start, floor_start = [], []
             for index in range(starts):
-                terminal = _join(children, url, f"Starter {index + 1}", env)
-                painted = terminal.wait_for(SITUATION)
-                start_times.append((painted - terminal.started) * 1000)
+                terminal = children.terminal([PYTHON, str(HERE), "--floor-tree", str(answers)], env)
+                floor_start.append((terminal.wait_for(SITUATION) - terminal.started) * 1000)
                 terminal.close()
+                terminal = _join(children, url, f"Starter {index + 1}", env)
+                ours_start.append((terminal.wait_for(SITUATION) - terminal.started) * 1000)
+                terminal.close()
+
+            receiver = children.terminal(
+                [PYTHON, str(HERE), "--floor-tree", str(answers), "--relay-url", relay_url], env)
+            sender = children.terminal([PYTHON, str(HERE), "--floor-input", relay_url], env)
             author = _join(children, url, "Ana", env)
             watcher = _join(children, url, "Ben", env)
-            author.wait_for(SITUATION)
-            watcher.wait_for(SITUATION)
-            time.sleep(0.5)  # let both settle (presence, first paint)
-            key_times = []
+            for terminal in (receiver, author, watcher):
+                terminal.wait_for(SITUATION)
+            sender.wait_for("type")
+            time.sleep(0.5)  # let them settle (presence, first paint)
+            ours_key, floor_key = [], []
             for rep in range(min(keys, ANCHORS)):
-                # Under the last anchor first, so every new answer lands in view (with no
-                # anchors, the empty tree, under the situation).
-                anchor = min(ANCHORS, answers) - rep
-                marker = f"zq{answers}r{rep}x"
-                author.type("\x1b[A" * (ANCHORS + 3))  # up to the situation
-                author.type("\x1b[B" * max(anchor, 0))  # down to the anchor
-                time.sleep(0.05)  # (a key right behind a burst of arrows can be lost)
-                mark = author.position
-                author.type("w")
-                author.wait_for("Escape cancels", after=mark)
-                author.type(marker)
-                author.wait_for(marker, after=mark)
-                time.sleep(0.05)
-                seen_from = watcher.position
-                sent = author.type("\r")
-                painted = watcher.wait_for(marker, after=seen_from)
-                key_times.append((painted - sent) * 1000)
-                time.sleep(0.1)
-            return start_times, key_times
+                floor_key.append(_floor_key(sender, receiver, answers, rep))
+                ours_key.append(_whytree_key(author, watcher, answers, rep))
+            return (ours_start, ours_key), (floor_start, floor_key)
     finally:
         children.close()
 
 
-def measure_floor(answers: int, starts: int, keys: int, env: dict[str, str]) -> Times:
-    """The same two measurements for the minimal Textual apps."""
-    children = Children()
-    try:
-        start_times = []
-        for _ in range(starts):
-            terminal = children.terminal([PYTHON, str(HERE), "--floor-tree", str(answers)], env)
-            painted = terminal.wait_for(SITUATION)
-            start_times.append((painted - terminal.started) * 1000)
-            terminal.close()
-        relay = subprocess.Popen([PYTHON, str(HERE), "--relay"], stdin=subprocess.PIPE,
-                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
-        children.processes.append(relay)
-        assert relay.stdout is not None
-        url = f"ws://127.0.0.1:{relay.stdout.readline().strip()}"
-        receiver = children.terminal(
-            [PYTHON, str(HERE), "--floor-tree", str(answers), "--relay-url", url], env)
-        sender = children.terminal([PYTHON, str(HERE), "--floor-input", url], env)
-        receiver.wait_for(SITUATION)
-        sender.wait_for("type")
-        time.sleep(0.5)
-        key_times = []
-        for rep in range(min(keys, ANCHORS)):
-            anchor = min(ANCHORS, answers) - rep - 1 if answers else -1
-            marker = f"zq{answers}r{rep}x"
-            mark = sender.position
-            sender.type(f"{anchor}|{marker}")
-            sender.wait_for(marker, after=mark)
-            time.sleep(0.05)
-            seen_from = receiver.position
-            sent = sender.type("\r")
-            painted = receiver.wait_for(marker, after=seen_from)
-            key_times.append((painted - sent) * 1000)
-            time.sleep(0.1)
-        return start_times, key_times
-    finally:
-        children.close()
+def _whytree_key(author: Terminal, watcher: Terminal, answers: int, rep: int) -> float:
+    """Milliseconds from the Enter that sends an answer in `author` to it painted in
+    `watcher`. Under the last anchor first, so every new answer lands in view (with no
+    anchors, the empty tree, under the situation)."""
+    anchor = min(ANCHORS, answers) - rep
+    marker = f"zq{answers}r{rep}x"
+    author.type("\x1b[A" * (ANCHORS + 3))  # up to the situation
+    author.type("\x1b[B" * max(anchor, 0))  # down to the anchor
+    time.sleep(0.05)  # (a key right behind a burst of arrows can be lost)
+    mark = author.position
+    author.type("w")
+    author.wait_for("Escape cancels", after=mark)
+    author.type(marker)
+    author.wait_for(marker, after=mark)
+    time.sleep(0.05)
+    seen_from = watcher.position
+    sent = author.type("\r")
+    painted = watcher.wait_for(marker, after=seen_from)
+    time.sleep(0.1)
+    return (painted - sent) * 1000
+
+
+def _floor_key(sender: Terminal, receiver: Terminal, answers: int, rep: int) -> float:
+    """The same for the floor: `anchor|text` typed in the sender's `Input`, Enter, the
+    text painted as a new node under that anchor in the receiver's `Tree`."""
+    anchor = min(ANCHORS, answers) - rep - 1 if answers else -1
+    marker = f"fl{answers}r{rep}x"
+    mark = sender.position
+    sender.type(f"{anchor}|{marker}")
+    sender.wait_for(marker, after=mark)
+    time.sleep(0.05)
+    seen_from = receiver.position
+    sent = sender.type("\r")
+    painted = receiver.wait_for(marker, after=seen_from)
+    time.sleep(0.1)
+    return (painted - sent) * 1000
 
 
 MISSED = 500
@@ -637,8 +638,7 @@ def main() -> None:
           f"{'floor50':>8} {'floor95':>8} {'floormax':>8}   {'×p50':>7} {'×p95':>7}")
     resumes: list[str] = []
     for answers in sizes:
-        floor_start, floor_key = measure_floor(answers, args.starts, keys, env)
-        start, key = measure_whytree(answers, args.starts, keys, env)
+        (start, key), (floor_start, floor_key) = measure(answers, args.starts, keys, env)
         for line in (*_rows(answers, "start", start, floor_start), *_rows(answers, "key", key, floor_key)):
             print(line, flush=True)
         if args.resumes:
