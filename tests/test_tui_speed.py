@@ -26,10 +26,18 @@ from whytree.shared import protocol as p
 from whytree.shared.protocol import Limits
 from whytree.tui.app import WhytreeApp
 from whytree.tui.screens.session import SessionScreen
+from whytree.tui.widgets.actions import ActionsPanel
 from whytree.tui.widgets.status import SessionHeader
+from whytree.tui.widgets.summary import SummaryPanel
+from whytree.tui.widgets.weigh import WeighPanel
 
 SIZE = (100, 30)
 ANSWERS = 300
+
+
+def screen_text(app: WhytreeApp) -> str:
+    """Everything on screen now, as plain text lines (what a person would read)."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
 def counting(target: Any, name: str) -> list[int]:
@@ -171,3 +179,25 @@ async def test_a_command_is_written_to_the_host_before_the_screen_moves_on(
         await wait_until(lambda: any(c.text == "Nobody is at home" for c in server.state.causes.values()),
                          what="the answer at the host")
         await wait_until(lambda: command.op not in app.mirror.outbox, what="the answer confirmed")
+
+
+async def test_a_step_panel_is_built_when_its_step_comes(
+    room: tuple[Server, NetClient], wait_until: WaitUntil
+) -> None:
+    """A session starts in "But why?", which shows no step panel: the weigh, actions and
+    summary panels are not built at start (a tenth of what a start cost), and each shows,
+    filled in, when its step comes."""
+    server, fran = room
+    await fran.ok(p.AddCause(op="x", parent=None, text="Nobody is at home"))
+    app = WhytreeApp(server.local_url, name="Ann", code=CODE, discover=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await joined(app, wait_until)
+        await pilot.pause()
+        assert not screen.query(WeighPanel) and not screen.query(ActionsPanel)
+        assert not screen.query(SummaryPanel)
+
+        await fran.ok(p.SetPhase(op="x", phase="weigh"))
+        await wait_until(lambda: bool(screen.query(WeighPanel)) and screen.query_one(WeighPanel).display,
+                         what="the weigh panel")
+        await wait_until(lambda: "Nobody is at home" in screen_text(app), what="the ranking filled in")
+        assert not screen.query(ActionsPanel)

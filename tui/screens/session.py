@@ -61,6 +61,7 @@ from textual.binding import ActiveBinding, Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
+from textual.widget import AwaitMount
 from textual.widgets import Footer, Input, Static, Tree
 
 from whytree.shared import protocol as p
@@ -254,6 +255,8 @@ class SessionScreen(Screen[None]):
         """The host's clock offset the header's timer was last shown with."""
         self._status_line = LinkStatus(id="link")
         self._panels_box = Vertical(id="panels")
+        self._panels_mounting: set[StepPanel] = set()
+        """Panels whose step has come, being built."""
         self._selected_full = Static(id="selected-full")
         """The selected answer in full: tree lines are cut at the panel's edge."""
         self._selected_shown: Content | None = None
@@ -278,8 +281,10 @@ class SessionScreen(Screen[None]):
                 with self._why_bar:
                     yield self._why_prompt
                     yield self._why_input
-            with self._panels_box:
-                yield from self._panels.values()
+            # Each step's panel is built when its step first comes (`_refresh_around`): the
+            # "why" step, where a session starts, shows none, and building them all was
+            # a tenth of what a start cost.
+            yield self._panels_box
         yield self._status_line
         yield self._footer
 
@@ -382,6 +387,11 @@ class SessionScreen(Screen[None]):
         shown_any = False
         for kind, panel in self._panels.items():
             shown = state.phase in PANEL_PHASES[kind]
+            if shown and not panel.is_mounted:
+                if panel not in self._panels_mounting:
+                    self._panels_mounting.add(panel)
+                    self.call_later(self._panel_built, panel, self._panels_box.mount(panel))
+                continue  # shown once it is there
             appears = shown and not panel.display
             panel.display = shown
             if shown and me is not None:
@@ -394,6 +404,11 @@ class SessionScreen(Screen[None]):
             self._show_selected()
         if touches(KEYS_UNCHANGED_BY):
             self.refresh_bindings()
+
+    async def _panel_built(self, panel: StepPanel, mounting: AwaitMount) -> None:
+        await mounting
+        self._panels_mounting.discard(panel)
+        self._refresh_around()
 
     def _show_selected(self) -> None:
         """Under the tree, the whole text of the selected answer and where it sits."""
