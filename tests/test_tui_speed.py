@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from conftest import CODE, FACILITATOR_KEY, MakeServer, WaitUntil
 from netclient import NetClient
+from rich.text import Text
 from textual.widgets import Footer, Tree
 from textual.widgets._footer import FooterKey
 
@@ -201,3 +202,34 @@ async def test_a_step_panel_is_built_when_its_step_comes(
                          what="the weigh panel")
         await wait_until(lambda: "Nobody is at home" in screen_text(app), what="the ranking filled in")
         assert not screen.query(ActionsPanel)
+
+
+async def test_showing_a_big_session_takes_each_label_as_built(
+    room: tuple[Server, NetClient], wait_until: WaitUntil, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A session of hundreds of answers is shown at once when a screen joins: Textual's
+    `Tree` copied every label twice on its way in (for its first line), which was half of
+    the time it took. Labels here are one line, built for the tree: taken as they are."""
+    server, fran = room
+    for i in range(ANSWERS):
+        await fran.ok(p.AddCause(op="x", parent=None, text=f"Reason number {i}"))
+    app = WhytreeApp(server.local_url, name="Ann", code=CODE, discover=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await joined(app, wait_until)
+        tree = screen.cause_tree
+        await wait_until(lambda: len(tree.root.children) == ANSWERS, what="the whole tree")
+        await pilot.pause()
+        copies = [0]
+        split = Text.split
+
+        def counted(self: Text, *args: Any, **kwargs: Any) -> Any:
+            copies[0] += 1
+            return split(self, *args, **kwargs)
+
+        monkeypatch.setattr(Text, "split", counted)
+        assert app.mirror.state is not None
+        tree.show_state(app.mirror.state, app.mirror.me)  # the whole session, as at a join
+        monkeypatch.undo()
+        assert copies == [0]
+        assert [str(node.label) for node in tree.root.children][:2] == [
+            "Reason number 0  — Fran", "Reason number 1  — Fran"]
