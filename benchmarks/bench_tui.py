@@ -11,12 +11,19 @@ script reads what each program writes to its terminal, as the terminal would, an
 * **start**: from starting `whytree join URL --name .. --code ..` to the session (its
   situation) painted on the terminal;
 * **key**: from the Enter that sends an answer in one participant's screen to that answer
-  painted on another participant's screen.
+  painted on another participant's screen;
+* **resume**: a participant whose host went away (the server stopped) while the room made
+  500 changes: from the screen's connection coming back (seen by a relay in front of the
+  server) to the last change painted, and whether any state half-way was painted;
+* **idle**: the share of one CPU an idle `whytree join`, an idle `whytree host` and the
+  minimal Textual app use over a minute in which nothing happens.
 
 In the same run it measures the **floor** for each: a minimal Textual app with a `Tree` of
 the same shape (start), and two minimal Textual apps joined by a bare websockets relay, a
-key in one adding a `Tree` node in the other (key). The table puts each whytree number
-next to its floor, with the ratio; it asserts nothing and is not part of the test suite.
+key in one adding a `Tree` node in the other (key), each timed in turn with whytree's (a
+floor start, a whytree start, ...) so that both meet the same load. The table puts each
+whytree number next to its floor, with the ratio; it asserts nothing and is not part of
+the test suite.
 
 Bounded and local: only loopback, every wait has a deadline, every child is killed at the
 end (and when the script is interrupted).
@@ -33,7 +40,9 @@ import os
 import pty
 import random
 import re
+import shutil
 import signal
+import socket
 import statistics
 import struct
 import subprocess
@@ -291,6 +300,7 @@ class Children:
     def __init__(self) -> None:
         self.terminals: list[Terminal] = []
         self.processes: list[subprocess.Popen[str]] = []
+        self.folders: list[str] = []
 
     def terminal(self, argv: list[str], env: dict[str, str]) -> Terminal:
         terminal = Terminal(argv, env)
@@ -305,12 +315,15 @@ class Children:
                 process.kill()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(5)
+        for folder in self.folders:
+            shutil.rmtree(folder, ignore_errors=True)
         self.terminals.clear()
         self.processes.clear()
+        self.folders.clear()
 
 
-def _server(children: Children, data_dir: Path, env: dict[str, str]) -> str:
-    argv = [WHYTREE, "serve", "--data-dir", str(data_dir), "--port", "0", "--bind", "127.0.0.1",
+def _server(children: Children, data_dir: Path, env: dict[str, str], port: int = 0) -> str:
+    argv = [WHYTREE, "serve", "--data-dir", str(data_dir), "--port", str(port), "--bind", "127.0.0.1",
             "--code", CODE, "--facilitator-key", KEY, "--no-discovery"]
     process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                stderr=subprocess.DEVNULL, text=True, env=env)
@@ -328,91 +341,250 @@ def _server(children: Children, data_dir: Path, env: dict[str, str]) -> str:
 
 
 def _join(children: Children, url: str, name: str, env: dict[str, str]) -> Terminal:
-    return children.terminal([WHYTREE, "join", url, "--name", name, "--code", CODE], env)
+    """`whytree join` as a laptop of its own: a data folder of its own, so that it is not
+    taken for the person who joined before it from the same folder (who it was is kept)."""
+    home = tempfile.mkdtemp(prefix="whytree-bench-laptop-")
+    children.folders.append(home)
+    own = dict(env, XDG_DATA_HOME=home, XDG_CONFIG_HOME=home, HOME=home)
+    return children.terminal([WHYTREE, "join", url, "--name", name, "--code", CODE], own)
 
 
 Times = tuple[list[float], list[float]]
 """Start times and key times, in milliseconds."""
 
 
-def measure_whytree(answers: int, starts: int, keys: int, env: dict[str, str]) -> Times:
-    """Start and key times (ms) for whytree with a tree of `answers` answers."""
+def measure(answers: int, starts: int, keys: int, env: dict[str, str]) -> tuple[Times, Times]:
+    """Start and key times (ms) for whytree with a tree of `answers` answers, and for the
+    floor with a tree of the same shape. The two are timed in turn -- a floor start, a
+    whytree start, a floor key, a whytree key... -- so that both meet the same load on a
+    busy machine, and their ratio means something."""
     children = Children()
     try:
         with tempfile.TemporaryDirectory(prefix="whytree-bench-") as folder:
             data_dir = Path(folder) / "host"
             seed_journal(data_dir, answers)  # `main` leaves room for the timed answers
             url = _server(children, data_dir, env)
-            start_times = []
+            relay = subprocess.Popen([PYTHON, str(HERE), "--relay"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+            children.processes.append(relay)
+            assert relay.stdout is not None
+            relay_url = f"ws://127.0.0.1:{relay.stdout.readline().strip()}"
+
+            ours_start, floor_start = [], []
             for index in range(starts):
-                terminal = _join(children, url, f"Starter {index + 1}", env)
-                painted = terminal.wait_for(SITUATION)
-                start_times.append((painted - terminal.started) * 1000)
+                terminal = children.terminal([PYTHON, str(HERE), "--floor-tree", str(answers)], env)
+                floor_start.append((terminal.wait_for(SITUATION) - terminal.started) * 1000)
                 terminal.close()
+                terminal = _join(children, url, f"Starter {index + 1}", env)
+                ours_start.append((terminal.wait_for(SITUATION) - terminal.started) * 1000)
+                terminal.close()
+
+            receiver = children.terminal(
+                [PYTHON, str(HERE), "--floor-tree", str(answers), "--relay-url", relay_url], env)
+            sender = children.terminal([PYTHON, str(HERE), "--floor-input", relay_url], env)
             author = _join(children, url, "Ana", env)
             watcher = _join(children, url, "Ben", env)
-            author.wait_for(SITUATION)
-            watcher.wait_for(SITUATION)
-            time.sleep(0.5)  # let both settle (presence, first paint)
-            key_times = []
+            for terminal in (receiver, author, watcher):
+                terminal.wait_for(SITUATION)
+            sender.wait_for("type")
+            time.sleep(0.5)  # let them settle (presence, first paint)
+            ours_key, floor_key = [], []
             for rep in range(min(keys, ANCHORS)):
-                # Under the last anchor first, so every new answer lands in view (with no
-                # anchors, the empty tree, under the situation).
-                anchor = min(ANCHORS, answers) - rep
-                marker = f"zq{answers}r{rep}x"
-                author.type("\x1b[A" * (ANCHORS + 3))  # up to the situation
-                author.type("\x1b[B" * max(anchor, 0))  # down to the anchor
-                mark = author.position
-                author.type("w")
-                author.wait_for("Escape cancels", after=mark)
-                author.type(marker)
-                author.wait_for(marker, after=mark)
-                time.sleep(0.05)
-                seen_from = watcher.position
-                sent = author.type("\r")
-                painted = watcher.wait_for(marker, after=seen_from)
-                key_times.append((painted - sent) * 1000)
-                time.sleep(0.1)
-            return start_times, key_times
+                floor_key.append(_floor_key(sender, receiver, answers, rep))
+                ours_key.append(_whytree_key(author, watcher, answers, rep))
+            return (ours_start, ours_key), (floor_start, floor_key)
     finally:
         children.close()
 
 
-def measure_floor(answers: int, starts: int, keys: int, env: dict[str, str]) -> Times:
-    """The same two measurements for the minimal Textual apps."""
+def _whytree_key(author: Terminal, watcher: Terminal, answers: int, rep: int) -> float:
+    """Milliseconds from the Enter that sends an answer in `author` to it painted in
+    `watcher`. Under the last anchor first, so every new answer lands in view (with no
+    anchors, the empty tree, under the situation)."""
+    anchor = min(ANCHORS, answers) - rep
+    marker = f"zq{answers}r{rep}x"
+    author.type("\x1b[A" * (ANCHORS + 3))  # up to the situation
+    author.type("\x1b[B" * max(anchor, 0))  # down to the anchor
+    time.sleep(0.05)  # (a key right behind a burst of arrows can be lost)
+    mark = author.position
+    author.type("w")
+    author.wait_for("Escape cancels", after=mark)
+    author.type(marker)
+    author.wait_for(marker, after=mark)
+    time.sleep(0.05)
+    seen_from = watcher.position
+    sent = author.type("\r")
+    painted = watcher.wait_for(marker, after=seen_from)
+    time.sleep(0.1)
+    return (painted - sent) * 1000
+
+
+def _floor_key(sender: Terminal, receiver: Terminal, answers: int, rep: int) -> float:
+    """The same for the floor: `anchor|text` typed in the sender's `Input`, Enter, the
+    text painted as a new node under that anchor in the receiver's `Tree`."""
+    anchor = min(ANCHORS, answers) - rep - 1 if answers else -1
+    marker = f"fl{answers}r{rep}x"
+    mark = sender.position
+    sender.type(f"{anchor}|{marker}")
+    sender.wait_for(marker, after=mark)
+    time.sleep(0.05)
+    seen_from = receiver.position
+    sent = sender.type("\r")
+    painted = receiver.wait_for(marker, after=seen_from)
+    time.sleep(0.1)
+    return (painted - sent) * 1000
+
+
+MISSED = 500
+"""Events a participant misses while away, for the `resume` row."""
+
+
+class Relay:
+    """A TCP relay on 127.0.0.1 in front of the server, in a thread of its own: it notes
+    when each connection arrives (a screen coming back), and passes bytes both ways."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.accepted: list[float] = []
+        """When each connection arrived (`time.perf_counter`)."""
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            self.accepted.append(time.perf_counter())
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=2)
+            except OSError:
+                client.close()  # the server is down: the screen tries again later
+                continue
+            upstream.settimeout(None)
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while chunk := source.recv(65536):
+                sink.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+def append_missed(data_dir: Path, first: str, last: str) -> int:
+    """Write `MISSED` events into the journal of a stopped server, as the room would while
+    a participant was away: `first`, an answer under the first anchor (in view), then
+    answers under the situation (below the view), then `first` edited to read `last`.
+    Returns the number of events written."""
+    from whytree.server.app import _replayed
+    from whytree.server.journal import Journal
+    from whytree.shared import protocol as p
+
+    journal = Journal(data_dir)
+    row = journal.latest_open_session()
+    assert row is not None
+    hub = _replayed(journal, row)
+    seq = hub.state.seq
+    now = time.time()
+    hub.connect(1, "127.0.0.1", now)
+    hub.receive(1, p.encode(p.Join(facilitator_key=KEY, name="Facilitator")), now)
+    ops = iter(range(1, 10**6))
+
+    def send(command: p.ClientCommand) -> None:
+        nonlocal now
+        now += 0.06  # under the flood limit of 20 a second
+        hub.receive(1, p.encode(command), now)
+
+    anchor = next((c.id for c in hub.state.causes.values() if c.text == answer_text(0)), None)
+    send(p.AddCause(op=f"m{next(ops)}", parent=anchor, text=first))
+    (added,) = [c.id for c in hub.state.causes.values() if c.text == first]
+    while hub.state.seq < seq + MISSED - 1:
+        send(p.AddCause(op=f"m{next(ops)}", parent=None, text=f"Missed answer {next(ops)}"))
+    send(p.EditCause(op=f"m{next(ops)}", cause=added, text=last))
+    hub.disconnect(1)
+    journal.write(row.id, hub.take_unsaved())
+    journal.close()
+    return hub.state.seq - seq
+
+
+def measure_resume(answers: int, env: dict[str, str]) -> tuple[float, int, bool]:
+    """A participant whose host went away (the server stopped) while the room went on by
+    `MISSED` events: milliseconds from the screen's connection coming back to the last
+    missed event painted, the events missed, and whether a state half-way was painted."""
+    children = Children()
+    relay: Relay | None = None
+    try:
+        with tempfile.TemporaryDirectory(prefix="whytree-bench-") as folder:
+            data_dir = Path(folder) / "host"
+            seed_journal(data_dir, answers)
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                port = probe.getsockname()[1]
+            _server(children, data_dir, env, port)
+            server = children.processes[-1]
+            relay = Relay(port)
+            watcher = _join(children, f"ws://127.0.0.1:{relay.port}", "Ben", env)
+            watcher.wait_for(SITUATION)
+            time.sleep(0.5)
+            server.kill()
+            server.wait(5)
+            watcher.wait_for("reconnecting")
+            first, last = f"zq{answers}firstmissed", f"zq{answers}lastmissed"
+            missed = append_missed(data_dir, first, last)
+            mark = watcher.position
+            _server(children, data_dir, env, port)
+            painted = watcher.wait_for(last, after=mark, timeout=DEADLINE * 2)
+            back = max(t for t in relay.accepted if t <= painted)
+            with watcher._lock:
+                half_way = watcher._text.find(first, mark) != -1
+            return (painted - back) * 1000, missed, half_way
+    finally:
+        if relay is not None:
+            relay.close()
+        children.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, in seconds) process `pid` has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure_idle(seconds: float, env: dict[str, str]) -> list[tuple[str, float]]:
+    """Share of one CPU an idle `whytree join` and an idle `whytree host` use over `seconds`
+    (nothing happens in the session meanwhile), and the floor's minimal `Tree` app."""
     children = Children()
     try:
-        start_times = []
-        for _ in range(starts):
-            terminal = children.terminal([PYTHON, str(HERE), "--floor-tree", str(answers)], env)
-            painted = terminal.wait_for(SITUATION)
-            start_times.append((painted - terminal.started) * 1000)
-            terminal.close()
-        relay = subprocess.Popen([PYTHON, str(HERE), "--relay"], stdin=subprocess.PIPE,
-                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
-        children.processes.append(relay)
-        assert relay.stdout is not None
-        url = f"ws://127.0.0.1:{relay.stdout.readline().strip()}"
-        receiver = children.terminal(
-            [PYTHON, str(HERE), "--floor-tree", str(answers), "--relay-url", url], env)
-        sender = children.terminal([PYTHON, str(HERE), "--floor-input", url], env)
-        receiver.wait_for(SITUATION)
-        sender.wait_for("type")
-        time.sleep(0.5)
-        key_times = []
-        for rep in range(min(keys, ANCHORS)):
-            anchor = min(ANCHORS, answers) - rep - 1 if answers else -1
-            marker = f"zq{answers}r{rep}x"
-            mark = sender.position
-            sender.type(f"{anchor}|{marker}")
-            sender.wait_for(marker, after=mark)
-            time.sleep(0.05)
-            seen_from = receiver.position
-            sent = sender.type("\r")
-            painted = receiver.wait_for(marker, after=seen_from)
-            key_times.append((painted - sent) * 1000)
-            time.sleep(0.1)
-        return start_times, key_times
+        with tempfile.TemporaryDirectory(prefix="whytree-bench-") as folder:
+            data_dir = Path(folder) / "host"
+            seed_journal(data_dir, 50)
+            url = _server(children, data_dir, env)
+            join = _join(children, url, "Idle", env)
+            host = children.terminal([WHYTREE, "host", "--data-dir", str(Path(folder) / "h2"),
+                                      "--port", "0", "--bind", "127.0.0.1", "--no-discovery",
+                                      "--code", CODE], env)
+            floor = children.terminal([PYTHON, str(HERE), "--floor-tree", "50"], env)
+            join.wait_for(SITUATION)
+            host.wait_for("no situation yet")
+            floor.wait_for(SITUATION)
+            time.sleep(3)  # past the first paint and the welcome's presence settling
+            watched = {"join": join, "host": host, "floor": floor}
+            before = {name: cpu_seconds(t.process.pid) for name, t in watched.items()}
+            time.sleep(seconds)
+            return [(name, (cpu_seconds(t.process.pid) - before[name]) / seconds * 100)
+                    for name, t in watched.items()]
     finally:
         children.close()
 
@@ -436,6 +608,10 @@ def main() -> None:
     parser.add_argument("--starts", type=int, default=5, help="starts timed per size")
     parser.add_argument("--keys", type=int, default=ANCHORS,
                         help=f"answers timed per size (at most {ANCHORS})")
+    parser.add_argument("--resumes", type=int, default=3,
+                        help=f"resumes timed per size (a screen back after {MISSED} missed events)")
+    parser.add_argument("--idle", type=float, default=60.0,
+                        help="seconds to measure idle screens' CPU (0: skip)")
     parser.add_argument("--floor-tree", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--relay-url", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--floor-input", default=None, help=argparse.SUPPRESS)
@@ -460,11 +636,31 @@ def main() -> None:
     print(f"terminal {COLS}×{ROWS}; times in ms; floor = minimal Textual apps (+ bare websockets relay)")
     print(f"{'what':<6} {'answers':>7} {'n':>3}  {'p50':>8} {'p95':>8} {'max':>8}   "
           f"{'floor50':>8} {'floor95':>8} {'floormax':>8}   {'×p50':>7} {'×p95':>7}")
+    resumes: list[str] = []
     for answers in sizes:
-        floor_start, floor_key = measure_floor(answers, args.starts, keys, env)
-        start, key = measure_whytree(answers, args.starts, keys, env)
+        (start, key), (floor_start, floor_key) = measure(answers, args.starts, keys, env)
         for line in (*_rows(answers, "start", start, floor_start), *_rows(answers, "key", key, floor_key)):
             print(line, flush=True)
+        if args.resumes:
+            # The session holds at most MAX_CAUSES answers, the missed ones too.
+            base = max(0, min(answers, MAX_CAUSES - MISSED - keys))
+            runs = [measure_resume(base, env) for _ in range(args.resumes)]
+            times = [ms for ms, _, _ in runs]
+            o50, o95, omax = _stats(times)
+            half_way = sum(1 for _, _, seen in runs if seen)
+            resumes.append(f"{'resume':<6} {base:>7} {len(runs):>3}  {o50:>8.1f} {o95:>8.1f} {omax:>8.1f}   "
+                           f"{runs[0][1]} events missed; a state half-way painted in {half_way} of "
+                           f"{len(runs)}")
+    if resumes:
+        print(f"\nresume: from the screen's connection back (after the host was away while the room "
+              f"made {MISSED} changes) to the last change painted; target 300 ms, nothing half-way")
+        for line in resumes:
+            print(line, flush=True)
+    if args.idle:
+        print(f"\nidle: share of one CPU over {args.idle:.0f} s with nothing happening "
+              f"(resolution {100 / os.sysconf('SC_CLK_TCK') / args.idle:.2f} %)")
+        for name, share in measure_idle(args.idle, env):
+            print(f"idle   {name:<6} {share:>6.2f} %", flush=True)
 
 
 if __name__ == "__main__":

@@ -285,7 +285,7 @@ def examples() -> dict[str, str]:
     frames: dict[str, str] = {
         "join": _json(p.Join(code="482 913 057", name="Ann")),
         "welcome": _json(p.Welcome(you=ann, token="q8V1-token-from-the-server", seq=4, state=state,
-                                   server_time=1764000123.5), indent=2),
+                                   server_time=1764000123.5, latest=4), indent=2),
         "add_cause": _json(add),
         "event_for_author": _json(p.Event(seq=5, by="p2", op="k3f9-7", command=added)),
         "event_for_others": _json(p.Event(seq=5, by="p2", op=None, command=added)),

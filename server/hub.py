@@ -490,12 +490,14 @@ class Hub:
         if resumable:
             assert since is not None
             out: list[Output] = [_send(conn, p.Welcome(you=you, token=token, seq=since,
-                                                       state=None, server_time=now))]
+                                                       state=None, server_time=now,
+                                                       latest=self.state.seq))]
             out += [_send(conn, self._redact(event, person_id))
                     for event in self.recent if event.seq > since]
             return out
         welcome = p.Welcome(you=you, token=token, seq=self.state.seq,
-                            state=project(self.state, person_id), server_time=now)
+                            state=project(self.state, person_id), server_time=now,
+                            latest=self.state.seq)
         return [_send(conn, welcome)]
 
     # --- commands ----------------------------------------------------------------------

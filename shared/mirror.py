@@ -69,6 +69,9 @@ class Mirror:
         self.server_offset = 0.0
         """Server clock minus this client's clock, learnt at `welcome`."""
         self.outbox: dict[str, p.ClientCommand] = {}
+        self.resuming_to: int | None = None
+        """After a `welcome` that resumes: the `seq` of the newest event the server had then
+        (the missed events up to it follow right behind)."""
         self._ops = itertools.count(1)
         self._prefix = secrets.token_hex(4)
 
@@ -174,20 +177,31 @@ class Mirror:
 
     # --- incoming -------------------------------------------------------------------------
 
+    @property
+    def catching_up(self) -> bool:
+        """Resuming, and the events missed while away are still arriving: show nothing new
+        until they are all applied (then show them at once)."""
+        return (self.state is not None and self.resuming_to is not None
+                and self.state.seq < self.resuming_to)
+
     def receive(self, data: bytes | str, local_time: float) -> Received:
         """Take one frame from the server. Raises `msgspec.DecodeError` for a frame that
         is not valid, and `ResyncNeeded` when events are missing."""
         frame = p.decode_server_frame(data)
         result = Received(frame)
         match frame:
-            case p.Welcome(you=you, token=token, state=state, server_time=server_time):
+            case p.Welcome(you=you, token=token, state=state, server_time=server_time,
+                           latest=latest):
                 self.me, self.token = you, token
                 self.server_offset = server_time - local_time
+                self.resuming_to = None
                 if state is not None:
                     self.state = state
                     result.fresh_state = True
                 elif self.state is None:
                     raise ResyncNeeded("the server resumed a session this client never had")
+                else:
+                    self.resuming_to = latest
             case p.Event(seq=seq, op=op):
                 if op is not None:
                     self.outbox.pop(op, None)

@@ -502,6 +502,11 @@ class Welcome(Frame, tag="welcome"):
     """The whole session as this person may see it (see [Session](#session))."""
     server_time: float
     """The server's clock, so a client can show timers right whatever its own clock says."""
+    latest: Count | None = None
+    """The `seq` of the newest event as the server sends this welcome. When resuming, the
+    events after `seq` up to this one follow right behind: a client can wait until it has
+    them all and show them at once (one repaint, not one per missed event). Null from a
+    server that does not say."""
 
 
 class Event(Frame, tag="event"):

@@ -201,6 +201,8 @@ async def test_folds_and_selection_survive_someone_else_adding(
 async def test_a_wrong_code_is_said_on_the_join_screen(server: Server, wait_until: WaitUntil) -> None:
     ben = WhytreeApp(url=server.local_url, name="Ben", code="000000", discover=False)
     async with ben.run_test(size=SIZE):
+        # (Everything was given: the join form comes up when there is something to fix.)
+        await wait_until(lambda: isinstance(ben.screen, JoinScreen), what="the join screen")
         screen = ben.screen
         assert isinstance(screen, JoinScreen)
         await wait_until(lambda: "code is not right" in screen.problem_shown(), what="the message")
@@ -373,8 +375,9 @@ async def test_tls_host_and_a_participant_who_trusts_it_on_first_use(
             server.fingerprint or "?", "AB" * 32))
     chloe = participant(server, "Chloe")
     async with chloe.run_test(size=SIZE):
-        message = chloe.screen.query_one("#join-message", Static)
-        await wait_until(lambda: "different security fingerprint" in str(message.render()))
+        # (On the join form, which comes up to say it.)
+        await wait_until(lambda: isinstance(chloe.screen, JoinScreen)
+                         and "different security fingerprint" in chloe.screen.problem_shown())
 
 
 async def test_remove_and_merge_change_only_what_they_touch(server: Server, wait_until: WaitUntil) -> None:

@@ -19,8 +19,9 @@ The app is the one place where the three parts meet ("attributes down, messages 
   once for all the frames that arrived together (a resume of many events redraws once);
 * the session screen builds each command once, with an `op` from the mirror, and puts it
   in the mirror's outbox as the key is pressed (so that the next key press builds on it);
-  it posts `SendCommand` and the app hands the frame to the link (while offline the outbox
-  keeps it, and the link sends it again after the rejoin);
+  it calls `send_command` (or posts `SendCommand`) and the app hands the frame to the
+  link, which writes it before the key's repaint (while offline the outbox keeps it, and
+  the link sends it again after the rejoin);
 * link changes (down, reconnecting, refused) go to the status line or the join screen;
 * its short messages (`notify`) show on the session screen's own note line, not as toasts
   over the step panel a person is reading (other screens keep Textual's toasts).
@@ -63,6 +64,7 @@ from whytree.tui.connection import Link, normalize_url
 from whytree.tui.datadir import default_data_dir
 from whytree.tui.identities import Identities, Seat
 from whytree.tui.messages import NewJoinCode, SendCommand
+from whytree.tui.screens.connecting import ConnectingScreen
 from whytree.tui.screens.dialogs import ConfirmScreen
 from whytree.tui.screens.join import JoinScreen
 from whytree.tui.screens.relink import AddressScreen, ElsewhereScreen
@@ -146,6 +148,10 @@ class WhytreeApp(App[None]):
         self._quit_question: ConfirmScreen | None = None
         self._unshown: Received | None = None
         """What the frames taken since the screen was last updated did (see `_show_later`)."""
+        self._show_pending = False
+        """`_show_unshown` is on its way."""
+        self._back = False
+        """A `welcome` came back on a dropped link: the status line says so with the rest."""
 
     # --- short messages -----------------------------------------------------------------
 
@@ -173,18 +179,31 @@ class WhytreeApp(App[None]):
             self.person_name is not None or self.facilitator_key or self.viewer
             or (not self.new_person and self._saved_name(self.url) is not None)
         )
-        self.join_screen = self._new_join_screen(self.url, self.person_name, self.code,
-                                                 discover=self.discover and not straight_in)
-        await self.push_screen(self.join_screen)
         if straight_in:
+            # Everything is given: say where it connects, and build the join form only if
+            # there is something to fix on it (it is most of what a start costs).
             assert self.url is not None
             try:
                 url = normalize_url(self.url)
             except ValueError as problem:
-                self.join_screen.show_problem(str(problem), "address")
+                await self._show_join_problem(str(problem), "address")
                 return
-            self.join_screen.show_busy(f"Connecting to {url} …")
+            await self.push_screen(ConnectingScreen(url))
             self._connect(url)
+            return
+        self.join_screen = self._new_join_screen(self.url, self.person_name, self.code,
+                                                 discover=self.discover)
+        await self.push_screen(self.join_screen)
+
+    async def _show_join_problem(self, message: str, field: str | None) -> None:
+        """Put up the join form (in place of the connecting line) with `message` on it."""
+        self.join_screen = self._new_join_screen(self.url, self.person_name, self.code, discover=False)
+        if isinstance(self.screen, ConnectingScreen):
+            await self.switch_screen(self.join_screen)
+        else:
+            await self.push_screen(self.join_screen)
+        # Once the form has put the focus where it starts: the problem's field takes it.
+        self.join_screen.call_after_refresh(self.join_screen.show_problem, message, field)
 
     async def _start_server(self, config: ServerConfig) -> None:
         from whytree.server.journal import JournalDamaged, JournalError
@@ -401,23 +420,31 @@ class WhytreeApp(App[None]):
                 await self._welcomed()  # the new screen shows the whole state as it mounts
             return
         if isinstance(frame, p.Welcome):
-            self.session_screen.status_line.connected()
+            self._back = True  # "connected" shows with what was missed, not before it
         self._show_later(received)
 
     def _show_later(self, received: Received) -> None:
         """Show what `received` did together with the frames queued right behind it: the
         link posts every frame already waiting on the socket at once, and the screen is
-        updated once for all of them (a resume of hundreds of events, a burst of votes)."""
-        if self._unshown is None:
-            self._unshown = received
+        updated once for all of them (a burst of votes). Back from a drop, the screen
+        waits until every missed event is in (`Mirror.catching_up`) and shows them in one
+        go: no frame shows a state half-way through the catch-up."""
+        self._unshown = received if self._unshown is None else self._unshown.then(received)
+        if not self._show_pending and not self.mirror.catching_up:
+            self._show_pending = True
             self.call_later(self._show_unshown)
-        else:
-            self._unshown = self._unshown.then(received)
 
     def _show_unshown(self) -> None:
+        self._show_pending = False
         received, self._unshown = self._unshown, None
-        if received is not None and self.session_screen is not None:
-            self.session_screen.follow(received)
+        screen = self.session_screen
+        if screen is None:
+            return
+        if received is not None:
+            screen.follow(received)
+        if self._back:
+            self._back = False
+            screen.status_line.connected()
 
     def _remember(self) -> None:
         """Keep this person's token on this laptop, to come back as them next time."""
@@ -446,8 +473,10 @@ class WhytreeApp(App[None]):
             banner = JoinBanner(self.server.urls, self.server.code, fingerprint=self.server.fingerprint,
                                 browser_url=browser, qr_rows=qr_rows, id="banner")
         screen = SessionScreen(self.mirror, viewer=self.viewer, banner=banner,
-                               facilitator_key=self.server.facilitator_key if self.server else None)
-        if self.join_screen is not None and self.screen is self.join_screen:
+                               facilitator_key=self.server.facilitator_key if self.server else None,
+                               send_command=self.send_command)
+        if (self.join_screen is not None and self.screen is self.join_screen) or isinstance(
+                self.screen, ConnectingScreen):
             await self.switch_screen(screen)
         else:
             await self.push_screen(screen)
@@ -463,6 +492,11 @@ class WhytreeApp(App[None]):
 
     @on(Link.Down)
     def _down(self, event: Link.Down) -> None:
+        if self._unshown is not None and not self._show_pending:
+            # Dropped again half-way through a catch-up: show what did arrive.
+            self._show_pending = True
+            self.call_later(self._show_unshown)
+        self._back = False
         if self.session_screen is not None and not self._elsewhere:
             self.session_screen.status_line.down(event.since)
         self._show_new_address_key()
@@ -516,6 +550,9 @@ class WhytreeApp(App[None]):
         if self.session_screen is None and self.join_screen is not None:
             self.join_screen.show_problem(message, REFUSAL_FIELDS.get(event.code))
             return
+        if self.session_screen is None and isinstance(self.screen, ConnectingScreen):
+            await self._show_join_problem(message, REFUSAL_FIELDS.get(event.code))
+            return
         if self.server is not None:
             self.notify(message, severity="error", timeout=30, markup=False)
             return
@@ -529,9 +566,11 @@ class WhytreeApp(App[None]):
         self.join_screen.show_problem(message, REFUSAL_FIELDS.get(event.code))
 
     @on(Link.Failed)
-    def _failed(self, event: Link.Failed) -> None:
+    async def _failed(self, event: Link.Failed) -> None:
         if self.join_screen is not None:
             self.join_screen.show_problem(event.message, "address")
+        elif self.session_screen is None and isinstance(self.screen, ConnectingScreen):
+            await self._show_join_problem(event.message, "address")
         else:
             self.notify(event.message, severity="error", timeout=30, markup=False)
 
@@ -540,17 +579,21 @@ class WhytreeApp(App[None]):
     @on(SendCommand)
     def _send(self, event: SendCommand) -> None:
         event.stop()
+        self.send_command(event.command)
+
+    def send_command(self, command: p.ClientCommand) -> None:
+        """Send `command` to the host now (the mirror's outbox keeps it until answered)."""
         if self.viewer:
             self.notify("This screen is a read-only view.", severity="warning", markup=False)
             return
         frame: bytes | None
-        if event.command.op in self.mirror.outbox:
+        if command.op in self.mirror.outbox:
             # Queued by the session screen as the key was pressed (so the next key counts
             # it); sent now unless the link already sent it again after a rejoin and the
             # server answered.
-            frame = self.mirror.retry_frame(event.command.op)
+            frame = self.mirror.retry_frame(command.op)
         else:
-            frame = self.mirror.command(event.command)
+            frame = self.mirror.command(command)
         if frame is not None and self.link is not None:
             self.link.send(frame)
 

@@ -23,7 +23,7 @@ the app calls `show_problem` when that fails.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -38,8 +38,10 @@ from textual.widgets.option_list import Option
 from whytree.shared import protocol as p
 from whytree.shared.joincode import normalize_code
 from whytree.tui.connection import normalize_url
-from whytree.tui.lan import FoundSession, browse
 from whytree.tui.widgets.toggles import Choice, Tick
+
+if TYPE_CHECKING:  # zeroconf is loaded only to look for sessions, not to join one by address
+    from whytree.tui.lan import FoundSession
 
 NOTHING_FOUND = (
     "No session found on the network. Type the address shown on the host's screen instead.\n"
@@ -53,6 +55,8 @@ DISCOVERY_TIMEOUT = 2.0
 
 async def browse_sessions(timeout: float = DISCOVERY_TIMEOUT) -> list[FoundSession]:
     """Sessions advertised on the LAN, or [] when none can be found here."""
+    from whytree.tui.lan import browse
+
     return await browse(timeout)
 
 

@@ -14,7 +14,8 @@ shown whole under the tree: the situation, or the selected answer.
 
 The screen never talks to the network: it puts each command in the mirror's outbox at
 once (so the next key press already counts it: `+ +` is two dots however slow the link)
-and posts `SendCommand` for the app to send it. It shows the state as the mirror says it
+and hands it to the app to send at once (`send_command`; without one, it posts
+`SendCommand`). It shows the state as the mirror says it
 will be (`Mirror.ahead`), with its own commands still on their way counted; a refused one
 drops out and the screen shows the state the server holds. The app calls `follow` once
 for the frames the mirror took together, with what they changed; the screen refreshes only
@@ -57,6 +58,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
@@ -67,6 +69,7 @@ from textual.binding import ActiveBinding, Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
+from textual.widget import AwaitMount
 from textual.widgets import Footer, Input, Static, Tree
 
 from whytree.shared import protocol as p
@@ -75,7 +78,6 @@ from whytree.shared.mirror import Mirror, Received
 from whytree.shared.model import PHASES, Change, Mode, Person, Phase, Session
 from whytree.shared.ranking import room_answer
 from whytree.shared.rules import Refusal, decide, depth_refusal, may
-from whytree.tui.handout import save_handout
 from whytree.tui.messages import NewJoinCode, SendCommand
 from whytree.tui.screens.action_dialogs import AgreementScreen, ProposeActionScreen, RemoveActionScreen
 from whytree.tui.screens.change_picker import ChangePicker
@@ -276,9 +278,12 @@ class SessionScreen(Screen[None]):
         viewer: bool = False,
         banner: JoinBanner | None = None,
         facilitator_key: str | None = None,
+        send_command: Callable[[p.ClientCommand], None] | None = None,
     ) -> None:
         super().__init__()
         self.mirror = mirror
+        self._send_command = send_command
+        """The app's way to send a command at once (None: post `SendCommand` to it)."""
         self.viewer = viewer
         self.banner = banner
         self.facilitator_key = None if viewer else facilitator_key
@@ -304,12 +309,18 @@ class SessionScreen(Screen[None]):
         self._phase_seen: Phase | None = None
         """The step the narrow view was last set for (a new step starts on the tree)."""
         self._panels_box = Vertical(id="panels")
+        self._panels_mounting: set[StepPanel] = set()
+        """Panels whose step has come, being built."""
         self._selected_full = Static(id="selected-full")
         """The selected answer (or the situation) in full: tree lines are cut at the edge."""
+        self._selected_shown: Content | None = None
         self._why_bar = Vertical(id="why-bar")
         self._why_bar.display = False
         self._why_prompt = Static(id="why-prompt")
         self._why_input = Input(max_length=p.MAX_CAUSE_TEXT, id="why-input")
+        self._footer = Footer()
+        self._keys_shown: tuple[object, ...] | None = None
+        """The keys the footer was last told about (see `refresh_bindings`)."""
 
     # --- layout --------------------------------------------------------------------------
 
@@ -324,11 +335,13 @@ class SessionScreen(Screen[None]):
                 with self._why_bar:
                     yield self._why_prompt
                     yield self._why_input
-            with self._panels_box:
-                yield from self._panels.values()
+            # Each step's panel is built when its step first comes (`_refresh_around`): the
+            # "why" step, where a session starts, shows none, and building them all was
+            # a tenth of what a start cost.
+            yield self._panels_box
         yield self._notes
         yield self._status_line
-        yield Footer()
+        yield self._footer
 
     def on_mount(self) -> None:
         if not self._tree.is_mounted:
@@ -439,6 +452,12 @@ class SessionScreen(Screen[None]):
         shown_any = False
         for kind, panel in self._panels.items():
             shown = state.phase in PANEL_PHASES[kind]
+            if shown and not panel.is_mounted:
+                if panel not in self._panels_mounting:
+                    self._panels_mounting.add(panel)
+                    self.call_later(self._panel_built, panel, self._panels_box.mount(panel))
+                shown_any = True  # (the view it belongs to stays chosen while it is built)
+                continue  # shown once it is there
             appears = shown and not panel.has_class("-shown")
             panel.set_class(shown, "-shown")
             if shown and me is not None:
@@ -462,6 +481,11 @@ class SessionScreen(Screen[None]):
         if touches(KEYS_UNCHANGED_BY):
             self.refresh_bindings()
 
+    async def _panel_built(self, panel: StepPanel, mounting: AwaitMount) -> None:
+        await mounting
+        self._panels_mounting.discard(panel)
+        self._refresh_around()
+
     def _show_selected(self) -> None:
         """Under the tree, the whole text of the selected answer and where it sits; on the
         situation, the whole situation (tree lines are cut at the edge, these lines wrap)."""
@@ -470,7 +494,7 @@ class SessionScreen(Screen[None]):
         situation = state.situation if state is not None and cause_id is None else ""
         self._selected_full.display = cause is not None or bool(situation)
         if situation:
-            self._selected_full.update(Content.assemble(("Situation: ", "bold"), situation))
+            self._show_selected_line(Content.assemble(("Situation: ", "bold"), situation))
         if state is not None and cause is not None:
             parent = state.causes.get(cause.parent) if cause.parent is not None else None
             under = parent.text if parent is not None else state.situation or "the situation"
@@ -494,6 +518,11 @@ class SessionScreen(Screen[None]):
                     f"{tally.dots} “matters” dot{'s' if tally.dots != 1 else ''}",
                     f" · {wording.CHANGE_LABELS[state.mode][room]}" if room is not None else "",
                 )])
+            self._show_selected_line(line)
+
+    def _show_selected_line(self, line: Content) -> None:
+        if line != self._selected_shown:  # (an update lays the screen out again)
+            self._selected_shown = line
             self._selected_full.update(line)
 
     # --- which keys apply now ------------------------------------------------------------
@@ -556,6 +585,25 @@ class SessionScreen(Screen[None]):
             return self.allowed(action, parameters)
         return True
 
+    def refresh_bindings(self) -> None:
+        """Tell the footer the keys changed -- only when they did. The footer builds all its
+        keys again each time it is told, and the session asks after every event and every
+        move of the cursor, where the keys that apply mostly stay the same."""
+        keys = self._footer_keys()
+        if keys is not None and keys == self._keys_shown:
+            return
+        self._keys_shown = keys
+        super().refresh_bindings()
+
+    def _footer_keys(self) -> tuple[object, ...] | None:
+        """What the footer shows now; None when it may not be listening (not mounted yet,
+        another screen on top, the terminal without focus): then it is told every time."""
+        if not (self._footer.is_mounted and self.is_active and self.app.app_focus):
+            return None
+        return tuple((key, active.binding.action, active.binding.description, active.binding.show,
+                      active.binding.key_display, active.enabled, active.tooltip)
+                     for key, active in self.active_bindings.items())
+
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:
         """The keys that work now, named in the session's words; the footer shows those
@@ -609,7 +657,11 @@ class SessionScreen(Screen[None]):
             self.notify("This screen is a read-only view.", severity="warning", markup=False)
             return
         self.mirror.command(command)
-        self.post_message(SendCommand(command))
+        if self._send_command is not None:
+            # At once: a message would reach the app only after the repaint this key causes.
+            self._send_command(command)
+        else:
+            self.post_message(SendCommand(command))
         self._refresh_around(frozenset({type(command)}))
 
     def _refused_now(self, command: p.ClientCommand, *, timeout: float | None = 4) -> bool:
@@ -1048,6 +1100,8 @@ class SessionScreen(Screen[None]):
         state = self.mirror.state
         if state is None or state.phase != "closed":
             return
+        from whytree.tui.handout import save_handout  # (the report's code: only once closed)
+
         try:
             markdown, page = save_handout(state, time.time())
         except OSError as exc:

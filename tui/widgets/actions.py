@@ -12,7 +12,7 @@ read-only. User text is always plain `Content`, never markup.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -25,9 +25,11 @@ from textual.widgets.option_list import Option
 
 from whytree.shared import protocol as p
 from whytree.shared.model import Action, Person, Session
-from whytree.shared.report import ActionLine
 from whytree.shared.rules import may
 from whytree.shared.wording import action_question, cause_word, who_can_do
+
+if TYPE_CHECKING:  # (the report's code is loaded only once the session closes)
+    from whytree.shared.report import ActionLine
 
 
 def who_line(action: Action | ActionLine) -> Content:

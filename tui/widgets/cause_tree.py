@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import Tree
@@ -120,6 +121,25 @@ class CauseTree(Tree[str]):
         self._me: Person | None = None
         self._merging: str | None = None
         self._moving: str | None = None
+
+    def process_label(self, label: str | Text) -> Text:
+        """Every label here is built as one line of `Text` (`cause_label`): used as it is.
+        Textual's own copies each label twice on its way into the tree (for its first line),
+        a third of what showing a session of 2,000 answers cost."""
+        if isinstance(label, Text) and "\n" not in label.plain:
+            return label
+        return super().process_label(label)
+
+    def get_label_width(self, node: TreeNode[str]) -> int:
+        """The width of `node`'s line without its guides. Textual's own renders the label
+        again (a copy, its styles, the fold icon) to measure it, for every line of the
+        tree after every change: with 2,000 answers that was most of the time an added
+        answer took to show. A label's width is its text's plus the fold icon's."""
+        label = node.label  # (a `Text`: the tree makes every label one)
+        width = label.cell_len if isinstance(label, Text) else cell_len(label)
+        if node.allow_expand:
+            width += cell_len(self.ICON_NODE_EXPANDED if node.is_expanded else self.ICON_NODE)
+        return width
 
     # --- what the screen asks ----------------------------------------------------------
 

@@ -104,6 +104,7 @@ class SessionHeader(Vertical):
         self._running = False
         """The timer was seen running (so its end is news worth a bell)."""
         self._offset = 0.0
+        self._ticker: Timer | None = None
         self._state: Session | None = None
         self._title = Static(id="header-title")
         self._help = Static(id="header-help")
@@ -114,9 +115,6 @@ class SessionHeader(Vertical):
         yield self._help
         yield self._people
 
-    def on_mount(self) -> None:
-        self.set_interval(1.0, self._tick)
-
     def show_state(self, state: Session, me: Person | None, server_offset: float) -> None:
         if state.timer_ends != self._ends_at:
             self._running = False  # a new timer (or none): its end is yet to come
@@ -125,6 +123,7 @@ class SessionHeader(Vertical):
         self._help.update(Content(step_help(state)))
         self._people.update(people_line(state, me))
         self._state = state
+        self._keep_time()
 
     def _title_line(self, state: Session) -> None:
         step = wording.STEP_TITLES[state.phase]
@@ -147,10 +146,21 @@ class SessionHeader(Vertical):
         )
         self._title.update(title)
 
+    def _keep_time(self) -> None:
+        """Tick once a second while a step timer counts down, and not at all otherwise: an
+        idle screen wakes for nothing (an old laptop on battery)."""
+        counting = self._ends_at is not None and timer_text(self._ends_at, self._offset) != TIME_IS_UP
+        if counting and self._ticker is None:
+            self._ticker = self.set_interval(1.0, self._tick)
+        elif not counting and self._ticker is not None:
+            self._ticker.stop()
+            self._ticker = None
+
     def _tick(self) -> None:
         state = self._state
         if state is not None and self._ends_at is not None:
             self._title_line(state)
+        self._keep_time()
 
 
 class LinkStatus(Static):

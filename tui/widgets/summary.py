@@ -13,6 +13,7 @@ follow `shared.ranking` like the report. It is read-only: it posts no messages.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -20,11 +21,13 @@ from textual.content import Content
 from textual.widgets import Static
 
 from whytree.shared.model import Person, Session
-from whytree.shared.report import Document, document
 from whytree.shared.wording import cause_word, grid_heading
 
 from .actions import next_step_line, who_line
 from .weigh import MattersGrid, RankingTable
+
+if TYPE_CHECKING:  # the report's code is loaded once the session closes, not to start
+    from whytree.shared.report import Document
 
 TOP_CAUSES = 5
 """Places of the ranking shown in the summary."""
@@ -77,6 +80,8 @@ class SummaryPanel(VerticalScroll):
         """Show the summary of `state` (the same for every `me`)."""
         words = cause_word(state.mode, plural=True)
         closed = state.phase == "closed"
+        from whytree.shared.report import document
+
         report = document(state)
         self.set_class(not state.revealed, "-votes-hidden")
         self._show("summary-title", Content(

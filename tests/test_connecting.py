@@ -1,0 +1,63 @@
+"""`whytree join ADDRESS --name .. --code ..` goes straight in, without building the form.
+
+With everything given on the command line the person sees one line, "Connecting to …",
+until the session shows: the join form (most of what a start cost) is built only when
+there is something to fix on it, and then it shows the problem next to the field, filled
+in with what was given.
+
+The tests run the real server and a real Textual app.
+"""
+
+from __future__ import annotations
+
+import socket
+
+from conftest import CODE, WaitUntil
+from textual.widgets import Input
+
+from whytree.server.app import Server
+from whytree.tui.app import WhytreeApp
+from whytree.tui.screens.connecting import ConnectingScreen
+from whytree.tui.screens.join import JoinScreen
+
+SIZE = (100, 30)
+
+
+async def test_everything_given_goes_straight_in_without_the_join_form(
+    server: Server, wait_until: WaitUntil
+) -> None:
+    app = WhytreeApp(server.local_url, name="Ben", code=CODE, discover=False)
+    screens: list[str] = []
+    async with app.run_test(size=SIZE):
+        assert isinstance(app.screen, ConnectingScreen)
+        assert server.local_url.removeprefix("ws://") in str(app.screen.query_one("#connecting").render())
+
+        def follow() -> bool:
+            screens.append(type(app.screen).__name__)
+            return app.session_screen is not None and app.screen is app.session_screen
+
+        await wait_until(follow, what="Ben in the session")
+    assert "JoinScreen" not in screens
+    assert app.join_screen is None
+
+
+async def test_an_address_that_does_not_answer_brings_up_the_form_to_fix_it(
+    wait_until: WaitUntil
+) -> None:
+    with socket.socket() as silent:  # listens, never answers: a host that is not whytree
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        app = WhytreeApp(f"127.0.0.1:{silent.getsockname()[1]}", name="Ben", code=CODE, discover=False)
+        async with app.run_test(size=SIZE):
+            assert isinstance(app.screen, ConnectingScreen)
+            await wait_until(lambda: isinstance(app.screen, JoinScreen) and app.screen.problem_shown(),
+                             what="the problem on the join form")
+            screen = app.screen
+            assert isinstance(screen, JoinScreen)
+            assert "Can't reach" in screen.problem_shown()
+            await wait_until(lambda: screen.query_one("#address", Input).has_focus,
+                             what="the address field, ready to fix")
+            assert screen.query_one("#name", Input).value == "Ben"
+            assert screen.query_one("#code", Input).value == CODE
+            # Only the form: the connecting line is gone from under it.
+            assert not any(isinstance(s, ConnectingScreen) for s in app.screen_stack)
