@@ -83,13 +83,14 @@ async def test_the_situation_and_the_step_help_are_whole_on_an_old_laptop(
         server: Server, wait_until: WaitUntil) -> None:
     ana = await weighed_session(server)
     ben = participant(server)
-    async with ben.run_test(size=OLD_LAPTOP) as pilot:
+    async with ben.run_test(size=OLD_LAPTOP):
         await wait_until(lambda: ben.session_screen is not None and ben.mirror.state is not None
-                         and ben.mirror.state.phase == "weigh", what="the weigh step")
-        await pilot.pause(0.2)
+                         and ben.mirror.state.phase == "weigh"
+                         and "Nobody is at home" in screen_text(ben), what="the weigh step, painted")
         assert ben.mirror.state is not None
-        assert reads(SITUATION, ben), screen_text(ben)
-        assert reads(step_help(ben.mirror.state), ben), screen_text(ben)
+        help_now = step_help(ben.mirror.state)
+        await wait_until(lambda: reads(SITUATION, ben) and reads(help_now, ben),
+                         what="the situation and the step's help, whole")
     await ana.close()
 
 
@@ -99,12 +100,12 @@ async def test_a_long_answer_is_whole_under_the_tree_and_the_tree_has_the_width(
     ben = participant(server)
     async with ben.run_test(size=OLD_LAPTOP) as pilot:
         await wait_until(lambda: ben.session_screen is not None and ben.mirror.state is not None
-                         and ben.mirror.state.phase == "weigh", what="the weigh step")
+                         and ben.mirror.state.phase == "weigh"
+                         and "Nobody is at home" in screen_text(ben), what="the weigh step, painted")
         screen = ben.session_screen
         assert screen is not None
         await pilot.press("down")
-        await pilot.pause(0.2)
-        assert reads(HOME, ben), screen_text(ben)
+        await wait_until(lambda: reads(HOME, ben), what="the selected answer whole")
         # The tree has the whole width: the weigh panel waits one key away, which the
         # footer names.
         assert screen.cause_tree.size.width >= OLD_LAPTOP[0] - 4
@@ -129,7 +130,8 @@ async def test_the_act_and_agree_steps_show_what_was_weighed(
     ben = participant(server)
     async with ben.run_test(size=size) as pilot:
         await wait_until(lambda: ben.session_screen is not None and ben.mirror.state is not None
-                         and ben.mirror.state.phase == "act", what="the act step")
+                         and ben.mirror.state.phase == "act"
+                         and "Nobody is at home" in screen_text(ben), what="the act step, painted")
         if size == OLD_LAPTOP:  # the tree, then (r) the actions, then (r) the votes
             await wait_until(lambda: "r Actions" in screen_text(ben), what="the key to the actions")
             await pilot.press("r")
@@ -154,13 +156,13 @@ async def test_the_offline_line_is_whole_on_an_old_laptop(make_server: MakeServe
     ana = await weighed_session(server)
     await ana.close()
     ben = participant(server)
-    async with ben.run_test(size=OLD_LAPTOP) as pilot:
+    async with ben.run_test(size=OLD_LAPTOP):
         await wait_until(lambda: ben.session_screen is not None and ben.mirror.state is not None,
                          what="the session")
         await server.stop()
         await wait_until(lambda: "reconnecting… (attempt" in screen_text(ben), what="reconnecting")
-        await pilot.pause(0.1)
-        assert reads("— changes are kept and sent when back", ben), screen_text(ben)
+        await wait_until(lambda: reads("— changes are kept and sent when back", ben),
+                         what="the offline line, whole")
 
 
 async def test_a_message_does_not_cover_the_panel(server: Server, wait_until: WaitUntil) -> None:
@@ -168,7 +170,8 @@ async def test_a_message_does_not_cover_the_panel(server: Server, wait_until: Wa
     ben = participant(server)
     async with ben.run_test(size=PROJECTOR) as pilot:
         await wait_until(lambda: ben.session_screen is not None and ben.mirror.state is not None
-                         and ben.mirror.state.phase == "weigh", what="the weigh step")
+                         and ben.mirror.state.phase == "weigh"
+                         and "Nobody is at home" in screen_text(ben), what="the weigh step, painted")
         await pilot.press("down", "minus")  # no dot of his there to take back: he is told so
         await wait_until(lambda: "You have no dot on this one to take back." in screen_text(ben),
                          what="the message")
@@ -201,7 +204,8 @@ async def test_the_selected_answer_shows_the_rooms_votes_its_tree_line_cuts_off(
     ben = participant(server)
     async with ben.run_test(size=PROJECTOR) as pilot:
         await wait_until(lambda: ben.session_screen is not None and ben.mirror.state is not None
-                         and ben.mirror.state.phase == "act", what="the act step")
+                         and ben.mirror.state.phase == "act"
+                         and "Nobody is at home" in screen_text(ben), what="the act step, painted")
         await pilot.press("down")
         selected = ben.screen.query_one("#selected-full")
         await wait_until(lambda: reads(HOME, ben, selected), what="the answer in full")

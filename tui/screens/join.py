@@ -166,7 +166,8 @@ class JoinScreen(Screen[None]):
 
     def problem_shown(self) -> str:
         """The problem on screen now ("" when there is none), for tests and the app."""
-        for widget in (self.query_one("#join-message", Static), *self.query(".field-problem")):
+        # (A query, not query_one: the form may not be built yet when asked.)
+        for widget in (*self.query("#join-message"), *self.query(".field-problem")):
             if widget.display and (widget.has_class("-problem") or widget.has_class("field-problem")):
                 return str(widget.render())
         return ""

@@ -203,9 +203,20 @@ class CauseTree(Tree[str]):
             self._add(parent, cause, expanded=folds.get(cause.id, True))
         if selected is not None and (selected == ROOT or selected in self._cause_nodes):
             target = self.root if selected == ROOT else self._cause_nodes[selected]
-            self.call_after_refresh(self.move_cursor, target)
         elif self.cursor_line < 0:
-            self.call_after_refresh(self.move_cursor, self.root)
+            target = self.root
+        else:
+            return
+        # The cursor goes back now, with the lines laid out now: moved after the next
+        # refresh, it would undo a key pressed in between (a join or resume rebuilds the tree
+        # while people already use it). Scrolling it into view waits for the refresh.
+        self._tree_lines  # noqa: B018 (lays out the lines: each node learns its line)
+        self.move_cursor(target)
+        self.call_after_refresh(self._scroll_to_cursor)
+
+    def _scroll_to_cursor(self) -> None:
+        if self.cursor_node is not None:
+            self.scroll_to_node(self.cursor_node, animate=False)
 
     def apply_events(self, state: Session, me: Person | None, events: list[p.Event]) -> None:
         """Follow `events`, already applied to `state`, with the smallest changes."""
