@@ -38,6 +38,10 @@ from whytree.tui.widgets.toggles import Choice, Tick, TickList
 from ..widgets.actions import who_line
 from ..widgets.weigh import short
 
+CAUSE_WIDTH = 60
+"""Cells of a cause's text in the dialog's list of causes (the highlighted one shows whole
+under the list)."""
+
 NewOp = Callable[[], str]
 """Where a dialog takes the `op` of the command it returns (`Mirror.new_op`)."""
 
@@ -78,6 +82,7 @@ class ProposeActionScreen(ModalScreen[p.AddAction | p.EditAction | None]):
     DEFAULT_CSS = _DIALOG_CSS.format(name="ProposeActionScreen") + """
     ProposeActionScreen #action-causes { height: auto; max-height: 10; }
     ProposeActionScreen #action-by { width: 1fr; }
+    ProposeActionScreen #action-cause-full { height: auto; color: $text-muted; display: none; }
     """
 
     def __init__(
@@ -105,12 +110,14 @@ class ProposeActionScreen(ModalScreen[p.AddAction | p.EditAction | None]):
             yield Label(Content(f"For which {words}? (space ticks one)"), classes="field-label")
             yield TickList(
                 *(
-                    Selection(Content("  " * (depth - 1) + short(cause.text, 70)), cause.id,
+                    Selection(Content("  " * (depth - 1) + short(cause.text, CAUSE_WIDTH)), cause.id,
                               cause.id in self.chosen)
                     for cause, depth in tree_order(state)
                 ),
                 id="action-causes",
             )
+            # A cause cut in the list shows whole here while it is highlighted.
+            yield Static(Content(""), id="action-cause-full", classes="cause-full", markup=False)
             yield Label(Content("Who can do it?"), classes="field-label")
             by = action.by if action else "inside"
             with RadioSet(id="action-by"):
@@ -130,6 +137,16 @@ class ProposeActionScreen(ModalScreen[p.AddAction | p.EditAction | None]):
 
     def on_mount(self) -> None:
         self.query_one("#action-text", Input).focus()
+
+    @on(SelectionList.SelectionHighlighted, "#action-causes")
+    def _cause_highlighted(self, event: SelectionList.SelectionHighlighted[str]) -> None:
+        cause = self.state.causes.get(event.selection.value)
+        full = self.query_one("#action-cause-full", Static)
+        cut = cause is not None and short(cause.text, CAUSE_WIDTH) != cause.text
+        full.display = cut
+        if cause is not None and cut:
+            full.update(Content(f"In full: {cause.text}"))
+            self.call_after_refresh(full.scroll_visible, animate=False)  # (just under the list)
 
     @staticmethod
     def _who_placeholder(by: Doer) -> str:
