@@ -5,15 +5,20 @@ modules and prints the share of mutants killed per module. See `docs/testing.md`
 
 mutmut expects the import name of a module to follow its path (`whytree/shared/rules.py`
 is `whytree.shared.rules`), but this project maps `shared/` to `whytree.shared` in
-`pyproject.toml`. So the run happens in a staging folder, `.mutation/`, laid out the way
-mutmut expects: `whytree/shared`, `whytree/server`, `whytree/tui` and `tests/` copied
-from the working tree (file times kept, so mutmut reuses its earlier results for files
-that did not change), with a `pyproject.toml` holding the mutmut settings. Inside it
-mutmut puts the mutated copies first on `sys.path`, ahead of the installed (editable)
-package, and runs each mutant against only the tests that reach the mutated function.
+`pyproject.toml`. So the run happens in a staging folder, one per module
+(`.mutation/shared.rules/` for `shared/rules.py`), laid out the way mutmut expects:
+`whytree/shared`, `whytree/server`, `whytree/tui` and `tests/` copied from the working
+tree (file times kept, so mutmut reuses its earlier results for files that did not
+change), with a `pyproject.toml` holding the mutmut settings. Inside it mutmut puts the
+mutated copies first on `sys.path`, ahead of the installed (editable) package, and runs
+each mutant against only the tests that reach the mutated function.
+A folder per module keeps each module's results when another module is run with other
+tests (mutmut forgets every result when the selected tests change), so a run can also be
+stopped and taken up again later.
 
     python scripts/mutation.py                      # every measured module (long)
     python scripts/mutation.py shared/text.py       # one module, its tests only
+    python scripts/mutation.py shared/text.py shared/model.py   # one after the other
     python scripts/mutation.py --report             # the scores of the last runs
     python scripts/mutation.py --survivors shared/ranking.py   # what survived, as diffs
 
@@ -80,28 +85,33 @@ def module_name(path: str) -> str:
     return "whytree." + path.removesuffix(".py").replace("/", ".")
 
 
-def stage(tests: list[str]) -> None:
-    """Lay out `.mutation/` from the working tree (file times kept)."""
-    STAGING.mkdir(exist_ok=True)
-    package = STAGING / "whytree"
+def staging(module: str) -> Path:
+    """The staging folder of one module: `.mutation/shared.rules/` for `shared/rules.py`."""
+    return STAGING / module.removesuffix(".py").replace("/", ".")
+
+
+def stage(module: str, tests: list[str]) -> Path:
+    """Lay out the staging folder of `module` from the working tree (file times kept)."""
+    folder = staging(module)
+    folder.mkdir(parents=True, exist_ok=True)
+    package = folder / "whytree"
     package.mkdir(exist_ok=True)
     (package / "__init__.py").write_text('"""whytree, laid out for mutation testing."""\n')
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for name in PACKAGES:
         shutil.copytree(ROOT / name, package / name, dirs_exist_ok=True, ignore=ignore)
-    for folder in ("tests", "scripts", "docs"):  # the protocol document's tests read the last two
-        shutil.copytree(ROOT / folder, STAGING / folder, dirs_exist_ok=True, ignore=ignore)
+    for name in ("tests", "scripts", "docs"):  # the protocol document's tests read the last two
+        shutil.copytree(ROOT / name, folder / name, dirs_exist_ok=True, ignore=ignore)
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     pytest_options = dict(project["tool"]["pytest"]["ini_options"])
     pytest_options.pop("pythonpath", None)  # the mutated copies must come first on sys.path
-    only = [f"whytree/{path}" for path in MEASURED]
     lines = ["[tool.pytest.ini_options]"]
     lines += [f"{key} = {json.dumps(value)}" for key, value in pytest_options.items()]
     lines += [
         "", "[tool.mutmut]",
         'source_paths = ["whytree"]',
-        f"only_mutate = {json.dumps(only)}",
+        f"only_mutate = {json.dumps([f'whytree/{module}'])}",
         'also_copy = ["scripts/", "docs/"]',
         f"pytest_add_cli_args_test_selection = {json.dumps(['tests/' + t for t in tests])}",
         "pytest_add_cli_args = " + json.dumps(["-p", "no:cacheprovider", "-m", "not slow", "-q",
@@ -112,26 +122,31 @@ def stage(tests: list[str]) -> None:
         "timeout_multiplier = 3.0",
         "",
     ]
-    (STAGING / "pyproject.toml").write_text("\n".join(lines))
+    (folder / "pyproject.toml").write_text("\n".join(lines))
+    return folder
 
 
 def run(modules: list[str], jobs: int) -> int:
-    tests = sorted({test for module in modules for test in MEASURED[module]
-                    if (ROOT / "tests" / test).exists()})
-    stage(tests)
-    names = [module_name(module) + ".*" for module in modules]
-    mutmut = Path(sys.executable).parent / "mutmut"
-    command = ["nice", "-n", "19", str(mutmut), "run", "--max-children", str(jobs), *names]
-    print("$", " ".join(command), f"  (in {STAGING.relative_to(ROOT)}/)", flush=True)
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    return subprocess.run(command, cwd=STAGING, env=env, check=False).returncode
+    """Mutate each module in turn, in its own staging folder, against its own tests."""
+    for module in modules:
+        tests = sorted(test for test in MEASURED[module] if (ROOT / "tests" / test).exists())
+        folder = stage(module, tests)
+        mutmut = Path(sys.executable).parent / "mutmut"
+        command = ["nice", "-n", "19", str(mutmut), "run", "--max-children", str(jobs),
+                   module_name(module) + ".*"]
+        print("$", " ".join(command), f"  (in {folder.relative_to(ROOT)}/)", flush=True)
+        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+        code = subprocess.run(command, cwd=folder, env=env, check=False).returncode
+        if code:
+            return code
+    return 0
 
 
 def results() -> dict[str, dict[str, int]]:
     """Per measured module: killed, survived, and untested (no test reaches it) mutants."""
     scores: dict[str, dict[str, int]] = {}
     for module in MEASURED:
-        meta = STAGING / "mutants" / "whytree" / (module + ".meta")
+        meta = staging(module) / "mutants" / "whytree" / (module + ".meta")
         if not meta.exists():
             continue
         codes = json.loads(meta.read_text())["exit_code_by_key"]
@@ -166,12 +181,12 @@ def report() -> None:
 def survivors(modules: list[str]) -> None:
     mutmut = Path(sys.executable).parent / "mutmut"
     for module in modules:
-        meta = STAGING / "mutants" / "whytree" / (module + ".meta")
+        meta = staging(module) / "mutants" / "whytree" / (module + ".meta")
         if not meta.exists():
             continue
         for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():
             if code in (0, 33):
-                subprocess.run([str(mutmut), "show", name], cwd=STAGING, check=False)
+                subprocess.run([str(mutmut), "show", name], cwd=staging(module), check=False)
 
 
 def main() -> int:
