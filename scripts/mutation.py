@@ -100,7 +100,7 @@ def stage(module: str, tests: list[str]) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for name in PACKAGES:
         shutil.copytree(ROOT / name, package / name, dirs_exist_ok=True, ignore=ignore)
-    for name in ("tests", "scripts", "docs"):  # the protocol document's tests read the last two
+    for name in ("tests", "scripts", "docs", "web"):  # the protocol document's tests read the rest
         shutil.copytree(ROOT / name, folder / name, dirs_exist_ok=True, ignore=ignore)
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
@@ -112,7 +112,7 @@ def stage(module: str, tests: list[str]) -> Path:
         "", "[tool.mutmut]",
         'source_paths = ["whytree"]',
         f"only_mutate = {json.dumps([f'whytree/{module}'])}",
-        'also_copy = ["scripts/", "docs/"]',
+        'also_copy = ["scripts/", "docs/", "web/"]',
         f"pytest_add_cli_args_test_selection = {json.dumps(['tests/' + t for t in tests])}",
         "pytest_add_cli_args = " + json.dumps(["-p", "no:cacheprovider", "-m", "not slow", "-q",
                                                *(arg for test in LEFT_OUT for arg in ("--deselect", test))]),

@@ -31,7 +31,8 @@ def test_a_chain_of_answers_fits_exactly_to_the_depth_limit() -> None:
     assert depth_refusal(state, answers[-2], None) is None
     refusal = depth_refusal(state, answers[-1], None)
     assert refusal is not None and refusal.reason == "too_deep"
-    assert str(p.MAX_DEPTH) in refusal.message and "higher up" in refusal.message
+    assert refusal.message == (f"This chain of answers is as deep as it can go ({p.MAX_DEPTH} levels); "
+                               "add the answer higher up in the tree.")
     assert refused(state, ANN, p.AddCause(op=op(), parent=answers[-1], text="one more")) == "too_deep"
     ok(state, ANN, p.AddCause(op=op(), parent=answers[-2], text="beside the last"))
     assert depth_refusal(state, None, None) is None
@@ -125,3 +126,11 @@ def test_asking_about_an_answer_removed_a_moment_ago_does_not_break_the_screen()
     assert refused(state, ANN, p.AddCause(op=op(), parent=gone, text="why")) == "not_found"
     assert not state.is_descendant(gone, top)
     assert state.is_descendant(gone, gone)
+
+
+def test_an_answer_with_nothing_below_merges_even_into_the_deepest_answer() -> None:
+    state = session("why")
+    answers = chain(state, p.MAX_DEPTH)
+    leaf = add_cause(state, ANN, text="the same as the deepest")
+    ok(state, FAC, p.MergeCauses(op=op(), cause=leaf, into=answers[-1]))
+    assert leaf not in state.causes
