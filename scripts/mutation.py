@@ -53,7 +53,8 @@ MEASURED: dict[str, list[str]] = {
     "shared/mirror.py": ["test_mirror.py"],
     "shared/model.py": ["test_rules.py", "test_results.py", "test_apply_fields.py",
                         "test_fixing_mistakes.py", "test_model_helpers.py"],
-    "shared/protocol.py": ["test_bounds.py", "test_protocol_contract.py", "test_protocol_doc.py"],
+    "shared/protocol.py": ["test_bounds.py", "test_protocol_contract.py", "test_protocol_doc.py",
+                           "test_small_core.py"],
     "shared/report.py": ["test_report.py", "test_results.py", "test_report_escaping.py",
                          "test_report_golden.py"],
     "shared/ranking.py": ["test_results.py", "test_report_golden.py", "test_ranking_saved_states.py"],
@@ -61,8 +62,9 @@ MEASURED: dict[str, list[str]] = {
                         "test_refusal_messages.py", "test_text_escapes.py", "test_views.py",
                         "test_may.py", "test_fixing_mistakes.py", "test_model_helpers.py",
                         "test_rules_gone.py"],
-    "shared/text.py": ["test_text_escapes.py"],
-    "shared/views.py": ["test_rules.py", "test_apply_fields.py", "test_views.py"],
+    "shared/text.py": ["test_text_escapes.py", "test_text_bounds.py"],
+    "shared/views.py": ["test_rules.py", "test_apply_fields.py", "test_views.py", "test_fixing_mistakes.py",
+                        "test_views_resent.py"],
     "shared/wording.py": ["test_results.py", "test_report_golden.py"],
     "server/hub.py": ["test_bounds.py", "test_apply_fields.py", "test_text_escapes.py",
                       "test_journal_properties.py"],
@@ -77,6 +79,7 @@ cleaning, and the TUI widgets that render people's text."""
 LEFT_OUT = [
     # The pure-core tests of a file are measured; its tests through the real server are not.
     "tests/test_fixing_mistakes.py::test_moves_removals_and_undo_reach_everyone_and_survive_a_restart",
+    "tests/test_text_bounds.py::test_a_cause_that_grows_when_cleaned_cannot_break_the_session",
 ]
 """Tests of measured files that run a real server: deselected for every mutant."""
 

@@ -167,3 +167,12 @@ def test_the_export_holds_every_table_and_word_the_page_reads_in_both_modes() ->
     assert problem["box_meanings"] != success["box_meanings"]
     assert problem["step_help"] != success["step_help"]
     assert success["step_help_revealed"] != success["step_help"], "what to do once votes show"
+
+
+def test_the_chance_of_guessing_a_code_follows_the_limit_on_wrong_codes() -> None:
+    """What the protocol document promises the host: every wrong code the server may check
+    in a session, over all the codes there are."""
+    assert p.Limits().guess_bound(3 * 60 * 60) == 90 * (3 * 60 * 60 + 1) / 10**9
+    slow = p.Limits(wrong_overall=(5, 60.0))  # 5 wrong codes a minute
+    assert slow.guess_bound(3 * 60 * 60) == 5 * (3 * 60 + 1) / 10**9
+    assert slow.guess_bound(60.0) == 5 * 2 / 10**9
