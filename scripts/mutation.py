@@ -62,7 +62,7 @@ MEASURED: dict[str, list[str]] = {
                         "test_refusal_messages.py", "test_text_escapes.py", "test_views.py",
                         "test_may.py", "test_fixing_mistakes.py", "test_model_helpers.py",
                         "test_rules_gone.py"],
-    "shared/text.py": ["test_text_escapes.py", "test_text_bounds.py"],
+    "shared/text.py": ["test_text_escapes.py", "test_text_bounds.py", "test_text_fit.py"],
     "shared/views.py": ["test_rules.py", "test_apply_fields.py", "test_views.py", "test_fixing_mistakes.py",
                         "test_views_resent.py"],
     "shared/wording.py": ["test_results.py", "test_report_golden.py"],
