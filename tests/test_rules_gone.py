@@ -1,5 +1,5 @@
-"""Answers that go away and come back: commands about an answer removed or merged a moment
-ago, votes counted while answers go, and the undo of a removal.
+"""Answers and votes that go away and come back: commands about an answer removed or merged
+a moment ago, votes taken back and counted while answers go, and the undo of a removal.
 
 In a busy room two people often act on the same answer at once: the facilitator removes,
 merges or moves it while someone else is still voting on it or linking an action to it.
@@ -13,6 +13,7 @@ from __future__ import annotations
 from test_rules import ANN, BOB, FAC, add_action, add_cause, dots, ok, op, phase, refused, session
 
 from whytree.shared import protocol as p
+from whytree.shared.apply import apply
 from whytree.shared.model import Cause, Person, Session
 from whytree.shared.rules import Refusal, decide
 
@@ -203,3 +204,76 @@ def test_an_undo_fits_in_a_tree_with_exactly_room_for_it_and_not_in_a_full_one()
     assert sentence(state, FAC, p.RestoreCause(op=op(), cause=top)) == (
         "This tree holds as many answers as it can.")
     assert refused(state, FAC, p.RestoreCause(op=op(), cause=top)) == "full"
+
+
+def test_taking_back_a_dot_or_an_answer_takes_it_off_the_screen() -> None:
+    state = session("why")
+    cause = add_cause(state, text="No bus")
+    phase(state, "weigh")
+    dots(state, ANN, cause, 2)
+    ok(state, ANN, p.SetChange(op=op(), cause=cause, answer="we"))
+    dots(state, ANN, cause, 0)
+    assert state.ballots[ANN.id].dots == {}
+    ok(state, ANN, p.SetChange(op=op(), cause=cause, answer=None))
+    assert ANN.id not in state.ballots and state.voters == 0
+    # Taking back what was never given (a second screen, a repeated key) is harmless.
+    dots(state, BOB, cause, 0)
+    ok(state, BOB, p.SetChange(op=op(), cause=cause, answer=None))
+    assert state.ballots == {} and state.voters == 0
+
+
+def test_an_answer_to_can_it_change_alone_counts_its_voter() -> None:
+    state = session("why")
+    cause = add_cause(state, text="No bus")
+    phase(state, "weigh")
+    ok(state, ANN, p.SetChange(op=op(), cause=cause, answer="no"))
+    assert state.voters == 1
+
+
+def test_a_merge_while_hidden_keeps_counting_someone_whose_votes_went_with_a_removal() -> None:
+    state = session("why")
+    kept, gone, one, two = (add_cause(state, text=t) for t in ("kept", "gone", "one", "two"))
+    phase(state, "weigh")
+    dots(state, ANN, kept, 1)
+    dots(state, BOB, gone, 1)
+    ok(state, FAC, p.RemoveCause(op=op(), cause=gone))
+    ok(state, FAC, p.MergeCauses(op=op(), cause=one, into=two))
+    assert state.voters == 2
+    dots(state, BOB, kept, 1)  # Bob votes again: still one person
+    assert state.voters == 2
+
+
+def test_a_merge_keeps_an_actions_other_causes() -> None:
+    state = session("why")
+    merged, into, other = (add_cause(state, text=t) for t in ("No bus", "No transport", "No money"))
+    phase(state, "act")
+    action = add_action(state, ANN, [merged, other])
+    ok(state, FAC, p.MergeCauses(op=op(), cause=merged, into=into))
+    assert state.actions[action].causes == [into, other]
+
+
+def test_an_undo_while_the_votes_show_counts_its_voters_again() -> None:
+    state = session("why")
+    kept, gone = add_cause(state, text="kept"), add_cause(state, text="gone")
+    phase(state, "weigh")
+    dots(state, ANN, kept, 1)
+    dots(state, BOB, gone, 1)
+    ok(state, FAC, p.RevealVotes(op=op(), revealed=True))
+    ok(state, FAC, p.RemoveCause(op=op(), cause=gone))
+    assert state.voters == 1
+    ok(state, FAC, p.RestoreCause(op=op(), cause=gone))
+    assert state.voters == 2 and state.tally[gone].dots == 1
+
+
+def test_who_is_here_follows_the_hosts_presence_events() -> None:
+    """The host publishes who is connected; everyone's list of people follows, and the
+    state stays one a newcomer's screen can read."""
+    state = session("why")
+    for seq, (person, online) in enumerate([(ANN.id, False), ("nobody", False), (ANN.id, True),
+                                            (BOB.id, False)], start=state.seq + 1):
+        apply(state, p.Event(seq=seq, by=None, op=None, command=p.Presence(person=person, online=online)))
+        if person == ANN.id:
+            assert state.people[ANN.id].online is online
+    assert [person.id for person in state.online_people()] == [FAC.id, ANN.id, "v"]
+    welcome = p.Welcome(you=state.people[ANN.id], token="t", seq=state.seq, state=state, server_time=0.0)
+    assert p.decode_server_frame(p.encode(welcome)) == welcome
