@@ -117,8 +117,9 @@ def stage(module: str, tests: list[str]) -> Path:
         f"only_mutate = {json.dumps([f'whytree/{module}'])}",
         'also_copy = ["scripts/", "docs/", "web/"]',
         f"pytest_add_cli_args_test_selection = {json.dumps(['tests/' + t for t in tests])}",
-        "pytest_add_cli_args = " + json.dumps(["-p", "no:cacheprovider", "-m", "not slow", "-q",
-                                               *(arg for test in LEFT_OUT for arg in ("--deselect", test))]),
+        "pytest_add_cli_args = " + json.dumps(["-p", "no:cacheprovider", "-m", "not slow", "-q", *(
+            arg for test in LEFT_OUT if test.split("::")[0].removeprefix("tests/") in tests
+            for arg in ("--deselect", test))]),
         "use_git_change_detection = false",
         # A mutant that loops forever is stopped after this many times its tests' CPU time
         # (times two; mutmut's default is 15): CPU time does not stretch on a busy machine.
