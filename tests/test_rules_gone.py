@@ -10,6 +10,7 @@ Pure core, as in `test_rules`.
 
 from __future__ import annotations
 
+import msgspec
 from test_rules import ANN, BOB, FAC, add_action, add_cause, dots, ok, op, phase, refused, session
 
 from whytree.shared import protocol as p
@@ -48,7 +49,7 @@ def test_moving_an_answer_under_its_own_answers_says_why_not() -> None:
 
 def test_the_count_of_voters_drops_for_whoever_voted_only_on_a_removed_answer() -> None:
     state = session("why")
-    state.people[CAT.id] = CAT
+    state.people[CAT.id] = msgspec.structs.replace(CAT)
     kept, gone = add_cause(state, text="kept"), add_cause(state, text="gone")
     phase(state, "weigh")
     dots(state, ANN, kept, 1)
@@ -277,3 +278,43 @@ def test_who_is_here_follows_the_hosts_presence_events() -> None:
     assert [person.id for person in state.online_people()] == [FAC.id, ANN.id, "v"]
     welcome = p.Welcome(you=state.people[ANN.id], token="t", seq=state.seq, state=state, server_time=0.0)
     assert p.decode_server_frame(p.encode(welcome)) == welcome
+
+
+def test_only_the_person_who_removed_an_answer_is_told_they_can_bring_it_back() -> None:
+    state = session("why")
+    gone = add_cause(state, ANN, text="Mine")
+    ok(state, ANN, p.RemoveCause(op=op(), cause=gone))
+    assert sentence(state, FAC, p.RestoreCause(op=op(), cause=gone)) == (
+        "Only the person who removed an answer can bring it back.")
+
+
+def test_a_chain_as_deep_as_the_limit_comes_back_from_the_top() -> None:
+    state = session("why")
+    top = add_cause(state, FAC, text="level 1")
+    below = top
+    for level in range(2, p.MAX_DEPTH + 1):
+        below = add_cause(state, FAC, parent=below, text=f"level {level}")
+    ok(state, FAC, p.RemoveCause(op=op(), cause=top))
+    ok(state, FAC, p.RestoreCause(op=op(), cause=top))
+    assert len(state.causes) == p.MAX_DEPTH and state.depth(below) == p.MAX_DEPTH
+
+
+def test_clearing_one_answer_keeps_counting_someone_who_gave_others() -> None:
+    state = session("why")
+    one, two = add_cause(state, text="one"), add_cause(state, text="two")
+    phase(state, "weigh")
+    ok(state, ANN, p.SetChange(op=op(), cause=one, answer="we"))
+    ok(state, ANN, p.SetChange(op=op(), cause=two, answer="no"))
+    ok(state, ANN, p.SetChange(op=op(), cause=one, answer=None))
+    assert state.voters == 1 and state.ballots[ANN.id].change == {two: "no"}
+
+
+def test_an_action_names_each_of_its_causes_once() -> None:
+    state = session("why")
+    one, two = add_cause(state, text="one"), add_cause(state, text="two")
+    phase(state, "act")
+    added = ok(state, ANN, p.AddAction(op=op(), text="Ask the city", causes=[one, two, one]))
+    assert isinstance(added, p.AddAction) and added.id is not None
+    assert state.actions[added.id].causes == [one, two]
+    ok(state, ANN, p.EditAction(op=op(), action=added.id, text="Ask the council", causes=[two, two, one]))
+    assert state.actions[added.id].causes == [two, one]
