@@ -203,7 +203,7 @@ def may(
         items = state.causes if field == "cause" else state.actions
         item = items.get(target)
         if item is None:
-            return _missing(field)
+            return _missing("answer" if field == "cause" else field)  # (the word people read)
         if who.role != "facilitator" and item.author != who.id:
             return refuse("not_allowed", f"Only its author or the facilitator can {_AUTHOR_DOES[kind]}.")
         if (kind in OWN_BRANCH_ONLY and who.role != "facilitator"
