@@ -417,3 +417,31 @@ def test_a_screen_that_lost_its_copy_of_the_session_shows_no_votes_until_it_rejo
     lost.command(p.SetDots(op=lost.new_op(), cause=buses, dots=2))
     assert lost.ahead() is None
     assert lost.my_ballot().dots == {buses: 2}
+
+
+def test_back_from_a_drop_the_screen_waits_until_every_missed_event_is_in() -> None:
+    """A laptop back from a drop hears the welcome, then the events it missed: it says it is
+    catching up until the last of them is in (the app shows them all at once, then), and a
+    later join with a whole state is not catching up."""
+    host, fac, ann, _ = weighing()
+    ann.drop()
+    for text in ("No buses on Sunday", "The shop closes at five", "Nobody asked the school"):
+        fac.press(p.AddCause, parent=None, text=text)
+    ann.conn = host.open(ann)
+    host.feed(ann.conn, ann.mirror.join_frame(code=CODE, name="Ann"))
+    welcome, *missed = ann.inbox
+    ann.inbox = []
+    assert len(missed) >= 3
+    assert not ann.mirror.catching_up
+    ann.mirror.receive(welcome, host.now)
+    assert ann.mirror.catching_up, "the welcome says how far the session has gone"
+    for data in missed[:-1]:
+        ann.mirror.receive(data, host.now)
+        assert ann.mirror.catching_up
+    ann.mirror.receive(missed[-1], host.now)
+    assert not ann.mirror.catching_up
+    assert ann.state.seq == host.hub.state.seq
+    assert "Nobody asked the school" in {cause.text for cause in ann.state.causes.values()}
+
+    ben = Laptop(host, "Ben")  # joins with no copy: the whole state comes, nothing to catch up
+    assert ben.mirror.state is not None and not ben.mirror.catching_up
