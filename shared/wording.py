@@ -211,9 +211,10 @@ def capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def dots_count(count: int) -> str:
-    """A number of "matters" dots in words: "1 dot", "3 dots"."""
-    return f"{count} dot{'' if count == 1 else 's'}"
+def dots_count(count: int, kind: str = "") -> str:
+    """A number of "matters" dots in words: "1 dot", "3 dots" (with `kind`, e.g. "3
+    “matters” dots")."""
+    return f"{count} {kind + ' ' if kind else ''}dot{'' if count == 1 else 's'}"
 
 
 def report_subtitle(mode: Mode, closed: str, voters: int) -> str:

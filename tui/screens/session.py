@@ -361,7 +361,7 @@ class SessionScreen(Screen[None]):
         # The width may have crossed `WIDE`: `r` applies only on a narrow screen, whose
         # footer keeps to less space between its keys, and leaves the palette's key to the
         # help, so that this step's keys fit.
-        footer = self.query_one(Footer)
+        footer = self._footer
         footer.compact = event.size.width < WIDE
         footer.show_command_palette = event.size.width >= WIDE
         self.call_after_refresh(self.refresh_bindings)
@@ -515,7 +515,7 @@ class SessionScreen(Screen[None]):
                 room = room_answer(tally)
                 line = Content("\n").join([line, Content.assemble(
                     ("The room's votes: ", "bold"),
-                    f"{tally.dots} “matters” dot{'s' if tally.dots != 1 else ''}",
+                    wording.dots_count(tally.dots, "“matters”"),
                     f" · {wording.CHANGE_LABELS[state.mode][room]}" if room is not None else "",
                 )])
             self._show_selected_line(line)
