@@ -11,6 +11,7 @@ from test_panels import DialogApp, one_op, session
 from textual.app import App
 from textual.widgets import Static
 
+from whytree.shared.protocol import AddAction
 from whytree.tui.screens.action_dialogs import ProposeActionScreen
 
 LONG = ("The rec centre closed in 2022 after the city cut the parks budget, and the youth "
@@ -38,3 +39,16 @@ async def test_a_long_cause_in_the_action_dialog_shows_whole_when_highlighted(
         await wait_until(lambda: shown_in_full(app) == f"In full: {LONG}", what="the cause in full")
         await pilot.press("up")  # a short cause, whole in the list: no second copy of it
         await wait_until(lambda: shown_in_full(app) == "", what="no copy of a cause shown whole")
+
+
+async def test_enter_in_the_list_of_causes_proposes_and_keeps_what_was_ticked(
+        wait_until: WaitUntil) -> None:
+    """The dialog says "Enter: propose": in the list too, not an untick of the highlighted one."""
+    app = DialogApp(ProposeActionScreen(session(phase="act"), cause_ids=["c1"], new_op=one_op))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*"Open the gym", "tab")  # to the list, on c1 (ticked)
+        await pilot.press("enter")
+        await wait_until(lambda: app.results != [], what="the dialog's answer")
+        [command] = app.results
+        assert isinstance(command, AddAction)
+        assert (command.text, command.causes) == ("Open the gym", ["c1"])

@@ -9,7 +9,10 @@ people cannot see. `Tick`, `Choice` and `TickList` draw the mark only when on (`
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.segment import Segment
+from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.strip import Strip
 from textual.widgets import Checkbox, RadioButton, SelectionList
@@ -41,7 +44,11 @@ class Choice(RadioButton):
 
 
 class TickList(SelectionList[str]):
-    """A list of boxes to tick whose ticks are there only on the ticked items."""
+    """A list of boxes to tick whose ticks are there only on the ticked items. Space ticks;
+    Enter does what it does in the dialog's other fields, submit it (`screen.submit`),
+    instead of quietly unticking what the person chose."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "screen.submit", show=False)]
 
     def render_line(self, y: int) -> Strip:
         line = super().render_line(y)
