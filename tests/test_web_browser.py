@@ -580,3 +580,22 @@ async def test_two_phones_and_a_terminal_screen_in_one_room(start: Callable[...,
             await expect(nested).to_have_text("Both parents work late")
             await expect(page.locator(f'li[data-cause="{home}"] li .author')).to_have_text("— Cy")
     await fac.close()
+
+
+async def test_a_facilitator_without_a_name_is_listed_as_the_facilitator(
+        start: Callable[..., Any], pages: Callable[..., Any]) -> None:
+    """The host joins with no made-up name: the phone lists "the facilitator", not one more
+    person "without a name"."""
+    from playwright.async_api import expect
+
+    server = await start()
+    host = NetClient(f"ws://127.0.0.1:{server.port}")
+    await host.join(facilitator_key=FACILITATOR_KEY, name="")
+    await host.ok(p.SetSituation(op="-", text="The teen centre is always full"))
+    ann = await pages()
+    await join_page(ann, server, "Ann")
+    people = ann.locator(".people-section")
+    await expect(people).to_contain_text("the facilitator")
+    await expect(people).to_contain_text("Ann (you)")
+    await expect(people).not_to_contain_text("without a name")
+    await host.close()

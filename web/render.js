@@ -332,12 +332,14 @@ export function peopleSection(state, me) {
   let unnamed = 0;
   for (const person of here) {
     const name = person.id === me?.id ? `${person.name || "Anonymous"} (you)` : person.name;
-    if (!name) {
+    const facilitator = person.role === "facilitator";
+    if (!name && !facilitator) {
       unnamed += 1;
       continue;
     }
-    list.append(el("li", { text: `${name}${person.role === "facilitator" ? " — facilitator" : ""}` +
-                                 `${person.done ? " ✓ done" : ""}` }));
+    // The facilitator is named by the role (a host has no made-up name), never "without a name".
+    const label = name ? `${name}${facilitator ? " — facilitator" : ""}` : "the facilitator";
+    list.append(el("li", { text: `${label}${person.done ? " ✓ done" : ""}` }));
   }
   if (unnamed) list.append(el("li", { text: `${unnamed} without a name` }));
   return el("section", { class: "people-section", "aria-labelledby": "people-h" },
