@@ -29,8 +29,11 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.cells import cell_len
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -51,6 +54,9 @@ MOVING_MARK = "  ◆ moving: select its new place, press Enter"
 
 MAX_SHOWN_DEPTH = p.MAX_DEPTH
 """Answers deeper than this get no node (see the module docstring)."""
+
+KEPT_LINES = 1024
+"""Painted lines `CauseTree` keeps to paint again (a few screens' worth)."""
 
 
 def cause_label(cause: Cause, state: Session, me: Person | None, *, merging: bool = False,
@@ -121,6 +127,12 @@ class CauseTree(Tree[str]):
         self._me: Person | None = None
         self._merging: str | None = None
         self._moving: str | None = None
+        self._painted: dict[tuple[object, ...], Strip] = {}
+        """Painted lines, by everything that goes into painting one (`_line_key`)."""
+        self.reuse_lines = True
+        self._line_style: Style | None = None
+        """The widget's style while `render_lines` paints, worked out once for all lines."""
+        """Paint a line again only when something in it changed (off: Textual's own)."""
 
     def process_label(self, label: str | Text) -> Text:
         """Every label here is built as one line of `Text` (`cause_label`): used as it is.
@@ -140,6 +152,72 @@ class CauseTree(Tree[str]):
         if node.allow_expand:
             width += cell_len(self.ICON_NODE_EXPANDED if node.is_expanded else self.ICON_NODE)
         return width
+
+    # --- painting: only the lines that changed -----------------------------------------
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._line_style = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._line_style = None
+
+    def render_line(self, y: int) -> Strip:
+        """Textual's, with the widget's style worked out once for all the lines painted
+        together (`rich_style` walks every container up to the screen: it was half of
+        what painting a line of the tree cost)."""
+        style = self._line_style if self._line_style is not None else self.rich_style
+        scroll_x, scroll_y = self.scroll_offset
+        return self._render_line(y + scroll_y, scroll_x, scroll_x + self.size.width, style)
+
+    def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
+        """Line `y` of the tree, painted again only when something in it changed.
+
+        Textual's `Tree` forgets every painted line at every change (its cache is keyed on
+        a counter of the whole tree's changes), so one answer added paints every line in
+        view again, most of what showing it costs. Here a painted line is kept under
+        everything that goes into it: its place, the width, the styles, the cursor and
+        the mouse, and for each node on its path the node itself, whether it is the last
+        of its parent's (the guides) and what it shows (its changes counter, which its
+        label, fold and children move; the situation's label, since Textual moves the
+        root's counter at every change)."""
+        lines = self._tree_lines
+        if not self.reuse_lines or y >= len(lines):
+            return super()._render_line(y, x1, x2, base_style)
+        key = self._line_key(lines[y].path, y, x1, x2, base_style)
+        strip = self._painted.get(key)
+        if strip is None:
+            strip = super()._render_line(y, x1, x2, base_style)
+            if len(self._painted) >= KEPT_LINES:
+                for old in list(self._painted)[: KEPT_LINES // 2]:  # the oldest half
+                    del self._painted[old]
+            self._painted[key] = strip
+        return strip
+
+    def _line_key(self, path: list[TreeNode[str]], y: int, x1: int, x2: int,
+                  base_style: Style) -> tuple[object, ...]:
+        node = path[-1]
+        if node.parent is None:  # the situation
+            label = node._label
+            shows: object = (label.plain, tuple(label.spans), label.style, node._expanded,
+                             node._allow_expand)
+        else:
+            shows = node._updates
+        return (
+            y, x1, x2, self.size.width, self.virtual_size.width, base_style,
+            self._pseudo_class_state, self.has_focus, self.show_guides, self.guide_depth,
+            self.cursor_line == y, self.hover_line == y, self.hover_line >= 0, shows,
+            tuple((step, step.is_last, step._hover, step._selected) for step in path),
+        )
+
+    def notify_style_update(self) -> None:
+        self._painted.clear()
+        super().notify_style_update()
+
+    def clear(self) -> CauseTree:
+        self._painted.clear()
+        super().clear()
+        return self
 
     # --- what the screen asks ----------------------------------------------------------
 
@@ -276,7 +354,8 @@ class CauseTree(Tree[str]):
         self._depths[cause.id] = depth
         node = parent.add(self._label(cause), data=cause.id, expand=expanded, before=before)
         node.allow_expand = False
-        parent.allow_expand = True
+        if not parent.allow_expand:  # (setting it repaints the parent's line)
+            parent.allow_expand = True
         self._cause_nodes[cause.id] = node
         return node
 

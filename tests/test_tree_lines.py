@@ -1,0 +1,111 @@
+"""The cause tree paints again only the lines that changed, and shows exactly what
+Textual's own `Tree` would.
+
+`CauseTree` keeps painted lines under everything that goes into one (see
+`CauseTree._render_line`), where Textual's `Tree` paints every line in view again after
+any change. A line kept too long would show an old label, a fold icon or a guide that is
+no longer true, so after each of many random changes -- answers added anywhere, relabelled,
+folded, removed, the cursor moved, focus lost and back, the terminal resized -- every line
+on screen is compared with the line Textual paints for the same tree.
+"""
+
+from __future__ import annotations
+
+import random
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.widgets import Input, Tree
+from textual.widgets.tree import TreeNode
+
+from whytree.tui.widgets.cause_tree import CauseTree
+
+
+class TreeApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield CauseTree(id="tree")
+        yield Input(id="elsewhere")
+
+
+def _screen_lines(tree: CauseTree, reuse: bool) -> list[list[object]]:
+    tree.reuse_lines = reuse
+    try:
+        return [list(tree.render_line(y)) for y in range(tree.size.height)]
+    finally:
+        tree.reuse_lines = True
+
+
+def _nodes(tree: CauseTree) -> list[TreeNode[str]]:
+    found, stack = [], [tree.root]
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        stack.extend(node.children)
+    return found
+
+
+async def test_every_line_on_screen_is_the_line_textual_would_paint() -> None:
+    rng = random.Random(7)
+    app = TreeApp()
+    async with app.run_test(size=(60, 16)) as pilot:
+        tree = app.query_one(CauseTree)
+        tree.root.set_label(Text("The situation"))
+        tree.root.expand()
+        tree.focus()
+        count = 0
+        for step in range(160):
+            nodes = _nodes(tree)
+            action = rng.choice(["add", "add", "add", "label", "fold", "remove", "cursor",
+                                 "cursor", "focus", "resize"])
+            if action == "add" or len(nodes) == 1:
+                parent = rng.choice(nodes)
+                count += 1
+                node = parent.add(Text(f"answer {count}" + " why" * rng.randrange(4)),
+                                  data=f"c{count}", expand=True)
+                node.allow_expand = False
+                parent.allow_expand = True
+            elif action == "label":
+                rng.choice(nodes).set_label(Text(f"edited {step}", style=rng.choice(["", "italic"])))
+            elif action == "fold":
+                node = rng.choice(nodes)
+                node.toggle()
+            elif action == "remove":
+                node = rng.choice(nodes[1:])
+                node.remove()
+            elif action == "cursor":
+                await pilot.press(rng.choice(["up", "down", "down", "home", "end", "left", "right"]))
+            elif action == "focus":
+                (app.query_one(Input) if tree.has_focus else tree).focus()
+            else:
+                await pilot.resize_terminal(rng.choice([40, 60, 90]), rng.choice([10, 16]))
+            await pilot.pause()
+            kept = _screen_lines(tree, reuse=True)
+            assert kept == _screen_lines(tree, reuse=False), f"after step {step} ({action})"
+
+
+async def test_an_answer_added_paints_only_the_lines_it_changed() -> None:
+    painted: list[int] = []
+    own = Tree._render_line
+
+    def spy(tree: Tree[str], y: int, *args: object) -> object:
+        if y < len(tree._tree_lines):
+            painted.append(y)
+        return own(tree, y, *args)  # type: ignore[arg-type]
+
+    app = TreeApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        tree = app.query_one(CauseTree)
+        tree.root.set_label(Text("The situation"))
+        tree.root.expand()
+        for index in range(8):
+            node = tree.root.add(Text(f"answer {index}"), data=f"c{index}", expand=True)
+            node.allow_expand = False
+        await pilot.pause()
+        Tree._render_line = spy  # type: ignore[method-assign]
+        try:
+            node = tree.root.add(Text("one more"), data="c9", expand=True)
+            await pilot.pause()
+        finally:
+            Tree._render_line = own  # type: ignore[method-assign]
+        # The answer that was last (its guide turns from └── to ├──) and the new one.
+        assert sorted(set(painted)) == [8, 9]
