@@ -426,6 +426,12 @@ class Server:
                                          "are paused.")
                     return
             self._deliver(outputs, records)
+            if journal.mark_due:  # (after the frames: it is not what makes them durable)
+                try:
+                    await loop.run_in_executor(self._writer, journal.sync_mark)
+                except JournalError as exc:
+                    self._storage_failed(str(exc))
+                    return
 
     async def _drain(self) -> None:
         """Wait until everything queued is committed and sent (or dropped by a failure)."""

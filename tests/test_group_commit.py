@@ -30,9 +30,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
+import pytest
 from conftest import CODE, FACILITATOR_KEY, MakeServer, WaitUntil
 
 from tests.netclient import NetClient
+from whytree.server import journal as journal_module
 from whytree.server.app import Server
 from whytree.server.journal import FILE_NAME, Journal
 from whytree.server.records import Record
@@ -237,3 +239,35 @@ async def test_stopping_while_a_commit_waits_saves_everything_taken_in(
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert all(isinstance(e.command, p.Presence) and not e.command.online
                for e in events if e.seq > before + PEOPLE)  # everyone away, after the burst
+
+
+async def test_the_mark_of_the_last_commit_is_synced_after_its_frames_are_sent(
+    make_server: MakeServer, wait_until: WaitUntil, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The journal's mark (which lets a restart notice a `-wal` cut short) is synced once a
+    second at most, after the frames of the commit went out: a change after a quiet
+    second waits for one disk sync on its way to the screens, not two."""
+    server, fac, people = await room(make_server, wait_until)
+    journal = server._journal
+    assert journal is not None
+    synced: list[int] = []  # the marks written, at each sync of the mark
+    own_sync = journal_module._sync
+
+    def watched(fd: int) -> None:
+        if fd == journal._mark_fd:
+            synced.append(journal._marks)
+        own_sync(fd)
+
+    monkeypatch.setattr(journal_module, "_sync", watched)
+    monkeypatch.setattr(journal, "_mark_synced", 0.0)  # a quiet second has passed
+    op = await send(people[0], p.AddCause(op="-", parent=None, text="Nowhere to go after school"))
+    await answers(fac, {op})
+    await wait_until(lambda: bool(synced) and not journal.mark_due, what="the mark synced")
+    assert synced == [journal._marks]
+    _, _, session_id, last = journal._read_mark() or (0, "", "", -1)
+    assert session_id == server.state.id and last == journal._next_n[session_id] - 1
+    # A second change right after: its mark is written, not synced again within the second.
+    op = await send(people[1], p.AddCause(op="-", parent=None, text="Parents work late"))
+    await answers(fac, {op})
+    await asyncio.sleep(0.1)
+    assert len(synced) == 1 and journal.mark_due is False
