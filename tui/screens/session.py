@@ -320,6 +320,8 @@ class SessionScreen(Screen[None]):
         self._why_input = Input(max_length=p.MAX_CAUSE_TEXT, id="why-input")
         self._footer = Footer()
         self._keys_shown: tuple[object, ...] | None = None
+        self._keys_later = False
+        """The footer's keys are to be worked out again after the next repaint."""
         """The keys the footer was last told about (see `refresh_bindings`)."""
 
     # --- layout --------------------------------------------------------------------------
@@ -478,8 +480,15 @@ class SessionScreen(Screen[None]):
             self._show_view("tree")
         if changed is None or changed & SELECTED_CHANGED_BY:
             self._show_selected()
-        if touches(KEYS_UNCHANGED_BY):
-            self.refresh_bindings()
+        if touches(KEYS_UNCHANGED_BY) and not self._keys_later:
+            # After the repaint: working out the keys asks the rules about every one of
+            # them, and the footer is the last thing a person looks at after a change.
+            self._keys_later = True
+            self.call_after_refresh(self._refresh_keys)
+
+    def _refresh_keys(self) -> None:
+        self._keys_later = False
+        self.refresh_bindings()
 
     async def _panel_built(self, panel: StepPanel, mounting: AwaitMount) -> None:
         await mounting
