@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import codecs
+import compileall
 import contextlib
 import fcntl
 import os
@@ -66,6 +67,10 @@ DEADLINE = 20.0
 
 HERE = Path(__file__).resolve()
 PYTHON = sys.executable
+SELF = [PYTHON, "-c",
+        f"import sys; sys.path.insert(0, {str(HERE.parent)!r}); import bench_tui; bench_tui.main()"]
+"""This script as a child (a floor app, the relay), imported rather than run as a file, so
+that Python keeps it compiled as it keeps whytree (see `compile_ahead`)."""
 WHYTREE = str(Path(PYTHON).with_name("whytree"))
 
 
@@ -364,7 +369,7 @@ def measure(answers: int, starts: int, keys: int, env: dict[str, str]) -> tuple[
             data_dir = Path(folder) / "host"
             seed_journal(data_dir, answers)  # `main` leaves room for the timed answers
             url = _server(children, data_dir, env)
-            relay = subprocess.Popen([PYTHON, str(HERE), "--relay"], stdin=subprocess.PIPE,
+            relay = subprocess.Popen([*SELF, "--relay"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
             children.processes.append(relay)
             assert relay.stdout is not None
@@ -372,7 +377,7 @@ def measure(answers: int, starts: int, keys: int, env: dict[str, str]) -> tuple[
 
             ours_start, floor_start = [], []
             for index in range(starts):
-                terminal = children.terminal([PYTHON, str(HERE), "--floor-tree", str(answers)], env)
+                terminal = children.terminal([*SELF, "--floor-tree", str(answers)], env)
                 floor_start.append((terminal.wait_for(SITUATION) - terminal.started) * 1000)
                 terminal.close()
                 terminal = _join(children, url, f"Starter {index + 1}", env)
@@ -380,8 +385,8 @@ def measure(answers: int, starts: int, keys: int, env: dict[str, str]) -> tuple[
                 terminal.close()
 
             receiver = children.terminal(
-                [PYTHON, str(HERE), "--floor-tree", str(answers), "--relay-url", relay_url], env)
-            sender = children.terminal([PYTHON, str(HERE), "--floor-input", relay_url], env)
+                [*SELF, "--floor-tree", str(answers), "--relay-url", relay_url], env)
+            sender = children.terminal([*SELF, "--floor-input", relay_url], env)
             author = _join(children, url, "Ana", env)
             watcher = _join(children, url, "Ben", env)
             for terminal in (receiver, author, watcher):
@@ -575,7 +580,7 @@ def measure_idle(seconds: float, env: dict[str, str]) -> list[tuple[str, float]]
             host = children.terminal([WHYTREE, "host", "--data-dir", str(Path(folder) / "h2"),
                                       "--port", "0", "--bind", "127.0.0.1", "--no-discovery",
                                       "--code", CODE], env)
-            floor = children.terminal([PYTHON, str(HERE), "--floor-tree", "50"], env)
+            floor = children.terminal([*SELF, "--floor-tree", "50"], env)
             join.wait_for(SITUATION)
             host.wait_for("no situation yet")
             floor.wait_for(SITUATION)
@@ -600,6 +605,19 @@ def _rows(answers: int, what: str, ours: list[float], floor: list[float]) -> Ite
     f50, f95, fmax = _stats(floor)
     yield (f"{what:<6} {answers:>7} {len(ours):>3}  {o50:>8.1f} {o95:>8.1f} {omax:>8.1f}   "
            f"{f50:>8.1f} {f95:>8.1f} {fmax:>8.1f}   {o50 / f50:>6.2f}× {o95 / f95:>6.2f}×")
+
+
+def compile_ahead(env: dict[str, str]) -> None:
+    """Compile whytree's modules and this script once, before timing anything. Python keeps
+    each module it imports compiled (in `__pycache__`), so a person's every start after the
+    first skips compiling; a machine that forbids writing those files
+    (PYTHONDONTWRITEBYTECODE) would otherwise make every timed start compile all of
+    whytree's code again, which no laptop in a room does."""
+    root = HERE.parent.parent
+    for package in ("shared", "server", "tui"):
+        compileall.compile_dir(root / package, quiet=1)
+    compileall.compile_file(HERE, quiet=1)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
 def main() -> None:
@@ -627,6 +645,7 @@ def main() -> None:
     env = dict(os.environ, TERM="xterm-256color", COLORTERM="truecolor", LANG="C.UTF-8")
     home = tempfile.mkdtemp(prefix="whytree-bench-home-")
     env.update(XDG_DATA_HOME=home, XDG_CONFIG_HOME=home, XDG_CACHE_HOME=home, HOME=home)
+    compile_ahead(env)
     from whytree.shared.protocol import MAX_CAUSES
 
     keys = min(args.keys, ANCHORS)

@@ -609,9 +609,11 @@ class SessionScreen(Screen[None]):
         another screen on top, the terminal without focus): then it is told every time."""
         if not (self._footer.is_mounted and self.is_active and self.app.app_focus):
             return None
-        return tuple((key, active.binding.action, active.binding.description, active.binding.show,
-                      active.binding.key_display, active.enabled, active.tooltip)
-                     for key, active in self.active_bindings.items())
+        footer = self._footer
+        return (footer.compact, footer.show_command_palette, *(
+            (key, active.binding.action, active.binding.description, active.binding.show,
+             active.binding.key_display, active.enabled, active.tooltip)
+            for key, active in self.active_bindings.items()))
 
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:
