@@ -3,8 +3,8 @@
 Starting the terminal client on an old laptop is mostly importing Python modules. The
 client never needs the server (nor its SQLite journal, its certificate maker or its QR
 codes), the network discovery (zeroconf: only the join screen's "look for sessions"), nor
-the report's code (only once the session closes): they are loaded when they are used, not
-at start. Checked in a new interpreter, as `test_layers.py` does, by looking at
+the report's code (only once the session closes), nor the dialogs a key opens: they are
+loaded when they are used, not at start. Checked in a new interpreter, as `test_layers.py` does, by looking at
 `sys.modules` after importing what `whytree join` imports.
 """
 
@@ -18,7 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 NOT_TO_START = ("whytree.server", "zeroconf", "ifaddr", "cryptography", "segno", "sqlite3",
-                "whytree.shared.report", "whytree.tui.lan", "whytree.tui.handout")
+                "whytree.shared.report", "whytree.tui.lan", "whytree.tui.handout",
+                "whytree.tui.screens.dialogs", "whytree.tui.screens.action_dialogs",
+                "whytree.tui.screens.change_picker")
 """Packages (and their submodules) the client's start must not load."""
 
 _JOIN_IMPORTS = """

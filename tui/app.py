@@ -42,6 +42,7 @@ place is kept by the host.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import random
 import shlex
 from collections.abc import Awaitable, Callable, Iterable
@@ -65,7 +66,6 @@ from whytree.tui.datadir import default_data_dir
 from whytree.tui.identities import Identities, Seat
 from whytree.tui.messages import NewJoinCode, SendCommand
 from whytree.tui.screens.connecting import ConnectingScreen
-from whytree.tui.screens.dialogs import ConfirmScreen
 from whytree.tui.screens.join import JoinScreen
 from whytree.tui.screens.relink import AddressScreen, ElsewhereScreen
 from whytree.tui.screens.session import SessionScreen
@@ -75,6 +75,7 @@ from whytree.tui.widgets.banner import JoinBanner
 if TYPE_CHECKING:
     from whytree.server.app import ServerConfig
     from whytree.server.thread import ServerThread
+    from whytree.tui.screens.dialogs import ConfirmScreen
 
 REFUSALS: dict[str, str] = {
     "wrong_code": "That code is not right. Check the code on the host's screen and try again.",
@@ -93,6 +94,9 @@ REFUSAL_FIELDS: dict[str, str] = {"wrong_code": "code"}
 
 NEW_ADDRESS_HINT_AFTER = 3
 """Reconnection attempts before the status line suggests typing a new address (F2)."""
+
+START_PAUSE_LIMIT = 5.0
+"""Seconds after which garbage is collected again even if no screen has come up yet."""
 
 BUSY_RETRY = 1.0
 """Seconds (plus up to one more, at random) before a command refused as `busy` goes again."""
@@ -152,6 +156,8 @@ class WhytreeApp(App[None]):
         """`_show_unshown` is on its way."""
         self._back = False
         """A `welcome` came back on a dropped link: the status line says so with the rest."""
+        self._collect_when_started = not gc.isenabled()
+        """The command line paused garbage collection for the start (see `started`)."""
 
     # --- short messages -----------------------------------------------------------------
 
@@ -171,7 +177,25 @@ class WhytreeApp(App[None]):
 
     # --- start ---------------------------------------------------------------------------
 
+    def started(self) -> None:
+        """The first screen a person waits for is painted (the session, or the form with a
+        problem on it): collect garbage again, as the start paused it.
+
+        A start makes a few hundred thousand objects (Textual, the screens, the session)
+        that live as long as the app, and Python's collector, run every few hundred new
+        objects, walked them again and again while they were made: a sixth of a start's
+        time. Paused until here, garbage is collected once now, and what is left is kept
+        out of later collections (`gc.freeze`), so a full collection in the middle of a
+        session no longer walks all of it (a pause the host's room would feel)."""
+        if self._collect_when_started:
+            self._collect_when_started = False
+            gc.collect()
+            gc.freeze()
+            gc.enable()
+
     async def on_mount(self) -> None:
+        if self._collect_when_started:  # whatever happens, not paused for long
+            self.set_timer(START_PAUSE_LIMIT, self.started)
         if self.host_config is not None:
             await self._start_server(self.host_config)
             return
@@ -194,6 +218,7 @@ class WhytreeApp(App[None]):
         self.join_screen = self._new_join_screen(self.url, self.person_name, self.code,
                                                  discover=self.discover)
         await self.push_screen(self.join_screen)
+        self.call_after_refresh(self.started)
 
     async def _show_join_problem(self, message: str, field: str | None) -> None:
         """Put up the join form (in place of the connecting line) with `message` on it."""
@@ -204,6 +229,7 @@ class WhytreeApp(App[None]):
             await self.push_screen(self.join_screen)
         # Once the form has put the focus where it starts: the problem's field takes it.
         self.join_screen.call_after_refresh(self.join_screen.show_problem, message, field)
+        self.call_after_refresh(self.started)
 
     async def _start_server(self, config: ServerConfig) -> None:
         from whytree.server.journal import JournalDamaged, JournalError
@@ -285,6 +311,8 @@ class WhytreeApp(App[None]):
                         "screens say they are reconnecting and wait. Nothing is lost: everything "
                         "so far stays on this laptop, and `whytree host` resumes it with the same "
                         "code. (To finish and save the results, close the session with x instead.)")
+        from whytree.tui.screens.dialogs import ConfirmScreen  # (loaded when first asked)
+
         self._quit_question = ConfirmScreen(question, "Quit", default_yes=True)
 
         def answered(yes: object) -> None:
@@ -368,6 +396,8 @@ class WhytreeApp(App[None]):
                         f"fingerprint is\n\n    {shown}\n\nDoes it match the fingerprint on the "
                         "host's screen?")
             # The link worker waits here for the person's answer.
+            from whytree.tui.screens.dialogs import ConfirmScreen
+
             if not await self.push_screen_wait(ConfirmScreen(question, yes="Yes, it matches")):
                 return ("You did not confirm the host's security fingerprint, so the join code "
                         "was not sent. Check it with the facilitator and join again.")
@@ -489,6 +519,7 @@ class WhytreeApp(App[None]):
         self._unshown = None
         self.join_screen = None
         screen.status_line.connected()
+        self.call_after_refresh(self.started)
 
     @on(Link.Down)
     def _down(self, event: Link.Down) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -179,6 +180,7 @@ def _serve(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _host(args: argparse.Namespace, data_dir: Path) -> int:
+    gc.disable()  # until the first screen is painted (`WhytreeApp.started`)
     from whytree.tui.app import WhytreeApp
 
     config = _config(args, data_dir)
@@ -196,6 +198,7 @@ def _host(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _join(args: argparse.Namespace) -> int:
+    gc.disable()  # until the first screen is painted (`WhytreeApp.started`)
     from whytree.tui.app import WhytreeApp
     from whytree.tui.identities import Identities
 

@@ -12,6 +12,9 @@ again the tree (in the act and agree steps: the actions, then what the room weig
 the tree), and the footer says which. Tree lines cannot wrap, so whatever they cut is
 shown whole under the tree: the situation, or the selected answer.
 
+Each dialog (`dialogs`, `action_dialogs`, `change_picker`) is imported where a key opens
+it: none is needed to paint the session, and importing them was a twentieth of a start.
+
 The screen never talks to the network: it puts each command in the mirror's outbox at
 once (so the next key press already counts it: `+ +` is two dots however slow the link)
 and hands it to the app to send at once (`send_command`; without one, it posts
@@ -79,18 +82,6 @@ from whytree.shared.model import PHASES, Change, Mode, Person, Phase, Session
 from whytree.shared.ranking import room_answer
 from whytree.shared.rules import Refusal, decide, depth_refusal, may
 from whytree.tui.messages import NewJoinCode, SendCommand
-from whytree.tui.screens.action_dialogs import AgreementScreen, ProposeActionScreen, RemoveActionScreen
-from whytree.tui.screens.change_picker import ChangePicker
-from whytree.tui.screens.dialogs import (
-    ConfirmScreen,
-    FacilitatorKeyScreen,
-    HelpScreen,
-    PeopleScreen,
-    RemoveScreen,
-    SettingsScreen,
-    SituationScreen,
-    TextScreen,
-)
 from whytree.tui.widgets.actions import ActionList, ActionsPanel
 from whytree.tui.widgets.banner import JoinBanner
 from whytree.tui.widgets.cause_tree import CauseTree, cause_label
@@ -816,6 +807,7 @@ class SessionScreen(Screen[None]):
             self._show_selected()
 
         text = cause.text if cause is not None else ""
+        from whytree.tui.screens.change_picker import ChangePicker
         self.app.push_screen(ChangePicker(text, current, state.mode), chosen)
 
     def action_done(self, done: bool | None = None) -> None:
@@ -842,6 +834,7 @@ class SessionScreen(Screen[None]):
         if refusal is not None:
             self.notify(refusal.message, timeout=3, markup=False)
             return
+        from whytree.tui.screens.action_dialogs import ProposeActionScreen
         self.app.push_screen(ProposeActionScreen(state, cause_ids, new_op=self.mirror.new_op),
                              self._send_if_any)
 
@@ -853,6 +846,7 @@ class SessionScreen(Screen[None]):
     def _panel_edits(self, event: ActionsPanel.Edit) -> None:
         state, _ = self._ahead()
         if state is not None:
+            from whytree.tui.screens.action_dialogs import ProposeActionScreen
             self.app.push_screen(ProposeActionScreen(state, action=event.action,
                                                      new_op=self.mirror.new_op), self._send_if_any)
 
@@ -860,11 +854,13 @@ class SessionScreen(Screen[None]):
     def _panel_agrees(self, event: ActionsPanel.Agree) -> None:
         state, _ = self._ahead()
         if state is not None:
+            from whytree.tui.screens.action_dialogs import AgreementScreen
             self.app.push_screen(AgreementScreen(state, event.action, new_op=self.mirror.new_op),
                                  self._send_if_any)
 
     @on(ActionsPanel.Remove)
     def _panel_removes(self, event: ActionsPanel.Remove) -> None:
+        from whytree.tui.screens.action_dialogs import RemoveActionScreen
         self.app.push_screen(RemoveActionScreen(event.action, new_op=self.mirror.new_op),
                              self._send_if_any)
 
@@ -887,6 +883,7 @@ class SessionScreen(Screen[None]):
                 text, mode = result
                 self.send(p.SetSituation(op=self.mirror.new_op(), text=text, mode=mode))
 
+        from whytree.tui.screens.dialogs import SituationScreen
         self.app.push_screen(SituationScreen(state.situation, state.mode), chosen)
 
     def action_step(self, change: int) -> None:
@@ -969,6 +966,7 @@ class SessionScreen(Screen[None]):
         what = f"“{state.causes[cause_id].text}”"
         if below:
             what += f" and the {below} answer{'s' if below > 1 else ''} below it"
+        from whytree.tui.screens.dialogs import RemoveScreen
         self.app.push_screen(RemoveScreen(f"Remove {what}? (u brings it back right after.)",
                                           "Remove" if not below else "Remove them"), confirmed)
 
@@ -1047,6 +1045,7 @@ class SessionScreen(Screen[None]):
                 self.send(p.SetSettings(op=self.mirror.new_op(), dots_per_person=per_person,
                                         dots_per_cause=per_cause, anonymous=anonymous))
 
+        from whytree.tui.screens.dialogs import SettingsScreen
         self.app.push_screen(SettingsScreen(self._state), chosen)
 
     def action_timer(self) -> None:
@@ -1069,6 +1068,7 @@ class SessionScreen(Screen[None]):
                     return
                 self.send(p.SetTimer(op=self.mirror.new_op(), seconds=seconds))
 
+        from whytree.tui.screens.dialogs import TextScreen
         self.app.push_screen(TextScreen("Minutes for this step:", "5", max_length=6), chosen)
 
     def action_lock(self) -> None:
@@ -1087,6 +1087,7 @@ class SessionScreen(Screen[None]):
             if isinstance(person_id, str):
                 self.send(p.RemovePerson(op=self.mirror.new_op(), person=person_id))
 
+        from whytree.tui.screens.dialogs import PeopleScreen
         self.app.push_screen(PeopleScreen(people), chosen)
 
     def action_reopen(self) -> None:
@@ -1096,6 +1097,8 @@ class SessionScreen(Screen[None]):
         def confirmed(yes: object) -> None:
             if yes is True:
                 self.send(p.Close(op=self.mirror.new_op()))
+
+        from whytree.tui.screens.dialogs import ConfirmScreen
 
         self.app.push_screen(
             ConfirmScreen("Close the session and save the results? Everyone's screen then shows "
@@ -1129,12 +1132,14 @@ class SessionScreen(Screen[None]):
         state = self.mirror.state or Session()
         me = self.mirror.me
         facilitator = me is not None and me.role == "facilitator" and not self.viewer
+        from whytree.tui.screens.dialogs import HelpScreen
         self.app.push_screen(HelpScreen(state.phase, step_help(state), self.keys_now(),
                                         facilitator=facilitator, mode=state.mode))
 
     def action_facilitator_key(self) -> None:
         if self.facilitator_key is not None:
             address = self.banner.urls[0] if self.banner is not None and self.banner.urls else None
+            from whytree.tui.screens.dialogs import FacilitatorKeyScreen
             self.app.push_screen(FacilitatorKeyScreen(self.facilitator_key, address))
 
     def action_view(self, view: str) -> None:
