@@ -10,12 +10,16 @@ The tests run the real server and a real Textual app.
 
 from __future__ import annotations
 
+import gc
 import socket
+from collections.abc import Iterator
 
+import pytest
 from conftest import CODE, WaitUntil
 from textual.widgets import Input
 
 from whytree.server.app import Server
+from whytree.tui import app as app_module
 from whytree.tui.app import WhytreeApp
 from whytree.tui.screens.connecting import ConnectingScreen
 from whytree.tui.screens.join import JoinScreen
@@ -61,3 +65,43 @@ async def test_an_address_that_does_not_answer_brings_up_the_form_to_fix_it(
             assert screen.query_one("#code", Input).value == CODE
             # Only the form: the connecting line is gone from under it.
             assert not any(isinstance(s, ConnectingScreen) for s in app.screen_stack)
+
+
+@pytest.fixture
+def start_paused() -> Iterator[None]:
+    """Garbage collection paused as `whytree join` and `whytree host` pause it for the start;
+    whatever the test leaves, on and unfrozen again afterwards."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        gc.enable()
+
+
+@pytest.mark.usefixtures("start_paused")
+async def test_garbage_is_collected_again_once_the_session_is_painted(
+    server: Server, wait_until: WaitUntil, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(app_module, "START_PAUSE_LIMIT", 60.0)  # not by the fallback
+    app = WhytreeApp(server.local_url, name="Ben", code=CODE, discover=False)
+    async with app.run_test(size=SIZE):
+        assert not gc.isenabled()  # the start makes its objects without collections
+        await wait_until(lambda: app.session_screen is not None and app.screen is app.session_screen,
+                         what="Ben in the session")
+        await wait_until(gc.isenabled, what="collections back on")
+        assert gc.get_freeze_count() > 0  # what the start made is kept out of later ones
+
+
+@pytest.mark.usefixtures("start_paused")
+async def test_garbage_is_collected_again_even_when_no_screen_comes(
+    wait_until: WaitUntil, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(app_module, "START_PAUSE_LIMIT", 0.3)
+    with socket.socket() as silent:  # listens, never answers: "Connecting to ..." stays
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        app = WhytreeApp(f"127.0.0.1:{silent.getsockname()[1]}", name="Ben", code=CODE, discover=False)
+        async with app.run_test(size=SIZE):
+            await wait_until(gc.isenabled, what="collections back on")
+            assert isinstance(app.screen, ConnectingScreen)
