@@ -257,15 +257,17 @@ class Journal:
     def sync_mark(self) -> None:
         """Make the mark durable when it is due (`mark_due`); JournalError if the disk
         refuses."""
-        if not self.mark_due:
-            return
+        if self.mark_due:
+            self._sync_mark()
+
+    def _sync_mark(self) -> None:
         assert self._mark_fd is not None
-        self._mark_synced, self._marks_synced = time.monotonic(), self._marks
         try:
             _sync(self._mark_fd)
         except OSError as exc:
             raise JournalError(f"The host cannot save changes ({exc.strerror or exc}): changes "
                                "are paused.") from exc
+        self._mark_synced, self._marks_synced = time.monotonic(), self._marks
 
     def _check_mark(self) -> None:
         mark = self._read_mark()
@@ -357,6 +359,9 @@ class Journal:
                     with self._guard:
                         self._transaction("DELETE FROM records WHERE session = ? AND n = ?", (session_id, n))
                         self._write_mark(session_id, n - 1)
+                        # At once: the slot before still names the dropped record, which a
+                        # power cut now would leave ahead of the journal (a false alarm).
+                        self._sync_mark()
                     break
                 raise JournalDamaged(
                     f"The journal {self.path} is damaged at record {n} of session {session_id} "

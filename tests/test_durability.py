@@ -41,6 +41,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from whytree.server import journal as journal_module
 from whytree.server.app import Server, ServerConfig
 from whytree.server.journal import FILE_NAME, JournalDamaged
 from whytree.shared.protocol import Limits
@@ -345,6 +346,35 @@ async def test_a_torn_last_record_is_dropped_and_the_session_resumes(
     more = await do(ann, "a-after", type="add_cause", parent=None, text="After the crash")
     assert more["type"] == "event" and more["seq"] > last
     assert cause_texts(await fresh_state(server)) == ["Cause 0", "Cause 1", "Cause 2", "After the crash"]
+
+
+async def test_the_mark_is_synced_as_soon_as_a_torn_last_record_is_dropped(
+    start_server: StartServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dropping a torn last record writes a mark naming the record before it; the other
+    slot may still name the dropped one, so a power cut before that mark is synced would
+    leave the journal looking as if it had lost a change (a false alarm at the next start).
+    It is synced before the session goes on."""
+    _, _, last = await _a_session_with_three_causes(start_server)
+    data_dir = tmp_path / "data"
+    session, n, body = journal_rows(data_dir)[-1]
+    torn = body.replace(f'"seq":{last}'.encode(), f'"seq":{last + 1}'.encode())[:20]
+    with contextlib.closing(sqlite3.connect(data_dir / FILE_NAME)) as db:
+        db.execute("INSERT INTO records (session, n, body) VALUES (?, ?, ?)", (session, n + 1, torn))
+        db.commit()
+    synced: list[int] = []
+    own_sync = journal_module._sync
+
+    def watched(fd: int) -> None:
+        synced.append(fd)
+        own_sync(fd)
+
+    monkeypatch.setattr(journal_module, "_sync", watched)
+    server = await start_server()
+    assert server.resumed and server.state.seq == last
+    journal = server._journal
+    assert journal is not None and journal._mark_fd in synced
+    assert journal._read_mark() is not None and journal._read_mark()[1:] == (journal._id, session, n)
 
 
 @pytest.mark.parametrize("damage", ["garbage", "seq out of order"])
