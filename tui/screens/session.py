@@ -311,9 +311,9 @@ class SessionScreen(Screen[None]):
         self._why_input = Input(max_length=p.MAX_CAUSE_TEXT, id="why-input")
         self._footer = Footer()
         self._keys_shown: tuple[object, ...] | None = None
+        """The keys the footer was last told about (see `refresh_bindings`)."""
         self._keys_later = False
         """The footer's keys are to be worked out again after the next repaint."""
-        """The keys the footer was last told about (see `refresh_bindings`)."""
 
     # --- layout --------------------------------------------------------------------------
 
@@ -471,14 +471,21 @@ class SessionScreen(Screen[None]):
             self._show_view("tree")
         if changed is None or changed & SELECTED_CHANGED_BY:
             self._show_selected()
-        if touches(KEYS_UNCHANGED_BY) and not self._keys_later:
-            # After the repaint: working out the keys asks the rules about every one of
-            # them, and the footer is the last thing a person looks at after a change.
-            self._keys_later = True
-            self.call_after_refresh(self._refresh_keys)
+        if touches(KEYS_UNCHANGED_BY):
+            self._refresh_keys_after_repaint()
 
-    def _refresh_keys(self) -> None:
-        self._keys_later = False
+    def _refresh_keys_after_repaint(self) -> None:
+        """Work the footer's keys out again after the repaint: it asks the rules about every
+        key, and the footer is the last thing a person looks at after a change. (Under a
+        dialog the footer is not shown: at once. A dialog closed before its repaint takes
+        the waiting call with it: coming back here works them out anyway.)"""
+        if not self.is_current:
+            self.refresh_bindings()
+        elif not self._keys_later:
+            self._keys_later = True
+            self.call_after_refresh(self.refresh_bindings)
+
+    def on_screen_resume(self) -> None:
         self.refresh_bindings()
 
     async def _panel_built(self, panel: StepPanel, mounting: AwaitMount) -> None:
@@ -589,6 +596,7 @@ class SessionScreen(Screen[None]):
         """Tell the footer the keys changed -- only when they did. The footer builds all its
         keys again each time it is told, and the session asks after every event and every
         move of the cursor, where the keys that apply mostly stay the same."""
+        self._keys_later = False
         keys = self._footer_keys()
         if keys is not None and keys == self._keys_shown:
             return

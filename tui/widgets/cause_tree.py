@@ -130,9 +130,9 @@ class CauseTree(Tree[str]):
         self._painted: dict[tuple[object, ...], Strip] = {}
         """Painted lines, by everything that goes into painting one (`_line_key`)."""
         self.reuse_lines = True
+        """Paint a line again only when something in it changed (off: Textual's own)."""
         self._line_style: Style | None = None
         """The widget's style while `render_lines` paints, worked out once for all lines."""
-        """Paint a line again only when something in it changed (off: Textual's own)."""
 
     def process_label(self, label: str | Text) -> Text:
         """Every label here is built as one line of `Text` (`cause_label`): used as it is.
@@ -354,7 +354,7 @@ class CauseTree(Tree[str]):
         self._depths[cause.id] = depth
         node = parent.add(self._label(cause), data=cause.id, expand=expanded, before=before)
         node.allow_expand = False
-        if not parent.allow_expand:  # (setting it repaints the parent's line)
+        if not parent.allow_expand:
             parent.allow_expand = True
         self._cause_nodes[cause.id] = node
         return node
