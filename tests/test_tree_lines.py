@@ -6,7 +6,8 @@ Textual's own `Tree` would.
 any change. A line kept too long would show an old label, a fold icon or a guide that is
 no longer true, so after each of many random changes -- answers added anywhere, relabelled,
 folded, removed, the cursor moved, focus lost and back, the terminal resized -- every line
-on screen is compared with the line Textual paints for the same tree.
+on screen is compared with the line Textual paints for the same tree, and how far the tree
+scrolls sideways with the widest line's width.
 """
 
 from __future__ import annotations
@@ -64,8 +65,11 @@ async def test_every_line_on_screen_is_the_line_textual_would_paint() -> None:
                                   data=f"c{count}", expand=True)
                 node.allow_expand = False
                 parent.allow_expand = True
+                tree._depths[f"c{count}"] = tree._depths.get(parent.data, 0) + 1
             elif action == "label":
-                rng.choice(nodes).set_label(Text(f"edited {step}", style=rng.choice(["", "italic"])))
+                words = " and more" * rng.randrange(8)  # longer or shorter than the widest
+                tree.set_node_label(rng.choice(nodes),
+                                    Text(f"edited {step}{words}", style=rng.choice(["", "italic"])))
             elif action == "fold":
                 node = rng.choice(nodes)
                 node.toggle()
@@ -81,6 +85,12 @@ async def test_every_line_on_screen_is_the_line_textual_would_paint() -> None:
             await pilot.pause()
             kept = _screen_lines(tree, reuse=True)
             assert kept == _screen_lines(tree, reuse=False), f"after step {step} ({action})"
+            # How far it scrolls sideways is the widest line's width, as measuring them all
+            # again finds it.
+            width = tree.virtual_size.width
+            tree._tree_lines_cached = None
+            tree._tree_lines  # noqa: B018 (measures every line again)
+            assert tree.virtual_size.width == width, f"after step {step} ({action})"
 
 
 async def test_an_answer_added_paints_only_the_lines_it_changed() -> None:

@@ -416,7 +416,8 @@ class SessionScreen(Screen[None]):
                     node = self.cause_tree.node_for(cause_id)
                 except KeyError:
                     continue
-                node.set_label(cause_label(cause, state, me, merging=cause_id == self.merging))
+                self.cause_tree.set_node_label(
+                    node, cause_label(cause, state, me, merging=cause_id == self.merging))
         self._labelled_ahead = pending
 
     def _ahead(self) -> tuple[Session | None, Person | None]:

@@ -219,6 +219,26 @@ class CauseTree(Tree[str]):
         super().clear()
         return self
 
+    def set_node_label(self, node: TreeNode[str], label: Text) -> None:
+        """Give `node` a new label, and keep the tree's width (how far it scrolls sideways)
+        true: Textual's `Tree` measures its lines again only when nodes are added or
+        removed, so a label grown by votes could not be scrolled to its end, and one that
+        was the widest left room after it. The lines are measured again only when this
+        line was or becomes the widest."""
+        before = self._line_width(node)
+        node.set_label(label)
+        after = self._line_width(node)
+        widest = self.virtual_size.width
+        if after != before and self._tree_lines_cached is not None and (
+                after > widest or before >= widest):
+            self._tree_lines_cached = None  # measured again at the next paint
+            self.refresh(layout=True)
+
+    def _line_width(self, node: TreeNode[str]) -> int:
+        """`node`'s line's width, guides included (as `Tree._build` measures it)."""
+        depth = self._depths.get(node.data, 0) if node.data else 0
+        return depth * self.guide_depth + self.get_label_width(node)
+
     # --- what the screen asks ----------------------------------------------------------
 
     @property
@@ -326,7 +346,7 @@ class CauseTree(Tree[str]):
                 case p.SetDots(cause=cause_id) | p.SetChange(cause=cause_id):
                     self._relabel(cause_id)
                 case p.SetSituation():
-                    self.root.set_label(situation_label(state, me))
+                    self.set_node_label(self.root, situation_label(state, me))
                 case p.RevealVotes() | p.SetSettings():
                     relabel_all = True
                 case p.PersonJoined(person=person):
@@ -379,7 +399,7 @@ class CauseTree(Tree[str]):
         node = self._cause_nodes.get(cause_id)
         cause = self._session.causes.get(cause_id)
         if node is not None and cause is not None:
-            node.set_label(self._label(cause))
+            self.set_node_label(node, self._label(cause))
 
     def _relabel_deepest(self) -> None:
         """The deepest shown answers count what lies below them: recount after a removal."""
