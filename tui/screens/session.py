@@ -273,6 +273,11 @@ class SessionScreen(Screen[None]):
     ) -> None:
         super().__init__()
         self.mirror = mirror
+        # The classes the state calls for, from the start: set once mounted, each would
+        # style the whole screen again (about 5 ms of a start).
+        phase = mirror.state.phase if mirror.state is not None else None
+        self.set_class(not any(phase in phases for phases in PANEL_PHASES.values()), "-no-panel")
+        self.set_class(phase == "closed", "-closed")
         self._send_command = send_command
         """The app's way to send a command at once (None: post `SendCommand` to it)."""
         self.viewer = viewer
