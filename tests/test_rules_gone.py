@@ -155,13 +155,20 @@ def test_a_count_or_tally_sent_with_a_removal_or_merge_never_reaches_the_room() 
         assert state.voters == 1 and state.tally == {a: p.Tally(dots=1)}
 
 
-def test_once_the_votes_show_a_merge_counts_the_people_whose_votes_are_still_there() -> None:
+def bobs_vote_removed() -> tuple[Session, str, str, str]:
+    """Ann's dot on "kept", Bob's on "gone", and "gone" removed while the votes are hidden;
+    the state, "kept", and two answers to merge ("one" into "two")."""
     state = session("why")
     kept, gone, one, two = (add_cause(state, text=t) for t in ("kept", "gone", "one", "two"))
     phase(state, "weigh")
     dots(state, ANN, kept, 1)
     dots(state, BOB, gone, 1)
     ok(state, FAC, p.RemoveCause(op=op(), cause=gone))
+    return state, kept, one, two
+
+
+def test_once_the_votes_show_a_merge_counts_the_people_whose_votes_are_still_there() -> None:
+    state, _, one, two = bobs_vote_removed()
     assert state.voters == 2, "hidden: Bob still counts, or the room would learn whose vote it was"
     ok(state, FAC, p.RevealVotes(op=op(), revealed=True))
     merged = ok(state, FAC, p.MergeCauses(op=op(), cause=one, into=two))
@@ -232,12 +239,7 @@ def test_an_answer_to_can_it_change_alone_counts_its_voter() -> None:
 
 
 def test_a_merge_while_hidden_keeps_counting_someone_whose_votes_went_with_a_removal() -> None:
-    state = session("why")
-    kept, gone, one, two = (add_cause(state, text=t) for t in ("kept", "gone", "one", "two"))
-    phase(state, "weigh")
-    dots(state, ANN, kept, 1)
-    dots(state, BOB, gone, 1)
-    ok(state, FAC, p.RemoveCause(op=op(), cause=gone))
+    state, kept, one, two = bobs_vote_removed()
     ok(state, FAC, p.MergeCauses(op=op(), cause=one, into=two))
     assert state.voters == 2
     dots(state, BOB, kept, 1)  # Bob votes again: still one person

@@ -12,6 +12,7 @@ They run the real server, a scripted facilitator and a real Textual app.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,6 +20,7 @@ import pytest
 from conftest import CODE, FACILITATOR_KEY, MakeServer, WaitUntil
 from netclient import NetClient
 from rich.text import Text
+from textual.pilot import Pilot
 from textual.widgets import Footer, Tree
 from textual.widgets._footer import FooterKey
 
@@ -28,6 +30,7 @@ from whytree.shared.protocol import Limits
 from whytree.tui.app import WhytreeApp
 from whytree.tui.screens.session import SessionScreen
 from whytree.tui.widgets.actions import ActionsPanel
+from whytree.tui.widgets.cause_tree import CauseTree
 from whytree.tui.widgets.status import SessionHeader
 from whytree.tui.widgets.summary import SummaryPanel
 from whytree.tui.widgets.weigh import WeighPanel
@@ -76,9 +79,11 @@ async def joined(app: WhytreeApp, wait_until: WaitUntil) -> SessionScreen:
     return screen
 
 
-async def test_an_answer_added_to_a_big_tree_measures_only_the_lines_in_view(
+@contextlib.asynccontextmanager
+async def ann_in_a_big_session(
     room: tuple[Server, NetClient], wait_until: WaitUntil
-) -> None:
+) -> AsyncIterator[tuple[Pilot[None], WhytreeApp, CauseTree]]:
+    """Ann's screen on a session of ANSWERS answers, the whole tree shown."""
     server, fran = room
     for i in range(ANSWERS):
         await fran.ok(p.AddCause(op="x", parent=None, text=f"Reason number {i}"))
@@ -88,6 +93,14 @@ async def test_an_answer_added_to_a_big_tree_measures_only_the_lines_in_view(
         tree = screen.cause_tree
         await wait_until(lambda: len(tree.root.children) == ANSWERS, what="the whole tree")
         await pilot.pause()
+        yield pilot, app, tree
+
+
+async def test_an_answer_added_to_a_big_tree_measures_only_the_lines_in_view(
+    room: tuple[Server, NetClient], wait_until: WaitUntil
+) -> None:
+    _, fran = room
+    async with ann_in_a_big_session(room, wait_until) as (pilot, _app, tree):
         rendered = counting(tree, "render_label")
 
         await fran.ok(p.AddCause(op="x", parent=None, text="A much longer reason than any other one"))
@@ -210,15 +223,7 @@ async def test_showing_a_big_session_takes_each_label_as_built(
     """A session of hundreds of answers is shown at once when a screen joins: Textual's
     `Tree` copied every label twice on its way in (for its first line), which was half of
     the time it took. Labels here are one line, built for the tree: taken as they are."""
-    server, fran = room
-    for i in range(ANSWERS):
-        await fran.ok(p.AddCause(op="x", parent=None, text=f"Reason number {i}"))
-    app = WhytreeApp(server.local_url, name="Ann", code=CODE, discover=False)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await joined(app, wait_until)
-        tree = screen.cause_tree
-        await wait_until(lambda: len(tree.root.children) == ANSWERS, what="the whole tree")
-        await pilot.pause()
+    async with ann_in_a_big_session(room, wait_until) as (_pilot, app, tree):
         copies = [0]
         split = Text.split
 
