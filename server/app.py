@@ -58,7 +58,7 @@ from whytree.shared.text import clean, fit
 from . import hub as server_hub
 from .discovery import Advertiser, lan_addresses
 from .hub import ConnId, Disconnect, Hub, Notice, Output, Send, new_key
-from .journal import Journal, JournalDamaged, JournalError, SessionRow
+from .journal import Journal, JournalDamaged, JournalError, SessionRow, cannot_save
 from .records import Record
 from .web import WebFront
 
@@ -422,8 +422,7 @@ class Server:
                     return
                 except Exception as exc:  # noqa: BLE001 - a bug must not leave frames unsent forever
                     log.exception("journal write failed")
-                    self._storage_failed(f"The host cannot save changes ({_describe(exc)}): changes "
-                                         "are paused.")
+                    self._storage_failed(cannot_save(_describe(exc)))
                     return
             self._deliver(outputs, records)
             if journal.mark_due:  # (after the frames: it is not what makes them durable)

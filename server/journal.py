@@ -265,8 +265,7 @@ class Journal:
         try:
             _sync(self._mark_fd)
         except OSError as exc:
-            raise JournalError(f"The host cannot save changes ({exc.strerror or exc}): changes "
-                               "are paused.") from exc
+            raise JournalError(cannot_save(exc.strerror or str(exc))) from exc
         self._mark_synced, self._marks_synced = time.monotonic(), self._marks
 
     def _check_mark(self) -> None:
@@ -398,8 +397,7 @@ class Journal:
         try:
             self._write_mark(session_id, start + len(rows) - 1)
         except OSError as exc:  # committed, but the next start could not tell a loss: say so
-            raise JournalError(f"The host cannot save changes ({exc.strerror or exc}): changes "
-                               "are paused.") from exc
+            raise JournalError(cannot_save(exc.strerror or str(exc))) from exc
 
     @_one_at_a_time
     def probe(self) -> None:
@@ -442,4 +440,9 @@ def _explain(exc: sqlite3.Error) -> str:
         return "The host laptop's disk is full: changes are paused until space is freed."
     if "readonly" in text or "read-only" in text:
         return "The host cannot write its data folder (read-only): changes are paused."
-    return f"The host cannot save changes ({text}): changes are paused."
+    return cannot_save(text)
+
+
+def cannot_save(reason: str) -> str:
+    """What people read when the host cannot write a change, for `reason`."""
+    return f"The host cannot save changes ({reason}): changes are paused."
