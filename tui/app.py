@@ -183,7 +183,7 @@ class WhytreeApp(App[None]):
 
         A start makes a few hundred thousand objects (Textual, the screens, the session)
         that live as long as the app, and Python's collector, run every few hundred new
-        objects, walked them again and again while they were made: a sixth of a start's
+        objects, walked them again and again while they were made: about a seventh of a start's
         time. Paused until here, garbage is collected once now, and what is left is kept
         out of later collections (`gc.freeze`), so a full collection in the middle of a
         session no longer walks all of it (a pause the host's room would feel)."""
