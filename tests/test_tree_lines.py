@@ -36,6 +36,16 @@ def _screen_lines(tree: CauseTree, reuse: bool) -> list[list[object]]:
         tree.reuse_lines = True
 
 
+def _scrolling(tree: CauseTree) -> tuple[object, ...]:
+    """What a person sees of the tree's scrolling: the scrollbars, their thumbs, how far
+    the tree scrolls and where it is."""
+    shown = (tree.show_vertical_scrollbar, tree.show_horizontal_scrollbar)
+    thumbs = tuple((bar.window_virtual_size, bar.window_size, bar.position) for bar, on in
+                   zip((tree.vertical_scrollbar, tree.horizontal_scrollbar), shown, strict=True) if on)
+    return (shown, thumbs, tree.scrollable_content_region, tree.max_scroll_x, tree.max_scroll_y,
+            tree.scroll_offset)
+
+
 def _nodes(tree: CauseTree) -> list[TreeNode[str]]:
     found, stack = [], [tree.root]
     while stack:
@@ -91,6 +101,12 @@ async def test_every_line_on_screen_is_the_line_textual_would_paint() -> None:
             tree._tree_lines_cached = None
             tree._tree_lines  # noqa: B018 (measures every line again)
             assert tree.virtual_size.width == width, f"after step {step} ({action})"
+            # A change lays out the tree alone (`CauseTree.lay_out_alone`): its scrollbars
+            # are what laying out the whole screen again makes of them.
+            scrolling = _scrolling(tree)
+            app.screen.refresh(layout=True)
+            await pilot.pause()
+            assert _scrolling(tree) == scrolling, f"after step {step} ({action})"
 
 
 async def test_an_answer_added_paints_only_the_lines_it_changed() -> None:
