@@ -3,9 +3,11 @@
 Starting the terminal client on an old laptop is mostly importing Python modules. The
 client never needs the server (nor its SQLite journal, its certificate maker or its QR
 codes), the network discovery (zeroconf: only the join screen's "look for sessions"), nor
-the report's code (only once the session closes), nor the dialogs a key opens: they are
-loaded when they are used, not at start. Checked in a new interpreter, as `test_layers.py` does, by looking at
-`sys.modules` after importing what `whytree join` imports.
+the report's code (only once the session closes), nor the dialogs a key opens, nor the
+join form (only when something on it needs fixing) and the screens that ask for a new
+address: they are loaded when they are used, not at start. Checked in a new interpreter,
+as `test_layers.py` does, by looking at `sys.modules` after importing what `whytree join`
+imports.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 NOT_TO_START = ("whytree.server", "zeroconf", "ifaddr", "cryptography", "segno", "sqlite3",
                 "whytree.shared.report", "whytree.tui.lan", "whytree.tui.handout",
                 "whytree.tui.screens.dialogs", "whytree.tui.screens.action_dialogs",
-                "whytree.tui.screens.change_picker")
+                "whytree.tui.screens.change_picker", "whytree.tui.screens.join",
+                "whytree.tui.screens.relink")
 """Packages (and their submodules) the client's start must not load."""
 
 _JOIN_IMPORTS = """

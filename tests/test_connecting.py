@@ -1,9 +1,9 @@
 """`whytree join ADDRESS --name .. --code ..` goes straight in, without building the form.
 
-With everything given on the command line the person sees one line, "Connecting to …",
-until the session shows: the join form (most of what a start cost) is built only when
-there is something to fix on it, and then it shows the problem next to the field, filled
-in with what was given.
+With everything given on the command line the person sees the session as soon as the host
+answers (a host slow to answer first gets one line, "Connecting to …"): the join form
+(most of what a start cost) is built only when there is something to fix on it, and then
+it shows the problem next to the field, filled in with what was given.
 
 The tests run the real server and a real Textual app.
 """
@@ -27,14 +27,24 @@ from whytree.tui.screens.join import JoinScreen
 SIZE = (100, 30)
 
 
+class _Counted(ConnectingScreen):
+    """`ConnectingScreen`, counting the times it is put up."""
+
+    made = 0
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        _Counted.made += 1
+
+
 async def test_everything_given_goes_straight_in_without_the_join_form(
-    server: Server, wait_until: WaitUntil
+    server: Server, wait_until: WaitUntil, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(app_module, "ConnectingScreen", _Counted)
+    _Counted.made = 0
     app = WhytreeApp(server.local_url, name="Ben", code=CODE, discover=False)
     screens: list[str] = []
     async with app.run_test(size=SIZE):
-        assert isinstance(app.screen, ConnectingScreen)
-        assert server.local_url.removeprefix("ws://") in str(app.screen.query_one("#connecting").render())
 
         def follow() -> bool:
             screens.append(type(app.screen).__name__)
@@ -43,6 +53,21 @@ async def test_everything_given_goes_straight_in_without_the_join_form(
         await wait_until(follow, what="Ben in the session")
     assert "JoinScreen" not in screens
     assert app.join_screen is None
+    # A host that answers at once: no "Connecting to ..." flashing before the session.
+    assert _Counted.made == 0
+
+
+async def test_a_host_slow_to_answer_gets_a_line_saying_where_it_connects(
+    wait_until: WaitUntil
+) -> None:
+    with socket.socket() as silent:  # listens, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        address = f"127.0.0.1:{silent.getsockname()[1]}"
+        app = WhytreeApp(address, name="Ben", code=CODE, discover=False)
+        async with app.run_test(size=SIZE):
+            await wait_until(lambda: isinstance(app.screen, ConnectingScreen), what="the connecting line")
+            assert address in str(app.screen.query_one("#connecting").render())
 
 
 async def test_an_address_that_does_not_answer_brings_up_the_form_to_fix_it(
@@ -53,7 +78,7 @@ async def test_an_address_that_does_not_answer_brings_up_the_form_to_fix_it(
         silent.listen()
         app = WhytreeApp(f"127.0.0.1:{silent.getsockname()[1]}", name="Ben", code=CODE, discover=False)
         async with app.run_test(size=SIZE):
-            assert isinstance(app.screen, ConnectingScreen)
+            await wait_until(lambda: isinstance(app.screen, ConnectingScreen), what="the connecting line")
             await wait_until(lambda: isinstance(app.screen, JoinScreen) and app.screen.problem_shown(),
                              what="the problem on the join form")
             screen = app.screen

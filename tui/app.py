@@ -46,6 +46,7 @@ import gc
 import random
 import shlex
 from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 import msgspec
@@ -66,8 +67,6 @@ from whytree.tui.datadir import default_data_dir
 from whytree.tui.identities import Identities, Seat
 from whytree.tui.messages import NewJoinCode, SendCommand
 from whytree.tui.screens.connecting import ConnectingScreen
-from whytree.tui.screens.join import JoinScreen
-from whytree.tui.screens.relink import AddressScreen, ElsewhereScreen
 from whytree.tui.screens.session import SessionScreen
 from whytree.tui.trust import KnownHosts, host_port
 from whytree.tui.widgets.banner import JoinBanner
@@ -76,6 +75,7 @@ if TYPE_CHECKING:
     from whytree.server.app import ServerConfig
     from whytree.server.thread import ServerThread
     from whytree.tui.screens.dialogs import ConfirmScreen
+    from whytree.tui.screens.join import JoinScreen
 
 REFUSALS: dict[str, str] = {
     "wrong_code": "That code is not right. Check the code on the host's screen and try again.",
@@ -97,6 +97,10 @@ NEW_ADDRESS_HINT_AFTER = 3
 
 START_PAUSE_LIMIT = 5.0
 """Seconds after which garbage is collected again even if no screen has come up yet."""
+
+CONNECTING_AFTER = 0.25
+"""Seconds a join given everything on the command line waits for the session before it
+says "Connecting to ..." (a host on the same network answers well before)."""
 
 BUSY_RETRY = 1.0
 """Seconds (plus up to one more, at random) before a command refused as `busy` goes again."""
@@ -204,21 +208,36 @@ class WhytreeApp(App[None]):
             or (not self.new_person and self._saved_name(self.url) is not None)
         )
         if straight_in:
-            # Everything is given: say where it connects, and build the join form only if
-            # there is something to fix on it (it is most of what a start costs).
+            # Everything is given: go straight in, and build the join form only if there
+            # is something to fix on it (it is most of what a start costs). "Connecting
+            # to ..." shows only if the host is slow to answer: put up at once, it flashed
+            # for a few hundredths of a second before the session, and putting it up was
+            # a twentieth of the start.
             assert self.url is not None
             try:
                 url = normalize_url(self.url)
             except ValueError as problem:
                 await self._show_join_problem(str(problem), "address")
                 return
-            await self.push_screen(ConnectingScreen(url))
             self._connect(url)
+            self.set_timer(CONNECTING_AFTER, partial(self._still_connecting, url))
             return
         self.join_screen = self._new_join_screen(self.url, self.person_name, self.code,
                                                  discover=self.discover)
         await self.push_screen(self.join_screen)
         self.call_after_refresh(self.started)
+
+    @property
+    def _going_straight_in(self) -> bool:
+        """Joining with everything given, and nothing shown yet but (perhaps) "Connecting
+        to ...": not the host, no session, no form, no dialog."""
+        return (self.host_config is None and self.session_screen is None and self.join_screen is None
+                and (len(self.screen_stack) == 1 or isinstance(self.screen, ConnectingScreen)))
+
+    async def _still_connecting(self, url: str) -> None:
+        """No session, no form yet: say where it is connecting."""
+        if self._going_straight_in and not isinstance(self.screen, ConnectingScreen):
+            await self.push_screen(ConnectingScreen(url))
 
     async def _show_join_problem(self, message: str, field: str | None) -> None:
         """Put up the join form (in place of the connecting line) with `message` on it."""
@@ -341,6 +360,8 @@ class WhytreeApp(App[None]):
 
     def _new_join_screen(self, url: str | None, name: str | None, code: str | None, *,
                          discover: bool) -> JoinScreen:
+        from whytree.tui.screens.join import JoinScreen  # (only when there is a form to show)
+
         return JoinScreen(url, name, code, discover=discover, saved_name=self._saved_name,
                           new_person=self.new_person)
 
@@ -408,8 +429,7 @@ class WhytreeApp(App[None]):
     async def _run_link(self, link: Link) -> None:
         await link.run()
 
-    @on(JoinScreen.Submitted)
-    def _join_submitted(self, event: JoinScreen.Submitted) -> None:
+    def on_join_screen_submitted(self, event: JoinScreen.Submitted) -> None:
         self.url, self.person_name, self.code = event.url, event.name, event.code
         self.new_person = event.new_person
         self._connect(event.url)
@@ -561,6 +581,8 @@ class WhytreeApp(App[None]):
             if url is not None and self.link is not None and not self.link.joined:
                 self._relink(url, retry_first=True)
 
+        from whytree.tui.screens.relink import AddressScreen
+
         self.push_screen(AddressScreen(self.link.url), chosen)
 
     @on(Link.Refused)
@@ -576,12 +598,14 @@ class WhytreeApp(App[None]):
                 else:
                     self.exit()
 
+            from whytree.tui.screens.relink import ElsewhereScreen
+
             await self.push_screen(ElsewhereScreen(message), chosen)
             return
         if self.session_screen is None and self.join_screen is not None:
             self.join_screen.show_problem(message, REFUSAL_FIELDS.get(event.code))
             return
-        if self.session_screen is None and isinstance(self.screen, ConnectingScreen):
+        if self._going_straight_in:
             await self._show_join_problem(message, REFUSAL_FIELDS.get(event.code))
             return
         if self.server is not None:
@@ -600,7 +624,7 @@ class WhytreeApp(App[None]):
     async def _failed(self, event: Link.Failed) -> None:
         if self.join_screen is not None:
             self.join_screen.show_problem(event.message, "address")
-        elif self.session_screen is None and isinstance(self.screen, ConnectingScreen):
+        elif self._going_straight_in:
             await self._show_join_problem(event.message, "address")
         else:
             self.notify(event.message, severity="error", timeout=30, markup=False)

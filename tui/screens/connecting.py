@@ -1,7 +1,9 @@
 """`ConnectingScreen`: what `whytree join ADDRESS --name .. --code ..` shows while it joins.
 
-When the command line already says everything, the join form is not needed: this screen
-says which host it is connecting to until the session shows. It is one line of text, so
+When the command line already says everything, the join form is not needed, and the
+session shows as soon as the host answers. A host slow to answer (more than
+`CONNECTING_AFTER` in `whytree.tui.app`) gets this screen, which says which host it is
+connecting to until the session shows. It is one line of text, so
 that it costs nothing to put up on an old laptop -- the join form (fields, buttons, the
 search on the network) is built only when there is a problem to fix, which the app then
 shows on it (a wrong code, an address that does not answer).
