@@ -270,19 +270,35 @@ def floor_input_app(relay: str) -> None:
     InputApp().run()
 
 
-def relay_child() -> None:
+def relay_child(sync_to: str | None = None) -> None:
     """A bare websockets relay on 127.0.0.1: every message goes to every other connection.
-    Prints its port; exits when its stdin closes."""
+    A message that starts with `SYNCED` (which it drops) is first appended to the file
+    `sync_to` and synced to the disk, in a thread of its own, as whytree's journal commits
+    a change before anyone sees it. Prints its port; exits when its stdin closes."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from websockets.asyncio.server import broadcast, serve
     from websockets.exceptions import ConnectionClosed
 
+    journal = os.open(sync_to, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600) if sync_to else None
+    writer = ThreadPoolExecutor(max_workers=1)
+
+    def durable(message: str) -> None:
+        assert journal is not None
+        os.write(journal, message.encode() + b"\n")
+        os.fdatasync(journal)
+
     async def main() -> None:
         peers = set()
+        loop = asyncio.get_running_loop()
 
         async def handler(ws):  # type: ignore[no-untyped-def]
             peers.add(ws)
             try:
                 async for message in ws:
+                    if journal is not None and str(message).startswith(SYNCED):
+                        message = str(message).removeprefix(SYNCED)
+                        await loop.run_in_executor(writer, durable, message)
                     broadcast([peer for peer in peers if peer is not ws], message)
             except ConnectionClosed:
                 pass
@@ -358,18 +374,20 @@ Times = tuple[list[float], list[float]]
 """Start times and key times, in milliseconds."""
 
 
-def measure(answers: int, starts: int, keys: int, env: dict[str, str]) -> tuple[Times, Times]:
+def measure(answers: int, starts: int, keys: int, env: dict[str, str]) -> tuple[Times, Times, list[float]]:
     """Start and key times (ms) for whytree with a tree of `answers` answers, and for the
-    floor with a tree of the same shape. The two are timed in turn -- a floor start, a
-    whytree start, a floor key, a whytree key... -- so that both meet the same load on a
-    busy machine, and their ratio means something."""
+    floor with a tree of the same shape; and the floor's key times with each change made
+    durable first. They are timed in turn -- a floor start, a whytree start, a floor key,
+    a whytree key, a durable floor key... -- so that all meet the same load on a busy
+    machine, and their ratios mean something."""
     children = Children()
     try:
         with tempfile.TemporaryDirectory(prefix="whytree-bench-") as folder:
             data_dir = Path(folder) / "host"
             seed_journal(data_dir, answers)  # `main` leaves room for the timed answers
             url = _server(children, data_dir, env)
-            relay = subprocess.Popen([*SELF, "--relay"], stdin=subprocess.PIPE,
+            relay = subprocess.Popen([*SELF, "--relay", "--sync-to", str(Path(folder) / "floor.log")],
+                                     stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
             children.processes.append(relay)
             assert relay.stdout is not None
@@ -393,11 +411,12 @@ def measure(answers: int, starts: int, keys: int, env: dict[str, str]) -> tuple[
                 terminal.wait_for(SITUATION)
             sender.wait_for("type")
             time.sleep(0.5)  # let them settle (presence, first paint)
-            ours_key, floor_key = [], []
+            ours_key, floor_key, synced_key = [], [], []
             for rep in range(min(keys, ANCHORS)):
                 floor_key.append(_floor_key(sender, receiver, answers, rep))
                 ours_key.append(_whytree_key(author, watcher, answers, rep))
-            return (ours_start, ours_key), (floor_start, floor_key)
+                synced_key.append(_floor_key(sender, receiver, answers, rep, synced=True))
+            return (ours_start, ours_key), (floor_start, floor_key), synced_key
     finally:
         children.close()
 
@@ -424,13 +443,15 @@ def _whytree_key(author: Terminal, watcher: Terminal, answers: int, rep: int) ->
     return (painted - sent) * 1000
 
 
-def _floor_key(sender: Terminal, receiver: Terminal, answers: int, rep: int) -> float:
+def _floor_key(sender: Terminal, receiver: Terminal, answers: int, rep: int, *,
+               synced: bool = False) -> float:
     """The same for the floor: `anchor|text` typed in the sender's `Input`, Enter, the
-    text painted as a new node under that anchor in the receiver's `Tree`."""
+    text painted as a new node under that anchor in the receiver's `Tree`. `synced`: the
+    relay first writes it to a file and syncs that to the disk."""
     anchor = min(ANCHORS, answers) - rep - 1 if answers else -1
-    marker = f"fl{answers}r{rep}x"
+    marker = f"f{'s' if synced else 'l'}{answers}r{rep}x"
     mark = sender.position
-    sender.type(f"{anchor}|{marker}")
+    sender.type(f"{SYNCED if synced else ''}{anchor}|{marker}")
     sender.wait_for(marker, after=mark)
     time.sleep(0.05)
     seen_from = receiver.position
@@ -439,6 +460,9 @@ def _floor_key(sender: Terminal, receiver: Terminal, answers: int, rep: int) -> 
     time.sleep(0.1)
     return (painted - sent) * 1000
 
+
+SYNCED = "SYNCED:"
+"""What the floor's sender puts before a message the relay must make durable first."""
 
 MISSED = 500
 """Events a participant misses while away, for the `resume` row."""
@@ -634,13 +658,14 @@ def main() -> None:
     parser.add_argument("--relay-url", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--floor-input", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--relay", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--sync-to", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.floor_tree is not None:
         return floor_tree_app(args.floor_tree, args.relay_url)
     if args.floor_input is not None:
         return floor_input_app(args.floor_input)
     if args.relay:
-        return relay_child()
+        return relay_child(args.sync_to)
 
     env = dict(os.environ, TERM="xterm-256color", COLORTERM="truecolor", LANG="C.UTF-8")
     home = tempfile.mkdtemp(prefix="whytree-bench-home-")
@@ -656,10 +681,12 @@ def main() -> None:
     print(f"{'what':<6} {'answers':>7} {'n':>3}  {'p50':>8} {'p95':>8} {'max':>8}   "
           f"{'floor50':>8} {'floor95':>8} {'floormax':>8}   {'×p50':>7} {'×p95':>7}")
     resumes: list[str] = []
+    synced_rows: list[str] = []
     for answers in sizes:
-        (start, key), (floor_start, floor_key) = measure(answers, args.starts, keys, env)
+        (start, key), (floor_start, floor_key), synced_key = measure(answers, args.starts, keys, env)
         for line in (*_rows(answers, "start", start, floor_start), *_rows(answers, "key", key, floor_key)):
             print(line, flush=True)
+        synced_rows.extend(_rows(answers, "key", key, synced_key))
         if args.resumes:
             # The session holds at most MAX_CAUSES answers, the missed ones too.
             base = max(0, min(answers, MAX_CAUSES - MISSED - keys))
@@ -670,6 +697,10 @@ def main() -> None:
             resumes.append(f"{'resume':<6} {base:>7} {len(runs):>3}  {o50:>8.1f} {o95:>8.1f} {omax:>8.1f}   "
                            f"{runs[0][1]} events missed; a state half-way painted in {half_way} of "
                            f"{len(runs)}")
+    print("\nkey next to a floor that also makes each change durable (its relay writes it to a file "
+          "and syncs that to the disk before sending it on, as whytree's host does)")
+    for line in synced_rows:
+        print(line, flush=True)
     if resumes:
         print(f"\nresume: from the screen's connection back (after the host was away while the room "
               f"made {MISSED} changes) to the last change painted; target 300 ms, nothing half-way")
