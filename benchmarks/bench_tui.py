@@ -22,8 +22,10 @@ In the same run it measures the **floor** for each: a minimal Textual app with a
 the same shape (start), and two minimal Textual apps joined by a bare websockets relay, a
 key in one adding a `Tree` node in the other (key), each timed in turn with whytree's (a
 floor start, a whytree start, ...) so that both meet the same load. The table puts each
-whytree number next to its floor, with the ratio; it asserts nothing and is not part of
-the test suite.
+whytree number next to its floor, with the ratio; a second table puts `key` next to the
+floor made durable (its relay syncs each message to a file on the disk before sending it
+on, as whytree's host does with every change). It asserts nothing and is not part of the
+test suite.
 
 Bounded and local: only loopback, every wait has a deadline, every child is killed at the
 end (and when the script is interrupted).
