@@ -22,6 +22,7 @@ from whytree.server.app import Server
 from whytree.tui import app as app_module
 from whytree.tui.app import WhytreeApp
 from whytree.tui.screens.connecting import ConnectingScreen
+from whytree.tui.screens.dialogs import ConfirmScreen
 from whytree.tui.screens.join import JoinScreen
 
 SIZE = (100, 30)
@@ -41,6 +42,7 @@ async def test_everything_given_goes_straight_in_without_the_join_form(
     server: Server, wait_until: WaitUntil, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(app_module, "ConnectingScreen", _Counted)
+    monkeypatch.setattr(app_module, "CONNECTING_AFTER", 10.0)  # (however busy the machine)
     _Counted.made = 0
     app = WhytreeApp(server.local_url, name="Ben", code=CODE, discover=False)
     screens: list[str] = []
@@ -53,7 +55,7 @@ async def test_everything_given_goes_straight_in_without_the_join_form(
         await wait_until(follow, what="Ben in the session")
     assert "JoinScreen" not in screens
     assert app.join_screen is None
-    # A host that answers at once: no "Connecting to ..." flashing before the session.
+    # A host that answers in time: no "Connecting to ..." flashing before the session.
     assert _Counted.made == 0
 
 
@@ -68,6 +70,25 @@ async def test_a_host_slow_to_answer_gets_a_line_saying_where_it_connects(
         async with app.run_test(size=SIZE):
             await wait_until(lambda: isinstance(app.screen, ConnectingScreen), what="the connecting line")
             assert address in str(app.screen.query_one("#connecting").render())
+
+
+async def test_the_connecting_line_waits_for_a_dialog_to_close(
+    wait_until: WaitUntil, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A first join over TLS asks the person to confirm the host's fingerprint: the line
+    # must neither cover that dialog nor be forgotten once it is answered.
+    monkeypatch.setattr(app_module, "CONNECTING_AFTER", 0.2)
+    with socket.socket() as silent:  # listens, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        app = WhytreeApp(f"127.0.0.1:{silent.getsockname()[1]}", name="Ben", code=CODE, discover=False)
+        async with app.run_test(size=SIZE) as pilot:
+            dialog = ConfirmScreen("Does it match?")
+            await app.push_screen(dialog)
+            await pilot.pause(0.5)
+            assert app.screen is dialog
+            dialog.dismiss(True)
+            await wait_until(lambda: isinstance(app.screen, ConnectingScreen), what="the connecting line")
 
 
 async def test_an_address_that_does_not_answer_brings_up_the_form_to_fix_it(

@@ -235,9 +235,15 @@ class WhytreeApp(App[None]):
                 and (len(self.screen_stack) == 1 or isinstance(self.screen, ConnectingScreen)))
 
     async def _still_connecting(self, url: str) -> None:
-        """No session, no form yet: say where it is connecting."""
-        if self._going_straight_in and not isinstance(self.screen, ConnectingScreen):
+        """No session, no form yet: say where it is connecting. Under a dialog (the
+        host's fingerprint to confirm, the command palette), again once it is closed."""
+        if (self.host_config is not None or self.session_screen is not None or self.join_screen is not None
+                or any(isinstance(screen, ConnectingScreen) for screen in self.screen_stack)):
+            return
+        if len(self.screen_stack) == 1:
             await self.push_screen(ConnectingScreen(url))
+        else:
+            self.set_timer(CONNECTING_AFTER, partial(self._still_connecting, url))
 
     async def _show_join_problem(self, message: str, field: str | None) -> None:
         """Put up the join form (in place of the connecting line) with `message` on it."""
