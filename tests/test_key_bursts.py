@@ -319,3 +319,29 @@ async def test_d_d_and_l_l_pressed_at_once_end_where_they_began(
         assert ben.mirror.me is not None and not ben.mirror.me.done
         assert ana.mirror.state is not None and not ana.mirror.state.locked
         assert not server.state.locked
+
+
+async def test_answers_typed_right_behind_w_go_into_the_bar(server: Server, wait_until: WaitUntil) -> None:
+    # `w`, an answer and Enter, twice, faster than the bar opens and closes: each answer
+    # whole, under the situation; none of its letters taken for the tree's keys.
+    fran = NetClient(server.local_url)
+    await fran.join(facilitator_key=FACILITATOR_KEY, name="Fran")
+    await fran.ok(p.SetSituation(op="x", text="Our fifth graders get into trouble after school"))
+    await fran.ok(p.SetPhase(op="x", phase="why"))
+    ben = WhytreeApp(url=server.local_url, name="Ben", code=CODE, discover=False)
+    try:
+        async with ben.run_test(size=SIZE) as keys:
+            await wait_until(lambda: ben.session_screen is not None and ben.mirror.state is not None
+                             and ben.mirror.state.phase == "why", what="in the why step")
+            typed = ("nobody is at home", "the club closed")
+            burst(ben, *(key for text in typed for key in ("w", *text, "enter")))
+            await keys.pause()
+            await wait_until(lambda: settled(ben) and ben.mirror.state is not None
+                             and len(ben.mirror.state.causes) >= 2, what="both answers in")
+            await keys.pause(0.3)
+            state = ben.mirror.state
+            assert state is not None
+            assert sorted((c.text, c.parent) for c in state.causes.values()) == [
+                (text, None) for text in sorted(typed)]
+    finally:
+        await fran.close()

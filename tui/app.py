@@ -45,18 +45,21 @@ import dataclasses
 import gc
 import random
 import shlex
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 import msgspec
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.content import Content
+from textual.message_pump import MessagePump
 from textual.notifications import Notification, Notify
 from textual.screen import Screen
+from textual.timer import Timer
 
 from whytree.shared import protocol as p
 from whytree.shared.fingerprint import format_fingerprint, normalize_fingerprint
@@ -97,6 +100,10 @@ NEW_ADDRESS_HINT_AFTER = 3
 
 START_PAUSE_LIMIT = 5.0
 """Seconds after which garbage is collected again even if no screen has come up yet."""
+
+KEY_SETTLE_LIMIT = 0.5
+"""Seconds after which the next key goes on even if the one before is not yet handled to
+its end (a widget that went away on the way: see `on_event`)."""
 
 CONNECTING_AFTER = 0.25
 """Seconds a join given everything on the command line waits for the session before it
@@ -162,6 +169,68 @@ class WhytreeApp(App[None]):
         """A `welcome` came back on a dropped link: the status line says so with the rest."""
         self._collect_when_started = not gc.isenabled()
         """The command line paused garbage collection for the start (see `started`)."""
+        self._key_on_its_way: events.Key | None = None
+        """The key being handled (see `on_event`); the keys behind it wait in `_held_keys`."""
+        self._held_keys: deque[events.Key] = deque()
+        self._key_timer: Timer | None = None
+
+    # --- keys, one at a time --------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        """Every key is handled to its end before the next one is looked at.
+
+        Textual hands a key to the focused widget and takes the next key at once, while the
+        first is still on its way up to the binding it calls. A quick `w` and the answer
+        typed behind it then went to the tree, not to the bar `w` opens (the bar takes the
+        focus only once `w` has been handled); the letters were lost, or pressed the tree's
+        keys. So a key handed on is followed up the widgets it passes through (a check
+        queued behind it at each), and the keys behind it wait until it has reached the
+        app and the focus has moved where it sends it. A key a widget keeps (a letter in
+        an input) is done once its widget has had it."""
+        if not isinstance(event, events.Key) or event.is_forwarded:
+            await super().on_event(event)
+        elif self._key_on_its_way is not None or self._held_keys:
+            self._held_keys.append(event)
+        else:
+            await self._handle_key(event)
+
+    async def _handle_key(self, event: events.Key) -> None:
+        await super().on_event(event)
+        if not event.is_forwarded:  # a priority binding (or Textual itself) took it here
+            self._next_key_later()
+            return
+        self._key_on_its_way = event
+        self._key_timer = self.set_timer(KEY_SETTLE_LIMIT, partial(self._key_handled, event))
+        self._follow_key(self.focused or self.screen, event)
+
+    def _follow_key(self, node: MessagePump | None, event: events.Key) -> None:
+        """Queue a check behind `event` at `node` (or, if it has gone, its parent): when it
+        runs, `node` has handled the key and passed it up, if it goes up."""
+        while node is not None and node is not self:
+            if node.call_later(self._key_passed, node, event):
+                return
+            node = node._parent
+        self.call_later(self._key_handled, event)  # behind the key, if it came up to the app
+
+    def _key_passed(self, node: MessagePump, event: events.Key) -> None:
+        self._follow_key(node._parent, event)
+
+    def _key_handled(self, event: events.Key) -> None:
+        if self._key_on_its_way is event:
+            self._key_on_its_way = None
+            if self._key_timer is not None:
+                self._key_timer.stop()
+                self._key_timer = None
+            self._next_key_later()
+
+    def _next_key_later(self) -> None:
+        """The next key, once what the last one queued here (a focus moved) has run."""
+        if self._held_keys:
+            self.call_later(self._next_key)
+
+    async def _next_key(self) -> None:
+        if self._key_on_its_way is None and self._held_keys:
+            await self._handle_key(self._held_keys.popleft())
 
     # --- short messages -----------------------------------------------------------------
 

@@ -66,6 +66,7 @@ from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from textual import events, on
+from textual.actions import SkipAction
 from textual.actions import parse as parse_action
 from textual.app import ComposeResult
 from textual.binding import ActiveBinding, Binding, BindingType
@@ -259,7 +260,10 @@ class SessionScreen(Screen[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(k.key, k.action, k.description, show=k.show, key_display=k.display) for k in KEYS
+        *(Binding(k.key, k.action, k.description, show=k.show, key_display=k.display) for k in KEYS),
+        # Enter in the bar, taken as the key comes in (a priority binding), not once the
+        # input has passed it on: a key typed right behind it already finds the bar closed.
+        Binding("enter", "submit_answer", show=False, priority=True),
     ]
 
     def __init__(
@@ -596,6 +600,8 @@ class SessionScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in KEY_ACTIONS:
             return self.allowed(action, parameters)
+        if action == "submit_answer":  # (otherwise Enter is what it is elsewhere, in the footer too)
+            return self._bar_mode is not None
         return True
 
     def refresh_bindings(self) -> None:
@@ -757,12 +763,12 @@ class SessionScreen(Screen[None]):
         self.cause_tree.focus()
         self.refresh_bindings()
 
-    @on(Input.Submitted, "#why-input")
-    def _bar_submitted(self, event: Input.Submitted) -> None:
-        text = event.value.strip()
+    def action_submit_answer(self) -> None:
+        """Enter in the bar: send the answer (or the edit) and close the bar."""
         mode = self._bar_mode
-        if mode is None:
-            return
+        if mode is None or not self._why_input.has_focus:
+            raise SkipAction()  # Enter somewhere else: whatever it does there
+        text = self._why_input.value.strip()
         if not text:
             self.notify("Type an answer first, or press Escape.", severity="warning", markup=False)
             return
