@@ -18,11 +18,13 @@ from conftest import CODE, FACILITATOR_KEY, WaitUntil
 from netclient import NetClient
 from textual import events
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from whytree.server.app import Server, ServerConfig
 from whytree.shared import protocol as p
 from whytree.shared.model import Ballot
 from whytree.tui.app import WhytreeApp
+from whytree.tui.screens.join import JoinScreen
 from whytree.tui.widgets.weigh import WeighPanel
 
 SIZE = (120, 40)
@@ -345,3 +347,45 @@ async def test_answers_typed_right_behind_w_go_into_the_bar(server: Server, wait
                 (text, None) for text in sorted(typed)]
     finally:
         await fran.close()
+
+
+async def test_a_key_right_behind_enter_in_the_bar_is_not_typed_into_it(
+    server: Server, wait_until: WaitUntil
+) -> None:
+    # Enter and the next answer arrive together (a busy laptop): the next `w` opens the bar
+    # again and its letters go in; none is taken for the tree's keys (`d` is "I'm done").
+    fran = NetClient(server.local_url)
+    await fran.join(facilitator_key=FACILITATOR_KEY, name="Fran")
+    await fran.ok(p.SetSituation(op="x", text="Our fifth graders get into trouble after school"))
+    await fran.ok(p.SetPhase(op="x", phase="why"))
+    ben = WhytreeApp(url=server.local_url, name="Ben", code=CODE, discover=False)
+    try:
+        async with ben.run_test(size=SIZE) as keys:
+            await wait_until(lambda: ben.session_screen is not None and ben.mirror.state is not None
+                             and ben.mirror.state.phase == "why", what="in the why step")
+            await keys.press("w", *"first")
+            burst(ben, "enter", "w", *"second and done", "enter")
+            await keys.pause()
+            await wait_until(lambda: settled(ben) and ben.mirror.state is not None
+                             and len(ben.mirror.state.causes) >= 2, what="both answers in")
+            await keys.pause(0.3)
+            state, me = ben.mirror.state, ben.mirror.me
+            assert state is not None and me is not None
+            assert sorted(c.text for c in state.causes.values()) == ["first", "second and done"]
+            assert not me.done
+    finally:
+        await fran.close()
+
+
+async def test_the_code_typed_right_behind_the_name_goes_into_the_code(server: Server) -> None:
+    # On the join form, Enter moves on to the next field: what is typed right behind it
+    # belongs there, not to the name.
+    app = WhytreeApp(url=server.local_url, discover=False)
+    async with app.run_test(size=SIZE) as keys:
+        screen = app.screen
+        assert isinstance(screen, JoinScreen)
+        assert screen.query_one("#name", Input).has_focus
+        burst(app, *"Ana", "enter", *"246810")
+        await keys.pause(0.3)
+        assert screen.query_one("#name", Input).value == "Ana"
+        assert screen.query_one("#code", Input).value == "246810"

@@ -185,8 +185,10 @@ class WhytreeApp(App[None]):
         focus only once `w` has been handled); the letters were lost, or pressed the tree's
         keys. So a key handed on is followed up the widgets it passes through (a check
         queued behind it at each), and the keys behind it wait until it has reached the
-        app and the focus has moved where it sends it. A key a widget keeps (a letter in
-        an input) is done once its widget has had it."""
+        app, the messages its binding posted (an input's "submitted") have gone up the
+        same way, and the focus has moved where they send it. A key a widget keeps (a
+        letter in an input) is done once its widget has had it; a key a priority binding
+        takes, once what that binding posted has gone up."""
         if not isinstance(event, events.Key) or event.is_forwarded:
             await super().on_event(event)
         elif self._key_on_its_way is not None or self._held_keys:
@@ -196,24 +198,32 @@ class WhytreeApp(App[None]):
 
     async def _handle_key(self, event: events.Key) -> None:
         await super().on_event(event)
-        if not event.is_forwarded:  # a priority binding (or Textual itself) took it here
-            self._next_key_later()
-            return
         self._key_on_its_way = event
         self._key_timer = self.set_timer(KEY_SETTLE_LIMIT, partial(self._key_handled, event))
-        self._follow_key(self.focused or self.screen, event)
+        # Handed on, it goes up once, and what its binding posts (an input's "submitted")
+        # goes up after it; taken here by a priority binding, only the latter.
+        start = self.focused or self.screen
+        self._follow_key(start, start, event, 2 if event.is_forwarded else 1)
 
-    def _follow_key(self, node: MessagePump | None, event: events.Key) -> None:
-        """Queue a check behind `event` at `node` (or, if it has gone, its parent): when it
-        runs, `node` has handled the key and passed it up, if it goes up."""
+    def _follow_key(self, start: MessagePump, node: MessagePump | None, event: events.Key,
+                    rounds: int) -> None:
+        """Queue a check behind everything queued at `node` (or, if it has gone, its
+        parent): when it runs, `node` has handled the key and passed it up, if it goes up;
+        then the same at its parent, up to the app, `rounds` times from `start`."""
         while node is not None and node is not self:
-            if node.call_later(self._key_passed, node, event):
+            if node.call_later(self._key_passed, start, node, event, rounds):
                 return
             node = node._parent
-        self.call_later(self._key_handled, event)  # behind the key, if it came up to the app
+        self.call_later(self._key_round_done, start, event, rounds)
 
-    def _key_passed(self, node: MessagePump, event: events.Key) -> None:
-        self._follow_key(node._parent, event)
+    def _key_passed(self, start: MessagePump, node: MessagePump, event: events.Key, rounds: int) -> None:
+        self._follow_key(start, node._parent, event, rounds)
+
+    def _key_round_done(self, start: MessagePump, event: events.Key, rounds: int) -> None:
+        if rounds > 1:
+            self._follow_key(start, start, event, rounds - 1)
+        else:
+            self._key_handled(event)
 
     def _key_handled(self, event: events.Key) -> None:
         if self._key_on_its_way is event:

@@ -601,7 +601,7 @@ class SessionScreen(Screen[None]):
         if action in KEY_ACTIONS:
             return self.allowed(action, parameters)
         if action == "submit_answer":  # (otherwise Enter is what it is elsewhere, in the footer too)
-            return self._bar_mode is not None
+            return self._bar_mode is not None and self._why_input.has_focus
         return True
 
     def refresh_bindings(self) -> None:
