@@ -229,6 +229,9 @@ class Server:
         self.urls = [f"{'wss' if config.tls else 'ws'}://{address}:{self.port}"
                      for address in _addresses(config.bind)]
         self._presence_task = asyncio.get_running_loop().create_task(self._publish_presence())
+        # In the journal's thread, queued before any commit: the commits after it write into
+        # a log that no longer grows (`Journal.make_room`).
+        self._spawn(asyncio.get_running_loop().run_in_executor(self._writer, journal.make_room))
         if config.advertise:  # it takes a moment (mDNS probes the name): don't wait for it
             self._spawn(self._advertise())
         if self.resumed and hub.state.phase == "closed":

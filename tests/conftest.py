@@ -8,6 +8,7 @@ server again on the same data folder and port (a host that restarts).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -66,3 +67,15 @@ def wait_until() -> WaitUntil:
             await asyncio.sleep(0.02)
 
     return wait
+
+
+def fill_database(db: sqlite3.Connection) -> None:
+    """The journal's database as a full disk leaves it: no free page left to reuse (such as
+    the room `Journal.make_room` leaves), and SQLite's `max_page_count` at its size, so the
+    next write that needs a page fails with SQLite's real "database or disk is full"."""
+    page_size = db.execute("PRAGMA page_size").fetchone()[0]
+    free = db.execute("PRAGMA freelist_count").fetchone()[0]
+    if free:
+        db.execute("CREATE TABLE IF NOT EXISTS filler (x)")
+        db.execute("INSERT INTO filler VALUES (zeroblob(?))", (free * page_size,))
+    db.execute(f"PRAGMA max_page_count = {db.execute('PRAGMA page_count').fetchone()[0]}")

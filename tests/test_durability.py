@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import fill_database
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -245,6 +246,30 @@ async def test_exactly_once_survives_a_restart(start_server: StartServer) -> Non
     assert sorted(cause_texts(await fresh_state(server))) == ["No money for clubs", "Parents work late"]
 
 
+async def test_commits_write_into_a_log_that_no_longer_grows_and_all_survive_a_restart(
+    start_server: StartServer, tmp_path: Path
+) -> None:
+    # Once up, the server gives the journal's `-wal` its working size (`make_room`): a
+    # commit that makes a file longer costs the disk twice the sync. Nothing may be lost
+    # by it, at the restart either.
+    server = await start_server()
+    wal = tmp_path / "data" / f"{FILE_NAME}-wal"
+    _, ann, _ = await setup_why(server)
+    assert (await do(ann, "a0", type="add_cause", parent=None, text="Answer 0"))["type"] == "event"
+    size = wal.stat().st_size
+    assert size >= journal_module.WAL_ROOM
+    for index in range(1, 41):
+        await asyncio.sleep(0.06)  # (a person's pace: under the flood limit)
+        event = await do(ann, f"a{index}", type="add_cause", parent=None, text=f"Answer {index}")
+        assert event["type"] == "event", event
+    assert wal.stat().st_size == size
+    await stop(server)
+
+    server = await start_server()
+    assert server.resumed
+    assert sorted(cause_texts(await fresh_state(server))) == sorted(f"Answer {i}" for i in range(41))
+
+
 # --- resume ------------------------------------------------------------------------------------
 
 
@@ -429,9 +454,7 @@ class FullDatabase(Storage):
     and SQLite fails the write with its real "database or disk is full" error."""
 
     def fail(self, server: Server) -> None:
-        db = server._journal._db  # type: ignore[union-attr]
-        pages = db.execute("PRAGMA page_count").fetchone()[0]
-        db.execute(f"PRAGMA max_page_count = {pages}")
+        fill_database(server._journal._db)  # type: ignore[union-attr]
 
     def recover(self, server: Server) -> None:
         server._journal._db.execute("PRAGMA max_page_count = 1073741823")  # type: ignore[union-attr]

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
-from conftest import CODE, FACILITATOR_KEY, MakeServer, WaitUntil
+from conftest import CODE, FACILITATOR_KEY, MakeServer, WaitUntil, fill_database
 
 from tests.netclient import NetClient
 from whytree.server import journal as journal_module
@@ -194,7 +194,7 @@ async def test_a_commit_that_fails_sends_nothing_of_its_batch_nor_of_what_queued
     data_dir = tmp_path / "data"
     # The disk is full: SQLite's own limit on the file's size, on the server's connection.
     db = server._journal._db  # type: ignore[union-attr]
-    db.execute(f"PRAGMA max_page_count = {db.execute('PRAGMA page_count').fetchone()[0]}")
+    fill_database(db)
     with slow_disk(data_dir):
         for i, person in enumerate(people):  # one commit waits; the rest queue behind it
             await send(person, p.AddCause(op="-", parent=None, text=f"Answer of person {i} " + "x" * 200))
