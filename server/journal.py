@@ -429,7 +429,7 @@ class Journal:
             self._db.execute("INSERT INTO probe VALUES (zeroblob(?))", (WAL_ROOM,))
             self._db.execute("COMMIT")
             self._db.execute("DELETE FROM probe")
-            self._db.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
+            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         except (OSError, sqlite3.Error) as exc:
             self._rollback()
             log.info("journal: could not give the log its working size (%s)", exc)
