@@ -307,17 +307,21 @@ class WhytreeApp(App[None]):
         self.call_after_refresh(self.started)
 
     @property
+    def _nothing_shown_yet(self) -> bool:
+        """A join (not the host) with no session and no form yet."""
+        return self.host_config is None and self.session_screen is None and self.join_screen is None
+
+    @property
     def _going_straight_in(self) -> bool:
         """Joining with everything given, and nothing shown yet but (perhaps) "Connecting
         to ...": not the host, no session, no form, no dialog."""
-        return (self.host_config is None and self.session_screen is None and self.join_screen is None
-                and (len(self.screen_stack) == 1 or isinstance(self.screen, ConnectingScreen)))
+        return self._nothing_shown_yet and (
+            len(self.screen_stack) == 1 or isinstance(self.screen, ConnectingScreen))
 
     async def _still_connecting(self, url: str) -> None:
         """No session, no form yet: say where it is connecting. Under a dialog (the
         host's fingerprint to confirm, the command palette), again once it is closed."""
-        if (self.host_config is not None or self.session_screen is not None or self.join_screen is not None
-                or any(isinstance(screen, ConnectingScreen) for screen in self.screen_stack)):
+        if not self._nothing_shown_yet or any(isinstance(s, ConnectingScreen) for s in self.screen_stack):
             return
         if len(self.screen_stack) == 1:
             await self.push_screen(ConnectingScreen(url))

@@ -66,7 +66,6 @@ from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from textual import events, on
-from textual.actions import SkipAction
 from textual.actions import parse as parse_action
 from textual.app import ComposeResult
 from textual.binding import ActiveBinding, Binding, BindingType
@@ -764,10 +763,11 @@ class SessionScreen(Screen[None]):
         self.refresh_bindings()
 
     def action_submit_answer(self) -> None:
-        """Enter in the bar: send the answer (or the edit) and close the bar."""
+        """Enter in the bar: send the answer (or the edit) and close the bar. (Only then:
+        `check_action` lets Enter elsewhere do what it does there.)"""
         mode = self._bar_mode
-        if mode is None or not self._why_input.has_focus:
-            raise SkipAction()  # Enter somewhere else: whatever it does there
+        if mode is None:
+            return
         text = self._why_input.value.strip()
         if not text:
             self.notify("Type an answer first, or press Escape.", severity="warning", markup=False)

@@ -120,8 +120,6 @@ class CauseTree(Tree[str]):
     """A change lays out the tree alone, not the whole screen (off: Textual's own)."""
     _building = False
     """`_build` is running."""
-    _grew = False
-    """`_build` gave the tree a new length or width."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(Text(""), data=ROOT, id=id, classes=classes)
@@ -240,13 +238,13 @@ class CauseTree(Tree[str]):
         if not self._alone:
             super()._build()
             return
+        size = self.virtual_size
         self._building = True
         try:
             super()._build()
         finally:
             self._building = False
-        if self._grew:
-            self._grew = False
+        if self.virtual_size != size:
             self._scroll_update(self.virtual_size)
 
     @property
@@ -257,8 +255,8 @@ class CauseTree(Tree[str]):
 
     def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False,
                 recompose: bool = False) -> CauseTree:
-        if layout and self._building:  # the new `virtual_size` of `_build`, above
-            self._grew, layout = True, False
+        if self._building:  # the new `virtual_size` of `_build`, above: no layout
+            layout = False
         super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
         return self
 
