@@ -149,6 +149,27 @@ async def in_weigh_step(server: Server, url: str, wait_until: WaitUntil,
         await fran.close()
 
 
+def participant(server: Server) -> WhytreeApp:
+    return WhytreeApp(url=server.local_url, name="Ben", code=CODE, discover=False)
+
+
+@contextlib.asynccontextmanager
+async def in_why_step(server: Server, wait_until: WaitUntil, app: WhytreeApp) -> AsyncIterator[Pilot[None]]:
+    """The facilitator (a scripted client) writes the situation and opens the why step;
+    `app` is in it."""
+    fran = NetClient(server.local_url)
+    await fran.join(facilitator_key=FACILITATOR_KEY, name="Fran")
+    await fran.ok(p.SetSituation(op="x", text="Our fifth graders get into trouble after school"))
+    await fran.ok(p.SetPhase(op="x", phase="why"))
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(lambda: app.session_screen is not None and app.mirror.state is not None
+                             and app.mirror.state.phase == "why", what="in the why step")
+            yield pilot
+    finally:
+        await fran.close()
+
+
 @contextlib.asynccontextmanager
 async def voting_room(url: str, causes: list[str], people: int = 4) -> AsyncIterator[None]:
     """`people` others, each on their own link, changing their votes without a pause."""
@@ -326,27 +347,18 @@ async def test_d_d_and_l_l_pressed_at_once_end_where_they_began(
 async def test_answers_typed_right_behind_w_go_into_the_bar(server: Server, wait_until: WaitUntil) -> None:
     # `w`, an answer and Enter, twice, faster than the bar opens and closes: each answer
     # whole, under the situation; none of its letters taken for the tree's keys.
-    fran = NetClient(server.local_url)
-    await fran.join(facilitator_key=FACILITATOR_KEY, name="Fran")
-    await fran.ok(p.SetSituation(op="x", text="Our fifth graders get into trouble after school"))
-    await fran.ok(p.SetPhase(op="x", phase="why"))
-    ben = WhytreeApp(url=server.local_url, name="Ben", code=CODE, discover=False)
-    try:
-        async with ben.run_test(size=SIZE) as keys:
-            await wait_until(lambda: ben.session_screen is not None and ben.mirror.state is not None
-                             and ben.mirror.state.phase == "why", what="in the why step")
-            typed = ("nobody is at home", "the club closed")
-            burst(ben, *(key for text in typed for key in ("w", *text, "enter")))
-            await keys.pause()
-            await wait_until(lambda: settled(ben) and ben.mirror.state is not None
-                             and len(ben.mirror.state.causes) >= 2, what="both answers in")
-            await keys.pause(0.3)
-            state = ben.mirror.state
-            assert state is not None
-            assert sorted((c.text, c.parent) for c in state.causes.values()) == [
-                (text, None) for text in sorted(typed)]
-    finally:
-        await fran.close()
+    ben = participant(server)
+    async with in_why_step(server, wait_until, ben) as keys:
+        typed = ("nobody is at home", "the club closed")
+        burst(ben, *(key for text in typed for key in ("w", *text, "enter")))
+        await keys.pause()
+        await wait_until(lambda: settled(ben) and ben.mirror.state is not None
+                         and len(ben.mirror.state.causes) >= 2, what="both answers in")
+        await keys.pause(0.3)
+        state = ben.mirror.state
+        assert state is not None
+        assert sorted((c.text, c.parent) for c in state.causes.values()) == [
+            (text, None) for text in sorted(typed)]
 
 
 async def test_a_key_right_behind_enter_in_the_bar_is_not_typed_into_it(
@@ -354,27 +366,18 @@ async def test_a_key_right_behind_enter_in_the_bar_is_not_typed_into_it(
 ) -> None:
     # Enter and the next answer arrive together (a busy laptop): the next `w` opens the bar
     # again and its letters go in; none is taken for the tree's keys (`d` is "I'm done").
-    fran = NetClient(server.local_url)
-    await fran.join(facilitator_key=FACILITATOR_KEY, name="Fran")
-    await fran.ok(p.SetSituation(op="x", text="Our fifth graders get into trouble after school"))
-    await fran.ok(p.SetPhase(op="x", phase="why"))
-    ben = WhytreeApp(url=server.local_url, name="Ben", code=CODE, discover=False)
-    try:
-        async with ben.run_test(size=SIZE) as keys:
-            await wait_until(lambda: ben.session_screen is not None and ben.mirror.state is not None
-                             and ben.mirror.state.phase == "why", what="in the why step")
-            await keys.press("w", *"first")
-            burst(ben, "enter", "w", *"second and done", "enter")
-            await keys.pause()
-            await wait_until(lambda: settled(ben) and ben.mirror.state is not None
-                             and len(ben.mirror.state.causes) >= 2, what="both answers in")
-            await keys.pause(0.3)
-            state, me = ben.mirror.state, ben.mirror.me
-            assert state is not None and me is not None
-            assert sorted(c.text for c in state.causes.values()) == ["first", "second and done"]
-            assert not me.done
-    finally:
-        await fran.close()
+    ben = participant(server)
+    async with in_why_step(server, wait_until, ben) as keys:
+        await keys.press("w", *"first")
+        burst(ben, "enter", "w", *"second and done", "enter")
+        await keys.pause()
+        await wait_until(lambda: settled(ben) and ben.mirror.state is not None
+                         and len(ben.mirror.state.causes) >= 2, what="both answers in")
+        await keys.pause(0.3)
+        state, me = ben.mirror.state, ben.mirror.me
+        assert state is not None and me is not None
+        assert sorted(c.text for c in state.causes.values()) == ["first", "second and done"]
+        assert not me.done
 
 
 async def test_the_code_typed_right_behind_the_name_goes_into_the_code(server: Server) -> None:
