@@ -12,6 +12,7 @@ import itertools
 from typing import Any
 
 import msgspec
+import pytest
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.screen import Screen
@@ -593,3 +594,23 @@ async def test_markup_typed_by_people_shows_literally_in_the_header() -> None:
         assert "[red]Tuesday group  ·  Step 5 Agree" in text
         assert f"Here: you, {CLICK}Ben[/], Chloe, Anonymous" in text
         assert app.is_running
+
+
+
+async def test_the_2x2_looks_at_its_width_after_every_layout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Textual does not always send a `Resize` to a widget shown again at another width:
+    at 80 columns the session's panel can be laid out beside the tree for a moment (34
+    cells: one box under the other), then shown alone at 76, and the 2×2 stayed in one
+    column. Here every `Resize` is lost (were the grid to wait for one), and it still
+    follows its width."""
+    monkeypatch.setattr(MattersGrid, "on_resize", lambda self, event: None, raising=False)
+    app = PanelApp(WeighPanel(), session(phase="weigh"), BEN)
+    async with app.run_test(size=(50, 30)) as pilot:
+        grid = app.query_one(MattersGrid)
+        await pilot.pause()
+        assert grid.has_class("-narrow")
+        await pilot.resize_terminal(120, 30)
+        await pilot.pause()
+        await pilot.pause()
+        assert grid.size.width >= MattersGrid.NARROW
+        assert not grid.has_class("-narrow")

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
@@ -222,9 +221,17 @@ class MattersGrid(Grid):
         yield self.boxes["maybe_later"]
         yield self.boxes["let_go"]
 
-    def on_resize(self, event: events.Resize) -> None:
+    def on_mount(self) -> None:
+        # After every layout of the screen, not at a `Resize`: Textual gives a widget that
+        # was hidden, and is shown at another width, its new size without always sending
+        # it one (the grid, laid out beside the tree for a moment and then shown alone,
+        # stayed in one column at 76 cells).
+        self.screen.screen_layout_refresh_signal.subscribe(self, self._fit)
+
+    def _fit(self, _screen: object = None) -> None:
         # The grid takes the width it is given, so this never flips back and forth.
-        self.set_class(event.size.width < self.NARROW, "-narrow")
+        if self.size.width:  # (not while hidden)
+            self.set_class(self.size.width < self.NARROW, "-narrow")
 
     def show_state(self, state: Session) -> None:
         self.query_one("#grid-can", Static).update(Content(CAN_CHANGE[state.mode]))
