@@ -15,7 +15,9 @@ from __future__ import annotations
 import random
 
 from rich.text import Text
+from textual._styles_cache import StylesCache
 from textual.app import App, ComposeResult
+from textual.strip import Strip
 from textual.widgets import Input, Tree
 from textual.widgets.tree import TreeNode
 
@@ -34,6 +36,15 @@ def _screen_lines(tree: CauseTree, reuse: bool) -> list[list[object]]:
         return [list(tree.render_line(y)) for y in range(tree.size.height)]
     finally:
         tree.reuse_lines = True
+
+
+def _rows_on_screen(tree: CauseTree) -> tuple[list[Strip], list[Strip]]:
+    """What the screen holds for each row of the tree (the rows painted last, kept by the
+    widget's paint cache: only the rows marked dirty are painted again), and what painting
+    every row afresh gives."""
+    crop = tree.size.region
+    on_screen = tree._styles_cache.render_widget(tree, crop)
+    return on_screen, StylesCache().render_widget(tree, crop)
 
 
 def _scrolling(tree: CauseTree) -> tuple[object, ...]:
@@ -95,6 +106,10 @@ async def test_every_line_on_screen_is_the_line_textual_would_paint() -> None:
             await pilot.pause()
             kept = _screen_lines(tree, reuse=True)
             assert kept == _screen_lines(tree, reuse=False), f"after step {step} ({action})"
+            # A change paints only the rows that show something else: every other row on
+            # screen is still the row a full paint would give.
+            on_screen, afresh = _rows_on_screen(tree)
+            assert on_screen == afresh, f"after step {step} ({action})"
             # How far it scrolls sideways is the widest line's width, as measuring them all
             # again finds it.
             width = tree.virtual_size.width

@@ -26,6 +26,7 @@ Bindings (on top of `Tree`'s):
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -35,6 +36,7 @@ from textual.binding import Binding, BindingType
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widgets import Tree
+from textual.widgets._tree import _TreeLine
 from textual.widgets.tree import TreeNode
 
 from whytree.shared import protocol as p
@@ -54,6 +56,9 @@ MOVING_MARK = "  ◆ moving: select its new place, press Enter"
 
 MAX_SHOWN_DEPTH = p.MAX_DEPTH
 """Answers deeper than this get no node (see the module docstring)."""
+
+NO_ROWS_YET = Region(0, 0, 0, 0)
+"""A paint asked for with no row in it yet: the rows are found when it comes."""
 
 KEPT_LINES = 1024
 """Painted lines `CauseTree` keeps to paint again (a few screens' worth)."""
@@ -121,7 +126,17 @@ class CauseTree(Tree[str]):
     _building = False
     """`_build` is running."""
 
+    reuse_lines = True
+    """Paint a line again only when something in it changed (off: Textual's own)."""
+    _rows_stale = False
+    """The lines changed since the last paint, and which rows show a changed one is not
+    known yet (`_mark_changed_rows`)."""
+    _marking = False
+    """`_mark_changed_rows` is running."""
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        self._shown: dict[int, tuple[object, ...]] = {}
+        """Row in view -> the key (`_row_key`) of the line last painted there."""
         super().__init__(Text(""), data=ROOT, id=id, classes=classes)
         self.guide_depth = 3
         self.auto_expand = False
@@ -134,8 +149,6 @@ class CauseTree(Tree[str]):
         self._moving: str | None = None
         self._painted: dict[tuple[object, ...], Strip] = {}
         """Painted lines, by everything that goes into painting one (`_line_key`)."""
-        self.reuse_lines = True
-        """Paint a line again only when something in it changed (off: Textual's own)."""
         self._line_style: Style | None = None
         """The widget's style while `render_lines` paints, worked out once for all lines."""
 
@@ -161,6 +174,7 @@ class CauseTree(Tree[str]):
     # --- painting: only the lines that changed -----------------------------------------
 
     def render_lines(self, crop: Region) -> list[Strip]:
+        self._mark_changed_rows()  # (before any paint, also one the tree did not ask for)
         self._line_style = self.rich_style
         try:
             return super().render_lines(crop)
@@ -187,6 +201,8 @@ class CauseTree(Tree[str]):
         label, fold and children move; the situation's label, since Textual moves the
         root's counter at every change)."""
         lines = self._tree_lines
+        if self._line_style is not None:  # painting (not asked from elsewhere)
+            self._shown[y - self.scroll_offset.y] = self._row_key(lines, y, x1, x2, base_style)
         if not self.reuse_lines or y >= len(lines):
             return super()._render_line(y, x1, x2, base_style)
         key = self._line_key(lines[y].path, y, x1, x2, base_style)
@@ -215,18 +231,66 @@ class CauseTree(Tree[str]):
             tuple((step, step.is_last, step._hover, step._selected) for step in path),
         )
 
+    def _row_key(self, lines: list[_TreeLine[str]], y: int, x1: int, x2: int,
+                 base_style: Style) -> tuple[object, ...]:
+        """Everything that goes into painting line `y` (a blank one below the last)."""
+        if y >= len(lines):
+            return (y, self.size.width, base_style)
+        return self._line_key(lines[y].path, y, x1, x2, base_style)
+
+    # --- a change paints only the rows that show something else ------------------------------
+
+    def _mark_changed_rows(self) -> None:
+        """After the lines changed, mark for the next paint only the rows in view whose line
+        is not the one painted there last (Textual's `Tree` paints every row in view again
+        after any change, and the terminal is sent them all: an answer added at the end of
+        the tree is one row, and the row above whose guide turns from └── to ├──). Run as
+        the screen collects what to paint (`_exchange_repaint_regions`), once for all the
+        changes since the last paint."""
+        if not self._rows_stale:
+            return
+        self._marking = True
+        try:
+            lines = self._tree_lines  # (built again now, when a change left them to build)
+        finally:
+            self._marking = False
+        self._rows_stale = False
+        self._pseudo_class_state = self.get_pseudo_class_state()  # (as `render_lines` sets it)
+        scroll_x, scroll_y = self.scroll_offset
+        width, height = self.size
+        style = self.rich_style
+        start = None
+        for row in range(height + 1):
+            changed = row < height and self._shown.get(row) != self._row_key(
+                lines, row + scroll_y, scroll_x, scroll_x + width, style)
+            if changed and start is None:
+                start = row
+            elif not changed and start is not None:
+                self._set_dirty(Region(0, start, width, row - start))
+                start = None
+
+    def _exchange_repaint_regions(self) -> Collection[Region]:
+        self._mark_changed_rows()
+        return super()._exchange_repaint_regions()
+
     # --- a change lays out the tree alone, not the screen ---------------------------------
 
     def _invalidate(self) -> None:
         """Textual's, without asking for a layout: the lines are built again at the next
-        paint (`_build`), and only then is it known whether the screen must be laid out."""
+        paint (`_build`), and only then is it known whether the screen must be laid out;
+        and without painting every row in view again: which rows changed is worked out
+        then too (`_mark_changed_rows`)."""
         if not self._alone:
             super()._invalidate()
             return
         self._clear_line_cache()
         self._updates += 1
         self.root._reset()
-        self.refresh()
+        if self.reuse_lines:
+            self._rows_stale = True
+            self.refresh(NO_ROWS_YET)
+        else:
+            self.refresh()
 
     def _build(self) -> None:
         """Textual's, except that a new length or width (every answer added or removed)
@@ -255,8 +319,14 @@ class CauseTree(Tree[str]):
 
     def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False,
                 recompose: bool = False) -> CauseTree:
-        if self._building:  # the new `virtual_size` of `_build`, above: no layout
+        if self._building:  # the new `virtual_size` of `_build`, above: no layout,
             layout = False
+            if self.reuse_lines and self._alone and not regions:  # and no row yet
+                self._rows_stale = True
+                if self._marking:  # (marked right after this)
+                    repaint = False
+                else:
+                    regions = (NO_ROWS_YET,)
         super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
         return self
 
