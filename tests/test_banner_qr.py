@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import segno
 from conftest import CODE, FACILITATOR_KEY, WaitUntil
 from textual.app import App
@@ -79,3 +80,21 @@ async def test_an_old_laptop_keeps_the_address_and_leaves_out_the_qr_code(
         # ...and the banner does not ask people to scan a code that is not there.
         await wait_until(lambda: "openhttp" in readable(app), what="the browser line")
         assert "scan" not in readable(app)
+
+
+async def test_the_banner_follows_the_screen_width_without_a_resize(
+    tmp_path: Path, wait_until: WaitUntil, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Textual can show a widget again at another width without sending it a `Resize`
+    (`whytree.tui.widgets.sizes`): with none at all, the banner still leaves out the QR
+    code at 80×24 and draws it on a projector."""
+    monkeypatch.setattr(JoinBanner, "on_resize", lambda self, event: None, raising=False)
+    app = host(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(lambda: app.session_screen is not None, what="hosted session")
+        await pilot.pause()
+        qr = app.screen.query_one(JoinBanner).query_one(".banner-qr", Static)
+        await wait_until(lambda: qr.region.height == 0, what="no room for the QR code")
+        await pilot.resize_terminal(120, 35)
+        await wait_until(lambda: qr.region.height > 0 and "scanthesquarecode" in readable(app),
+                         what="the QR code on a projector")

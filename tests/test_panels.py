@@ -16,7 +16,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.screen import Screen
-from textual.widgets import Static
+from textual.widgets import OptionList, Static
 
 from whytree.shared import protocol as p
 from whytree.shared.model import Action, Ballot, Cause, Person, Session, Settings, Tally
@@ -614,3 +614,20 @@ async def test_the_2x2_looks_at_its_width_after_every_layout(monkeypatch: pytest
         await pilot.pause()
         assert grid.size.width >= MattersGrid.NARROW
         assert not grid.has_class("-narrow")
+
+
+async def test_the_actions_list_measures_its_lines_again_at_a_new_width(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """As the 2×2 above: the list, shown at another width without a `Resize`, must not
+    keep its lines as they wrapped at the old width (its last action was left blank)."""
+    monkeypatch.setattr(OptionList, "_on_resize", lambda self: None)
+    app = PanelApp(ActionsPanel(), session(), FACILITATOR)
+    async with app.run_test(size=(40, 60)) as pilot:
+        await pilot.pause()
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        await pilot.pause()
+        text = screen_text(app)
+        assert "for: Nobody is home until 6 pm · The rec centre closed in 2022" in text
+        assert "who: people in the group: Ben and Chloe" in text
+        assert "[red]Walk home together[/red]" in text

@@ -19,7 +19,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
+from textual.geometry import Region
 from textual.message import Message
+from textual.strip import Strip
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -74,6 +76,18 @@ class ActionList(OptionList):
 
     can_edit = False
     """Set by the panel: whether the highlighted action may be edited by this person."""
+    _measured_at = -1
+    """The width the options' lines were measured at."""
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # `OptionList` measures its options' lines again at a `Resize` only, which a list
+        # shown again at another width can miss (see `sizes`): it then paints them as they
+        # wrapped at the old width, blank rows where the next action belongs.
+        width = self.scrollable_content_region.width
+        if width != self._measured_at:
+            self._measured_at = width
+            self._clear_caches()
+        return super().render_lines(crop)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "select":

@@ -14,7 +14,6 @@ join with the facilitator's powers. The host asks for it with `k` instead
 
 from __future__ import annotations
 
-from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
@@ -23,6 +22,7 @@ from textual.widgets import Digits, Static
 
 from whytree.shared.fingerprint import format_fingerprint
 from whytree.shared.joincode import grouped_code
+from whytree.tui.widgets.sizes import after_every_layout
 
 _DIGITS_CAN_SHOW = set(" 0123456789+-^x:ABCDEF$£€().")
 
@@ -89,17 +89,19 @@ class JoinBanner(Vertical):
         box.mount(_big(spaced_code(code), classes="banner-big"))
         self._fit()
 
-    def on_resize(self, event: events.Resize) -> None:
-        self._fit()
+    def on_mount(self) -> None:
+        after_every_layout(self, self._fit)  # (not at a `Resize`, which can be missed: `j`)
 
     def _fit(self) -> None:
         # Side by side when both fit; otherwise the code goes under the address, so that
         # neither is cut off on a narrow screen (the code is what everyone must read). The
         # QR code goes beside them when there is room for it, else it is left out.
+        width = self.content_size.width
+        if not width:
+            return  # hidden (`j`)
         shown = self.urls[:1]
         address = max((_big_width(address_for_people(url)) for url in shown), default=0)
         code = _big_width(spaced_code(self.code))
-        width = self.content_size.width
         qr = len(self._qr_rows[0]) + QR_GAP if self._qr_rows else 0
         tall_enough = self.app.size.height >= QR_MIN_SCREEN_HEIGHT
         if qr and tall_enough and address + ADDRESS_CODE_GAP + code + qr <= width:
@@ -111,8 +113,11 @@ class JoinBanner(Vertical):
         self.set_class(stacked, "-stacked")
         self.set_class(not with_qr, "-no-qr")
         if self.browser_url is not None:  # speak of the square code only when it shows
+            words = self._browser_words(with_qr)
             for line in self.query(".banner-browser").results(Static):
-                line.update(self._browser_words(with_qr))
+                now = line.content
+                if not (isinstance(now, Content) and words.is_same(now)):  # (a layout)
+                    line.update(words)
 
     def _browser_words(self, with_qr: bool) -> Content:
         scan = "scan the square code, or " if with_qr else ""

@@ -49,6 +49,7 @@ from whytree.shared.wording import (
     cause_word,
     weigh_question,
 )
+from whytree.tui.widgets.sizes import after_every_layout
 
 DOT = "●"
 BAR_WIDTH = 10
@@ -222,13 +223,9 @@ class MattersGrid(Grid):
         yield self.boxes["let_go"]
 
     def on_mount(self) -> None:
-        # After every layout of the screen, not at a `Resize`: Textual gives a widget that
-        # was hidden, and is shown at another width, its new size without always sending
-        # it one (the grid, laid out beside the tree for a moment and then shown alone,
-        # stayed in one column at 76 cells).
-        self.screen.screen_layout_refresh_signal.subscribe(self, self._fit)
+        after_every_layout(self, self._fit)  # (not at a `Resize`, which can be missed)
 
-    def _fit(self, _screen: object = None) -> None:
+    def _fit(self) -> None:
         # The grid takes the width it is given, so this never flips back and forth.
         if self.size.width:  # (not while hidden)
             self.set_class(self.size.width < self.NARROW, "-narrow")
