@@ -21,6 +21,8 @@ from textual.widget import Widget
 
 
 def after_every_layout(widget: Widget, fit: Callable[[], object]) -> None:
-    """Call `fit` after every layout of `widget`'s screen, from now on (call it once the
-    widget is mounted)."""
+    """Call `fit` after every layout of `widget`'s screen from now on, and once after the
+    next refresh (the screen may have been laid out with the widget in it before it
+    subscribed). Call it once the widget is mounted."""
     widget.screen.screen_layout_refresh_signal.subscribe(widget, lambda _screen: fit())
+    widget.call_after_refresh(fit)
