@@ -8,15 +8,26 @@ no longer true, so after each of many random changes -- answers added anywhere, 
 folded, removed, the cursor moved, focus lost and back, the terminal resized -- every line
 on screen is compared with the line Textual paints for the same tree, and how far the tree
 scrolls sideways with the widest line's width.
+
+A change also paints again only the rows in view that show another line
+(`CauseTree._mark_changed_rows`): a row it forgets would keep showing the old line on the
+person's terminal. So what the app sent to the terminal, every update applied in turn
+(`Terminal`), is compared with a full paint of the tree after each change as well.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
+from textual._compositor import ChopsUpdate, LayoutUpdate
 from textual._styles_cache import StylesCache
 from textual.app import App, ComposeResult
+from textual.geometry import Region
+from textual.screen import Screen
 from textual.strip import Strip
 from textual.widgets import Input, Tree
 from textual.widgets.tree import TreeNode
@@ -47,6 +58,62 @@ def _rows_on_screen(tree: CauseTree) -> tuple[list[Strip], list[Strip]]:
     return on_screen, StylesCache().render_widget(tree, crop)
 
 
+class Terminal:
+    """What the app has sent to the terminal: every update it writes (`App._display`),
+    applied cell by cell to a screen of characters and their styles."""
+
+    def __init__(self, app: App[None]) -> None:
+        self.cells: dict[tuple[int, int], tuple[str, Style | None]] = {}
+        own = app._display
+
+        def display(screen: Screen[object], update: object) -> None:
+            self._apply(update)
+            own(screen, update)  # type: ignore[arg-type]
+
+        app._display = display  # type: ignore[method-assign]
+
+    def _write(self, x: int, y: int, strip: Iterable[Segment], end: int | None = None) -> None:
+        for segment in strip:
+            if segment.control:
+                continue
+            for char in segment.text:
+                if end is not None and x >= end:
+                    return
+                self.cells[x, y] = (char, _plain(segment.style))
+                x += 1
+
+    def _apply(self, update: object) -> None:
+        if isinstance(update, LayoutUpdate):
+            for y, line in enumerate(update.strips, update.region.y):
+                x = update.region.x
+                for strip in line:
+                    self._write(x, y, strip)
+                    x += strip.cell_length
+        elif isinstance(update, ChopsUpdate):
+            for y, x1, x2 in update.spans:
+                for end, (x, strip) in zip(update.chop_ends[y], update.chops[y].items(), strict=True):
+                    if strip is not None and x <= x2 and end > x1:
+                        self._write(x, y, strip, min(end, x2))
+
+    def rows(self, region: Region) -> list[list[tuple[str, Style | None]]]:
+        return [[self.cells.get((x, y), ("?", None)) for x in range(region.x, region.right)]
+                for y in range(region.y, region.bottom)]
+
+
+def _plain(style: Style | None) -> Style | None:
+    return None if style is None else style.clear_meta_and_links()
+
+
+def _painted_afresh(tree: CauseTree) -> list[list[tuple[str, Style | None]]]:
+    """The tree's content area as a full paint of every row gives it."""
+    region, inner = tree.region, tree.scrollable_content_region
+    dx, dy = inner.x - region.x, inner.y - region.y
+    strips = StylesCache().render_widget(tree, Region(0, 0, region.width, region.height))
+    rows = [[(char, _plain(segment.style)) for segment in strip if not segment.control
+             for char in segment.text] for strip in strips]
+    return [row[dx:dx + inner.width] for row in rows[dy:dy + inner.height]]
+
+
 def _scrolling(tree: CauseTree) -> tuple[object, ...]:
     """What a person sees of the tree's scrolling: the scrollbars, their thumbs, how far
     the tree scrolls and where it is."""
@@ -69,6 +136,7 @@ def _nodes(tree: CauseTree) -> list[TreeNode[str]]:
 async def test_every_line_on_screen_is_the_line_textual_would_paint() -> None:
     rng = random.Random(7)
     app = TreeApp()
+    terminal = Terminal(app)
     async with app.run_test(size=(60, 16)) as pilot:
         tree = app.query_one(CauseTree)
         tree.root.set_label(Text("The situation"))
@@ -110,6 +178,9 @@ async def test_every_line_on_screen_is_the_line_textual_would_paint() -> None:
             # screen is still the row a full paint would give.
             on_screen, afresh = _rows_on_screen(tree)
             assert on_screen == afresh, f"after step {step} ({action})"
+            # ...and what the terminal was sent is that too.
+            assert terminal.rows(tree.scrollable_content_region) == _painted_afresh(tree), \
+                f"after step {step} ({action})"
             # How far it scrolls sideways is the widest line's width, as measuring them all
             # again finds it.
             width = tree.virtual_size.width
