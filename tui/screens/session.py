@@ -97,6 +97,10 @@ WIDE = 100
 PARENT_WIDTH = 60
 """Cells of the parent's text shown after the selected answer (the cursor reads it whole)."""
 
+KEYS_AFTER_REPAINT = 0.01
+"""Seconds from a repaint to the footer's keys worked out again (after the terminal has
+been written: see `SessionScreen._refresh_keys_after_repaint`)."""
+
 
 PANEL_PHASES: dict[type[StepPanel], frozenset[Phase]] = {
     WeighPanel: frozenset({"weigh"}),
@@ -484,15 +488,18 @@ class SessionScreen(Screen[None]):
             self._refresh_keys_after_repaint()
 
     def _refresh_keys_after_repaint(self) -> None:
-        """Work the footer's keys out again after the repaint: it asks the rules about every
-        key, and the footer is the last thing a person looks at after a change. (Under a
-        dialog the footer is not shown: at once. A dialog closed before its repaint takes
-        the waiting call with it: coming back here works them out anyway.)"""
+        """Work the footer's keys out again a moment after the repaint: it asks the rules
+        about every key, and the footer is the last thing a person looks at after a change.
+        Not right after the repaint: Textual writes the repaint to the terminal from a
+        thread of its own, which waits while this one runs Python, so the change a person
+        waits for reached the terminal up to a millisecond later (`KEYS_AFTER_REPAINT`).
+        (Under a dialog the footer is not shown: at once. Coming back here works them out
+        anyway.)"""
         if not self.is_current:
             self.refresh_bindings()
         elif not self._keys_later:
             self._keys_later = True
-            self.call_after_refresh(self.refresh_bindings)
+            self.set_timer(KEYS_AFTER_REPAINT, self.refresh_bindings)
 
     def on_screen_resume(self) -> None:
         self.refresh_bindings()
