@@ -321,7 +321,7 @@ class CauseTree(Tree[str]):
                 recompose: bool = False) -> CauseTree:
         if self._building:  # the new `virtual_size` of `_build`, above: no layout,
             layout = False
-            if self.reuse_lines and self._alone and not regions:  # and no row yet
+            if self.reuse_lines and not regions:  # and no row yet (`_build` is alone here)
                 self._rows_stale = True
                 if self._marking:  # (marked right after this)
                     repaint = False
