@@ -45,6 +45,7 @@ import dataclasses
 import gc
 import random
 import shlex
+import sys
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
@@ -52,10 +53,12 @@ from typing import TYPE_CHECKING, ClassVar
 
 import msgspec
 from rich.text import Text
+from textual import constants as textual_constants
 from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.content import Content
+from textual.driver import Driver
 from textual.message_pump import MessagePump
 from textual.notifications import Notification, Notify
 from textual.screen import Screen
@@ -173,6 +176,15 @@ class WhytreeApp(App[None]):
         """The key being handled (see `on_event`); the keys behind it wait in `_held_keys`."""
         self._held_keys: deque[events.Key] = deque()
         self._key_timer: Timer | None = None
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver for this terminal; on Linux and macOS, one that writes a small
+        update at once, without waking a thread (`tui/driver.py`)."""
+        if sys.platform == "win32" or textual_constants.DRIVER is not None:
+            return super().get_driver_class()
+        from whytree.tui.driver import PromptDriver
+
+        return PromptDriver
 
     # --- keys, one at a time --------------------------------------------------------------
 
