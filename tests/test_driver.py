@@ -12,6 +12,7 @@ import io
 import os
 import pty
 import re
+import select
 import struct
 import subprocess
 import sys
@@ -25,6 +26,7 @@ import pytest
 from conftest import CODE, FACILITATOR_KEY
 from netclient import NetClient
 from textual.drivers._writer_thread import WriterThread
+from textual.drivers.linux_driver import LinuxDriver
 
 from whytree.server.app import Server
 from whytree.shared import protocol as p
@@ -34,37 +36,71 @@ from whytree.tui.driver import AT_ONCE, PromptDriver
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="the driver of Linux and macOS")
 
 
+def read_bytes_now(fd: int) -> bytes:
+    """What the terminal holds now (nothing waits)."""
+    got = b""
+    while select.select([fd], [], [], 0)[0]:
+        try:
+            chunk = os.read(fd, 1 << 16)
+        except OSError:
+            break
+        if not chunk:
+            break
+        got += chunk
+    return got
+
+
 def read_now(fd: int) -> str:
-    """What the pipe holds now (nothing waits)."""
-    os.set_blocking(fd, False)
-    try:
-        return os.read(fd, 1 << 20).decode()
-    except BlockingIOError:
-        return ""
+    return read_bytes_now(fd).decode()
+
+
+def read_until(fd: int, length: int) -> bytes:
+    """`length` bytes from the terminal (or what came in 10 s)."""
+    got = b""
+    deadline = time.monotonic() + 10
+    while len(got) < length and time.monotonic() < deadline:
+        got += read_bytes_now(fd)
+        time.sleep(0.005)
+    return got
 
 
 @contextlib.contextmanager
-def driver_on_a_pipe(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[PromptDriver, int]]:
-    """A `PromptDriver` whose terminal is a pipe, with its writing thread made but not yet
-    started (what it is handed waits, as behind a terminal slow to read)."""
-    read_end, write_end = os.pipe()
-    terminal = open(write_end, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+def driver_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[PromptDriver, int]]:
+    """A `PromptDriver` on a pseudo-terminal (the file descriptor given is the terminal's
+    other end, where what it shows is read), in application mode as far as writing goes:
+    its writing thread made but not yet started (what it is handed waits, as behind a
+    terminal slow to read)."""
+    reader, slave = pty.openpty()
+    attributes = termios.tcgetattr(slave)
+    attributes[1] &= ~termios.OPOST  # (no "\n" turned into "\r\n": what was written, as it was)
+    termios.tcsetattr(slave, termios.TCSANOW, attributes)
+    terminal = open(slave, "w", encoding="utf-8", errors="backslashreplace")  # noqa: SIM115
     monkeypatch.setattr(sys, "__stderr__", terminal)
     driver = PromptDriver(WhytreeApp())
-    driver._writer_thread = WriterThread(driver._file)  # as start_application_mode does
+    monkeypatch.setattr(LinuxDriver, "start_application_mode",
+                        lambda self: setattr(self, "_writer_thread", WriterThread(self._file)))
+    driver.start_application_mode()
     try:
-        yield driver, read_end
+        yield driver, reader
     finally:
-        if driver._writer_thread.is_alive():
-            driver._writer_thread.stop()
+        writer = driver._writer_thread
+        if writer is not None and writer.is_alive():  # (what it still has, read and dropped)
+            stopped = threading.Event()
+            drain = threading.Thread(target=lambda: [read_bytes_now(reader) for _ in iter(
+                lambda: stopped.wait(0.005), True)])
+            drain.start()
+            writer.stop()
+            stopped.set()
+            drain.join()
+        driver.close()
         terminal.close()
-        os.close(read_end)
+        os.close(reader)
 
 
 async def test_a_small_update_is_written_at_once_and_never_before_one_still_waiting(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    with driver_on_a_pipe(monkeypatch) as (driver, terminal):
+    with driver_on_a_terminal(monkeypatch) as (driver, terminal):
         driver.write("\x1b[2;1Hfirst row")
         assert read_now(terminal) == "\x1b[2;1Hfirst row"  # the thread never ran
 
@@ -76,15 +112,68 @@ async def test_a_small_update_is_written_at_once_and_never_before_one_still_wait
         writer = driver._writer_thread
         assert writer is not None
         writer.start()
-        deadline = time.monotonic() + 10
-        got = ""
-        while len(got) < len(whole_screen) + len("\x1b[3;1Hsecond row") and time.monotonic() < deadline:
-            got += read_now(terminal)
-            await asyncio.sleep(0.01)
-        assert got == whole_screen + "\x1b[3;1Hsecond row"
+        expected = (whole_screen + "\x1b[3;1Hsecond row").encode()
+        assert read_until(terminal, len(expected)) == expected
 
         driver.write("\x1b[4;1Hthird row")  # the thread has written all it was given
         assert read_now(terminal) == "\x1b[4;1Hthird row"
+
+
+async def test_a_write_from_another_thread_goes_to_the_writing_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The input thread answers the terminal's queries with a write of its own: it never
+    writes at once, so never at the same moment as the app's thread."""
+    with driver_on_a_terminal(monkeypatch) as (driver, terminal):
+        answer = threading.Thread(target=driver.write, args=("\x1b[?2048h",))
+        answer.start()
+        answer.join()
+        assert read_now(terminal) == ""  # handed to the writing thread (not started)
+        driver.write("\x1b[2;1Hrow")
+        assert read_now(terminal) == ""  # and the app's write waits behind it
+        writer = driver._writer_thread
+        assert writer is not None
+        writer.start()
+        expected = b"\x1b[?2048h\x1b[2;1Hrow"
+        assert read_until(terminal, len(expected)) == expected
+
+
+async def test_a_terminal_that_stops_reading_never_holds_up_the_app(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Updates written while the terminal reads nothing and its buffer is full: each write
+    returns at once (what does not fit waits in the writing thread, as in Textual), and
+    all of it arrives, in order, once the terminal reads again."""
+    with driver_on_a_terminal(monkeypatch) as (driver, terminal):
+        writer = driver._writer_thread
+        assert writer is not None
+        writer.start()
+        full = os.open(os.ttyname(sys.__stderr__.fileno()), os.O_WRONLY | os.O_NONBLOCK)
+        filled = 0
+        with contextlib.suppress(BlockingIOError):
+            while True:
+                filled += os.write(full, b"." * 1000)
+        os.close(full)
+        written, reading_began, early = threading.Event(), threading.Event(), bytearray()
+
+        def read_if_stuck() -> None:  # (a write that waits for the terminal, let go)
+            if not written.wait(5):
+                reading_began.set()
+                while not written.is_set():
+                    early.extend(read_bytes_now(terminal))
+                    time.sleep(0.005)
+
+        watchdog = threading.Thread(target=read_if_stuck)
+        watchdog.start()
+        updates = [f"\x1b[{i % 30 + 1};1H{i:05d}" + "é" * 300 for i in range(25)]
+        for update in updates:  # (Textual's writing thread queues up to 30)
+            driver.write(update)
+        written.set()
+        watchdog.join()
+        assert not reading_began.is_set(), "a write waited for the terminal to read"
+
+        expected = b"." * filled + "".join(updates).encode()
+        assert bytes(early) + read_until(terminal, len(expected) - len(early)) == expected
 
 
 # --- the real app, in a real terminal -------------------------------------------------------

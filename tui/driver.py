@@ -7,48 +7,58 @@ moment, it often waited 1-3 ms for a core after the app had finished its repaint
 idle: the largest part of the slowest answers' way to the other screens
 (`benchmarks/README.md`, "A fifth round").
 
-`PromptDriver` writes an update of up to `AT_ONCE` characters itself, from the app's
-thread, when nothing handed to the writing thread is still waiting to be written; anything
-larger (a whole screen), or anything behind a write still waiting, goes to the thread as
-before, so what reaches the terminal is always in the order it was written. An update
-after a key is a few rows: a few hundred bytes, which the terminal's buffer takes at once.
+`PromptDriver` writes an update of up to `AT_ONCE` bytes itself, from the app's thread,
+when everything handed to the writing thread has been written (`Queue.unfinished_tasks`
+counts what was handed, from any thread; `CountedFile` what was written). It writes
+through a file description of its own on the terminal, opened non-blocking: a terminal
+that has stopped reading never holds up the app (what does not fit goes to the thread),
+and the writing thread's own file is never touched from two threads. Anything larger (a
+whole screen), anything written from another thread (the input thread answers the
+terminal's queries), and anything behind a write still waiting goes to the thread, as in
+Textual; so what reaches the terminal is always in the order it was written. No lock is
+held while writing: a ctrl+z (SIGTSTP, handled on the app's thread) arriving in the middle
+of a write stops the writing thread as it would in Textual.
 """
 
 from __future__ import annotations
 
-import logging
+import os
 import threading
-from typing import IO, Any
+import weakref
+from typing import Any, TextIO
 
 from textual.app import App
 from textual.drivers.linux_driver import LinuxDriver
 
-log = logging.getLogger(__name__)
-
 AT_ONCE = 8192
-"""The longest write (in characters) made from the app's own thread."""
+"""The longest write (in bytes) made from the app's own thread."""
 
 
 class CountedFile:
-    """The terminal as the writing thread sees it: its writes are counted, and each write
-    or flush holds `lock`, so that the app's thread never writes in the middle of one."""
+    """The terminal as one writing thread sees it: each write flushed at once and counted
+    (so that, once `written` has caught up with what was handed over, everything handed
+    over is on its way to the terminal). Bytes (what a write at once left over) are
+    written as they are."""
 
-    def __init__(self, file: IO[str]) -> None:
+    def __init__(self, file: TextIO) -> None:
         self.file = file
-        self.lock = threading.Lock()
         self.written = 0
-        """How many writes the writing thread has finished (or given up on)."""
 
-    def write(self, text: str) -> int:
-        with self.lock:
-            try:
-                return self.file.write(text)
-            finally:
-                self.written += 1
+    def write(self, text: str | bytes) -> int:
+        try:
+            if isinstance(text, bytes):
+                self.file.flush()
+                count = self.file.buffer.write(text)
+                self.file.buffer.flush()
+                return count
+            count = self.file.write(text)
+            self.file.flush()
+            return count
+        finally:
+            self.written += 1
 
     def flush(self) -> None:
-        with self.lock:
-            self.file.flush()
+        self.file.flush()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.file, name)
@@ -60,27 +70,54 @@ class PromptDriver(LinuxDriver):
     def __init__(self, app: App[Any], **options: Any) -> None:
         super().__init__(app, **options)
         assert self._file is not None
-        self.counted = CountedFile(self._file)
-        self._file = self.counted  # type: ignore[assignment]  # the thread is made with it
-        self.handed = 0
-        """How many writes were handed to the writing thread."""
+        self._terminal: TextIO = self._file
+        self._counted: CountedFile | None = None
+        self._app_thread = threading.get_ident()
+        self._now_fd: int | None = None
+        """The terminal, opened again non-blocking, for writes made at once."""
+
+    def start_application_mode(self) -> None:
+        self._counted = CountedFile(self._terminal)
+        self._file = self._counted  # type: ignore[assignment]  # the new writing thread's
+        if self._now_fd is None:  # (kept open until the driver goes: a ctrl+z in the
+            # middle of a write closes and starts application mode again under it)
+            self._now_fd = _open_non_blocking(self._terminal)
+            if self._now_fd is not None:
+                weakref.finalize(self, os.close, self._now_fd)
+        super().start_application_mode()  # type: ignore[no-untyped-call]
 
     def write(self, data: str) -> None:
-        counted = self.counted
-        if len(data) <= AT_ONCE and counted.lock.acquire(blocking=False):
-            try:
-                if counted.written == self.handed:  # nothing waits in the thread
-                    self._write_now(counted.file, data)
-                    return
-            finally:
-                counted.lock.release()
-        self.handed += 1
+        writer, counted = self._writer_thread, self._counted
+        if (self._now_fd is not None and writer is not None and counted is not None
+                and threading.get_ident() == self._app_thread
+                and counted.written == writer._queue.unfinished_tasks):
+            rest = self._write_now(self._now_fd, data, self._terminal.encoding)
+            if rest is None:
+                return
+            if rest:
+                writer.write(rest)  # type: ignore[arg-type]  # (CountedFile takes bytes)
+                return
         super().write(data)
 
     @staticmethod
-    def _write_now(file: IO[str], data: str) -> None:
+    def _write_now(fd: int, data: str, encoding: str) -> bytes | None:
+        """Write `data` to the terminal now: None when all of it was written, the bytes
+        left over when only a part fitted, b"" when nothing was written."""
+        encoded = data.encode(encoding, "backslashreplace")
+        if len(encoded) > AT_ONCE:
+            return b""
         try:
-            file.write(data)
-            file.flush()
-        except OSError as exc:  # the terminal has gone: the app hears of it by a signal
-            log.info("terminal: a write failed (%s)", exc)
+            count = os.write(fd, encoded)
+        except OSError:  # full (BlockingIOError), or gone: the thread deals with it
+            return b""
+        return None if count == len(encoded) else encoded[count:]
+
+
+def _open_non_blocking(terminal: TextIO) -> int | None:
+    """A file description of its own on `terminal`, non-blocking; None when it is not a
+    terminal or cannot be opened again."""
+    try:
+        name = os.ttyname(terminal.fileno())
+        return os.open(name, os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except (OSError, ValueError):
+        return None
