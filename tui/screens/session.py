@@ -490,9 +490,10 @@ class SessionScreen(Screen[None]):
     def _refresh_keys_after_repaint(self) -> None:
         """Work the footer's keys out again a moment after the repaint: it asks the rules
         about every key, and the footer is the last thing a person looks at after a change.
-        Not right after the repaint: Textual writes the repaint to the terminal from a
-        thread of its own, which waits while this one runs Python, so the change a person
-        waits for reached the terminal up to a millisecond later (`KEYS_AFTER_REPAINT`).
+        Not right after the repaint: a repaint too large to write at once (`tui/driver.py`)
+        goes to the terminal from a thread of its own, which waits while this one runs
+        Python, so the change a person waits for reached the terminal up to a millisecond
+        later (`KEYS_AFTER_REPAINT`).
         (Under a dialog the footer is not shown: at once. Coming back here works them out
         anyway.)"""
         if not self.is_current:
